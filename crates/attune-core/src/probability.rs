@@ -1,0 +1,64 @@
+use serde::{Deserialize, Serialize};
+
+/// A probability kept inside `[EPS, 1 - EPS]`, so that log-loss and logits stay finite.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Probability(f64);
+
+impl Probability {
+    /// Smallest distance from 0 and 1 that a probability may have.
+    pub const EPS: f64 = 1e-6;
+
+    /// Clamps `p` into `[EPS, 1 - EPS]`; NaN becomes 0.5, the uninformed guess.
+    #[inline]
+    pub fn new(p: f64) -> Self {
+        if p.is_nan() {
+            return Self(0.5);
+        }
+        Self(p.clamp(Self::EPS, 1.0 - Self::EPS))
+    }
+
+    /// The logistic function of a logit, clamped.
+    #[inline]
+    pub fn from_logit(z: f64) -> Self {
+        Self::new(sigmoid(z))
+    }
+
+    /// The value.
+    #[inline]
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl From<Probability> for f64 {
+    fn from(p: Probability) -> f64 {
+        p.0
+    }
+}
+
+/// The numerically stable logistic function.
+#[inline]
+pub(crate) fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clamps_and_handles_nan() {
+        assert_eq!(Probability::new(2.0).get(), 1.0 - Probability::EPS);
+        assert_eq!(Probability::new(-1.0).get(), Probability::EPS);
+        assert_eq!(Probability::new(f64::NAN).get(), 0.5);
+        assert!((Probability::from_logit(0.0).get() - 0.5).abs() < 1e-15);
+        assert!(Probability::from_logit(-800.0).get() > 0.0);
+        assert!(Probability::from_logit(800.0).get() < 1.0);
+    }
+}

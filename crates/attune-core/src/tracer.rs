@@ -1,0 +1,57 @@
+use crate::{Dataset, Interaction, ItemId, Probability, SkillId};
+
+/// Predicts a learner's next answers and updates that belief one interaction at a time.
+///
+/// A fitted student model (BKT, IRT, PFA, DKT, …) implements this; the learner's belief lives
+/// in `State`, so one model serves any number of learners and the service can keep a state per
+/// learner and update it per answer without replaying the history.
+pub trait KnowledgeTracer: Send + Sync {
+    /// What the model believes about one learner.
+    type State: Clone + Send + Sync;
+
+    /// The belief about a learner who has answered nothing yet.
+    fn initial_state(&self) -> Self::State;
+
+    /// Folds one observed answer into the belief.
+    fn update(&self, state: &mut Self::State, obs: &Interaction<'_>);
+
+    /// The probability that the learner answers `item` correctly now.
+    fn predict(&self, state: &Self::State, item: ItemId) -> Probability;
+
+    /// The probability that the learner answers the item of `obs` correctly, before seeing the
+    /// answer. Models that use the skills recorded with the interaction (rather than those they
+    /// stored for the item) override this; the default asks [`KnowledgeTracer::predict`].
+    fn predict_interaction(&self, state: &Self::State, obs: &Interaction<'_>) -> Probability {
+        self.predict(state, obs.item)
+    }
+
+    /// The probability that the learner has mastered `skill`, for models with a notion of
+    /// mastery (`None` otherwise or for an unknown skill).
+    fn mastery(&self, _state: &Self::State, _skill: SkillId) -> Option<Probability> {
+        None
+    }
+
+    /// The belief after a whole history.
+    fn replay<'a>(&self, history: impl IntoIterator<Item = Interaction<'a>>) -> Self::State {
+        let mut s = self.initial_state();
+        for obs in history {
+            self.update(&mut s, &obs);
+        }
+        s
+    }
+}
+
+/// Predicts every interaction of `data` from the learner's earlier answers only (the
+/// knowledge-tracing setting); returns one probability per row.
+pub fn predict_sequence<T: KnowledgeTracer>(model: &T, data: &Dataset) -> Vec<Probability> {
+    let mut out = vec![Probability::new(0.5); data.len()];
+    for rows in data.learners() {
+        let mut s = model.initial_state();
+        for i in rows {
+            let obs = data.interaction(i);
+            out[i] = model.predict_interaction(&s, &obs);
+            model.update(&mut s, &obs);
+        }
+    }
+    out
+}
