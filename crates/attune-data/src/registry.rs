@@ -43,7 +43,10 @@ impl DatasetFolder {
     /// # Errors
     /// [`Error::UnknownDataset`] if no known layout fits, [`Error::Io`] if it cannot be listed.
     pub fn open(path: &Path) -> Result<Self> {
-        let entries = std::fs::read_dir(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let entries = std::fs::read_dir(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
             .map(|n| n.strip_suffix(".gz").map(str::to_owned).unwrap_or(n))
@@ -57,7 +60,9 @@ impl DatasetFolder {
             .filter_map(|n| n.strip_suffix("_train.csv"))
             .find(|p| has(&format!("{p}_test.csv")))
         {
-            FolderKind::Dkvmn { prefix: prefix.to_owned() }
+            FolderKind::Dkvmn {
+                prefix: prefix.to_owned(),
+            }
         } else if let Some(prefix) = names
             .iter()
             .filter_map(|n| n.strip_suffix("_train1.csv"))
@@ -71,19 +76,28 @@ impl DatasetFolder {
             } else {
                 Layout::Dkvmn
             };
-            FolderKind::Akt { prefix: prefix.to_owned(), layout }
+            FolderKind::Akt {
+                prefix: prefix.to_owned(),
+                layout,
+            }
         } else {
             return Err(Error::UnknownDataset {
                 path: path.to_owned(),
                 reason: "no <name>_train.csv + <name>_test.csv, preprocessed_data_{train,test}.csv or <name>_train1.csv + <name>_test1.csv".into(),
             });
         };
-        Ok(Self { path: path.to_owned(), kind })
+        Ok(Self {
+            path: path.to_owned(),
+            kind,
+        })
     }
 
     /// The folder's name.
     pub fn name(&self) -> String {
-        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     /// The path of file `name` in the folder, preferring the plain file over `name.gz`.
@@ -113,7 +127,10 @@ impl DatasetFolder {
             FolderKind::Dkvmn { .. } => read_sequences(&path, Layout::Dkvmn, IdBase::Zero, vocab),
             FolderKind::Akt { layout, .. } => read_sequences(&path, *layout, IdBase::Zero, vocab),
             FolderKind::Gervet => {
-                let q = self.file("q_mat.csv").map(|p| QMatrix::read(&p)).transpose()?;
+                let q = self
+                    .file("q_mat.csv")
+                    .map(|p| QMatrix::read(&p))
+                    .transpose()?;
                 read_table(&path, &ColumnMapping::gervet(), q.as_ref(), vocab)
             }
         }
@@ -133,7 +150,12 @@ impl DatasetFolder {
             out.push(ds);
         }
         let shared = std::sync::Arc::new(vocab);
-        out.into_iter().map(|d| d.with_vocab(std::sync::Arc::clone(&shared)).map_err(Error::from)).collect()
+        out.into_iter()
+            .map(|d| {
+                d.with_vocab(std::sync::Arc::clone(&shared))
+                    .map_err(Error::from)
+            })
+            .collect()
     }
 }
 
@@ -145,7 +167,10 @@ fn first_line(path: &Path) -> Result<String> {
 /// The datasets vendored under a data directory (each sub-folder with a known layout), sorted
 /// by name.
 pub fn list_folders(root: &Path) -> Result<Vec<DatasetFolder>> {
-    let entries = std::fs::read_dir(root).map_err(|source| Error::Io { path: root.to_owned(), source })?;
+    let entries = std::fs::read_dir(root).map_err(|source| Error::Io {
+        path: root.to_owned(),
+        source,
+    })?;
     let mut out: Vec<DatasetFolder> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())

@@ -1,0 +1,191 @@
+//! `attune eval`: fit on a protocol's training split, predict its test split, report metrics.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use attune_core::metrics::Metrics;
+use attune_data::{DatasetFolder, Protocol};
+use attune_kt::{ModelConfig, ModelKind};
+use serde::Serialize;
+
+use crate::progress::Bar;
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Evaluation protocol: e1 (DKVMN split), e2 (Gervet et al.), e3 (AKT 5-fold).
+    #[arg(long)]
+    protocol: Protocol,
+    /// Dataset folder, e.g. data/assist2009_updated or ../shared/data/lpp/assistments09.
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo.
+    #[arg(long)]
+    model: String,
+    /// Write the results as one JSON object to this file (and the run's config beside it).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Seed of every random choice of the fit.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Save the model fitted on the (first) fold to this file.
+    #[arg(long)]
+    save_model: Option<PathBuf>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// One fold's result.
+#[derive(Serialize)]
+struct FoldResult {
+    fold: String,
+    #[serde(flatten)]
+    metrics: Metrics,
+    fit_seconds: f64,
+    predict_seconds: f64,
+}
+
+/// The JSON contract of `attune eval --json` (keys are relied on by scripts; add, never rename).
+#[derive(Serialize)]
+struct Report {
+    protocol: Protocol,
+    dataset: String,
+    model: String,
+    auc: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auc_sd: Option<f64>,
+    accuracy: f64,
+    rmse: f64,
+    log_loss: f64,
+    ece: f64,
+    fit_seconds: f64,
+    predict_seconds: f64,
+    n_test: usize,
+    seed: u64,
+    folds: Vec<FoldResult>,
+}
+
+#[derive(Serialize)]
+struct RunConfig<'a> {
+    protocol: Protocol,
+    dataset: &'a Path,
+    model: &'a str,
+    seed: u64,
+    config: &'a ModelConfig,
+    attune_version: &'static str,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let kind = ModelKind::from_name(&args.model)?;
+    let config = kind.config(args.seed);
+    let folder = DatasetFolder::open(&args.dataset)?;
+    let folds = args
+        .protocol
+        .folds(&folder)
+        .with_context(|| format!("loading {}", args.dataset.display()))?;
+    let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
+    let mut results = Vec::with_capacity(folds.len());
+    for (k, fold) in folds.iter().enumerate() {
+        let t0 = Instant::now();
+        let model = config.fit(&fold.train, &bar)?;
+        let fit_seconds = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let p = model.predict_dataset(&fold.test);
+        let predict_seconds = t1.elapsed().as_secs_f64();
+        if k == 0
+            && let Some(path) = &args.save_model
+        {
+            model.save(path)?;
+        }
+        let metrics = Metrics::compute(&p, fold.test.correct());
+        results.push(FoldResult {
+            fold: fold.name.clone(),
+            metrics,
+            fit_seconds,
+            predict_seconds,
+        });
+    }
+    bar.finish();
+    let report = summarize(args, kind, results);
+    print_table(&report);
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+        let cfg = RunConfig {
+            protocol: args.protocol,
+            dataset: &args.dataset,
+            model: kind.name(),
+            seed: args.seed,
+            config: &config,
+            attune_version: env!("CARGO_PKG_VERSION"),
+        };
+        write_json(&config_path(path), &cfg)?;
+    }
+    Ok(())
+}
+
+fn summarize(args: &Args, kind: ModelKind, folds: Vec<FoldResult>) -> Report {
+    let n = folds.len().max(1) as f64;
+    let mean = |f: &dyn Fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / n;
+    let auc = mean(&|r| r.metrics.auc);
+    let auc_sd = (folds.len() > 1).then(|| {
+        let var = folds
+            .iter()
+            .map(|r| (r.metrics.auc - auc).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
+        var.sqrt()
+    });
+    Report {
+        protocol: args.protocol,
+        dataset: args
+            .dataset
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        model: kind.name().to_owned(),
+        auc,
+        auc_sd,
+        accuracy: mean(&|r| r.metrics.accuracy),
+        rmse: mean(&|r| r.metrics.rmse),
+        log_loss: mean(&|r| r.metrics.log_loss),
+        ece: mean(&|r| r.metrics.ece),
+        fit_seconds: mean(&|r| r.fit_seconds),
+        predict_seconds: mean(&|r| r.predict_seconds),
+        n_test: folds.iter().map(|r| r.metrics.n).sum(),
+        seed: args.seed,
+        folds,
+    }
+}
+
+fn print_table(r: &Report) {
+    println!(
+        "{:<12} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>10}",
+        "model", "AUC", "accuracy", "RMSE", "log-loss", "fit s", "predict s", "test n"
+    );
+    let auc = match r.auc_sd {
+        Some(sd) => format!("{:.4}±{:.4}", r.auc, sd),
+        None => format!("{:.4}", r.auc),
+    };
+    println!(
+        "{:<12} {:>8} {:>8.4} {:>8.4} {:>8.4} {:>9.3} {:>9.3} {:>10}",
+        r.model, auc, r.accuracy, r.rmse, r.log_loss, r.fit_seconds, r.predict_seconds, r.n_test
+    );
+}
+
+fn config_path(json: &Path) -> PathBuf {
+    let stem = json
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    json.with_file_name(format!("{stem}.config.json"))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+}
