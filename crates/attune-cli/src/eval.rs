@@ -32,6 +32,10 @@ pub(crate) struct Args {
     /// Save the model fitted on the (first) fold to this file.
     #[arg(long)]
     save_model: Option<PathBuf>,
+    /// Override a hyperparameter of the model's configuration, e.g. `--set l2=0.5`
+    /// (repeatable; the value is JSON, or a string).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -79,12 +83,9 @@ struct RunConfig<'a> {
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let kind = ModelKind::from_name(&args.model)?;
-    let config = kind.config(args.seed);
+    let config = apply_overrides(kind.config(args.seed), &args.overrides)?;
     let folder = DatasetFolder::open(&args.dataset)?;
-    let folds = args
-        .protocol
-        .folds(&folder)
-        .with_context(|| format!("loading {}", args.dataset.display()))?;
+    let folds = args.protocol.folds(&folder).with_context(|| format!("loading {}", args.dataset.display()))?;
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let mut results = Vec::with_capacity(folds.len());
     for (k, fold) in folds.iter().enumerate() {
@@ -100,12 +101,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             model.save(path)?;
         }
         let metrics = Metrics::compute(&p, fold.test.correct());
-        results.push(FoldResult {
-            fold: fold.name.clone(),
-            metrics,
-            fit_seconds,
-            predict_seconds,
-        });
+        results.push(FoldResult { fold: fold.name.clone(), metrics, fit_seconds, predict_seconds });
     }
     bar.finish();
     let report = summarize(args, kind, results);
@@ -130,20 +126,12 @@ fn summarize(args: &Args, kind: ModelKind, folds: Vec<FoldResult>) -> Report {
     let mean = |f: &dyn Fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / n;
     let auc = mean(&|r| r.metrics.auc);
     let auc_sd = (folds.len() > 1).then(|| {
-        let var = folds
-            .iter()
-            .map(|r| (r.metrics.auc - auc).powi(2))
-            .sum::<f64>()
-            / (n - 1.0);
+        let var = folds.iter().map(|r| (r.metrics.auc - auc).powi(2)).sum::<f64>() / (n - 1.0);
         var.sqrt()
     });
     Report {
         protocol: args.protocol,
-        dataset: args
-            .dataset
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        dataset: args.dataset.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         model: kind.name().to_owned(),
         auc,
         auc_sd,
@@ -175,10 +163,7 @@ fn print_table(r: &Report) {
 }
 
 fn config_path(json: &Path) -> PathBuf {
-    let stem = json
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "results".into());
+    let stem = json.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
     json.with_file_name(format!("{stem}.config.json"))
 }
 
@@ -188,4 +173,24 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     }
     let text = serde_json::to_string_pretty(value)?;
     std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+}
+
+/// Applies `key=value` overrides to a model configuration through its JSON form, so that every
+/// documented field can be set without a flag of its own.
+fn apply_overrides(config: ModelConfig, overrides: &[String]) -> anyhow::Result<ModelConfig> {
+    if overrides.is_empty() {
+        return Ok(config);
+    }
+    let mut value = serde_json::to_value(&config)?;
+    let serde_json::Value::Object(fields) = &mut value else { anyhow::bail!("model configuration is not an object") };
+    for o in overrides {
+        let (key, raw) = o.split_once('=').with_context(|| format!("--set {o:?}: expected KEY=VALUE"))?;
+        if key == "family" || !fields.contains_key(key) {
+            let known: Vec<&str> = fields.keys().map(String::as_str).filter(|k| *k != "family").collect();
+            anyhow::bail!("--set {key}: no such hyperparameter (known: {})", known.join(", "));
+        }
+        let v = serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
+        fields.insert(key.to_owned(), v);
+    }
+    serde_json::from_value(value).with_context(|| format!("applying {overrides:?}"))
 }

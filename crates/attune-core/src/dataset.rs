@@ -77,9 +77,7 @@ impl Vocab {
     }
     /// Skills of `item` (empty if unknown).
     pub fn skills_of(&self, item: ItemId) -> &[SkillId] {
-        self.item_skills
-            .get(item.index())
-            .map_or(&[], Vec::as_slice)
+        self.item_skills.get(item.index()).map_or(&[], Vec::as_slice)
     }
     /// Records the skills of `item` unless it already has some.
     pub fn set_item_skills_if_unknown(&mut self, item: ItemId, skills: &[SkillId]) {
@@ -134,11 +132,7 @@ impl Dataset {
             ("skills", vocab.n_skills(), self.vocab.n_skills()),
         ] {
             if got < expected {
-                return Err(Error::ColumnLength {
-                    column,
-                    got,
-                    expected,
-                });
+                return Err(Error::ColumnLength { column, got, expected });
             }
         }
         self.vocab = vocab;
@@ -179,10 +173,7 @@ impl Dataset {
         }
     }
     /// Interactions in `range`.
-    pub fn interactions(
-        &self,
-        range: Range<usize>,
-    ) -> impl ExactSizeIterator<Item = Interaction<'_>> {
+    pub fn interactions(&self, range: Range<usize>) -> impl ExactSizeIterator<Item = Interaction<'_>> {
         range.map(|i| self.interaction(i))
     }
     /// Number of learners with at least one interaction.
@@ -191,10 +182,7 @@ impl Dataset {
     }
     /// Each learner's rows, in order.
     pub fn learners(&self) -> Learners<'_> {
-        Learners {
-            offsets: &self.learner_offsets,
-            next: 0,
-        }
+        Learners { offsets: &self.learner_offsets, next: 0 }
     }
     /// The row range of the `k`-th learner of this dataset.
     pub fn learner_rows(&self, k: usize) -> Range<usize> {
@@ -213,13 +201,7 @@ impl Dataset {
         let mut b = DatasetBuilder::with_vocab(Vocab::default());
         for &k in which {
             for i in self.learner_rows(k) {
-                b.push_row(
-                    self.student[i],
-                    self.item[i],
-                    self.skills(i),
-                    self.correct[i],
-                    self.time[i],
-                );
+                b.push_row(self.student[i], self.item[i], self.skills(i), self.correct[i], self.time[i]);
             }
         }
         let mut ds = b.finish();
@@ -273,11 +255,7 @@ pub struct DatasetBuilder {
 impl DatasetBuilder {
     /// A builder that extends existing id maps (to read a test split after its train split).
     pub fn with_vocab(vocab: Vocab) -> Self {
-        Self {
-            vocab,
-            skill_offsets: vec![0],
-            ..Self::default()
-        }
+        Self { vocab, skill_offsets: vec![0], ..Self::default() }
     }
     /// Sorts each learner's rows by time (stable) when finishing.
     pub fn sort_by_time(&mut self, yes: bool) {
@@ -308,14 +286,7 @@ impl DatasetBuilder {
         self.student.is_empty()
     }
     /// Appends a row of interned ids; the item's skills are recorded in the Q-matrix if unknown.
-    pub fn push_row(
-        &mut self,
-        student: StudentId,
-        item: ItemId,
-        skills: &[SkillId],
-        correct: bool,
-        time: i64,
-    ) {
+    pub fn push_row(&mut self, student: StudentId, item: ItemId, skills: &[SkillId], correct: bool, time: i64) {
         if self.skill_offsets.is_empty() {
             self.skill_offsets.push(0);
         }
@@ -325,8 +296,7 @@ impl DatasetBuilder {
         self.correct.push(correct);
         self.time.push(time);
         self.skills.extend_from_slice(skills);
-        self.skill_offsets
-            .push(u32::try_from(self.skills.len()).unwrap_or(u32::MAX));
+        self.skill_offsets.push(u32::try_from(self.skills.len()).unwrap_or(u32::MAX));
     }
     /// Groups the rows by learner and returns the dataset.
     pub fn finish(self) -> Dataset {
@@ -366,13 +336,9 @@ impl DatasetBuilder {
             ds.item.push(self.item[i]);
             ds.correct.push(self.correct[i]);
             ds.time.push(self.time[i]);
-            let (lo, hi) = (
-                self.skill_offsets[i] as usize,
-                self.skill_offsets[i + 1] as usize,
-            );
+            let (lo, hi) = (self.skill_offsets[i] as usize, self.skill_offsets[i + 1] as usize);
             ds.skills.extend_from_slice(&self.skills[lo..hi]);
-            ds.skill_offsets
-                .push(u32::try_from(ds.skills.len()).unwrap_or(u32::MAX));
+            ds.skill_offsets.push(u32::try_from(ds.skills.len()).unwrap_or(u32::MAX));
         }
         if n > 0 {
             ds.learner_offsets.push(n);
@@ -388,12 +354,7 @@ mod tests {
     #[test]
     fn groups_interleaved_learners_in_first_appearance_order() {
         let mut b = DatasetBuilder::default();
-        for (s, it, c, t) in [
-            ("b", "x", true, 3),
-            ("a", "y", false, 1),
-            ("b", "y", false, 1),
-            ("a", "x", true, 2),
-        ] {
+        for (s, it, c, t) in [("b", "x", true, 3), ("a", "y", false, 1), ("b", "y", false, 1), ("a", "x", true, 2)] {
             let s = b.student(s);
             let i = b.item(it);
             let k = b.skill(it);

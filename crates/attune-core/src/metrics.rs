@@ -89,11 +89,7 @@ pub fn rmse(p: &[f64], y: &[bool]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    let se: f64 = p
-        .iter()
-        .zip(y)
-        .map(|(&p, &y)| (p - f64::from(u8::from(y))).powi(2))
-        .sum();
+    let se: f64 = p.iter().zip(y).map(|(&p, &y)| (p - f64::from(u8::from(y))).powi(2)).sum();
     (se / n as f64).sqrt()
 }
 
@@ -130,11 +126,7 @@ pub fn expected_calibration_error(p: &[f64], y: &[bool], bins: usize) -> f64 {
         sum_y[b] += f64::from(u8::from(y));
         count[b] += 1;
     }
-    (0..bins)
-        .filter(|&b| count[b] > 0)
-        .map(|b| (sum_p[b] - sum_y[b]).abs())
-        .sum::<f64>()
-        / n as f64
+    (0..bins).filter(|&b| count[b] > 0).map(|b| (sum_p[b] - sum_y[b]).abs()).sum::<f64>() / n as f64
 }
 
 #[cfg(test)]
@@ -143,12 +135,8 @@ mod tests {
 
     // Reference values from scikit-learn 1.9.1 (`roc_auc_score`, `accuracy_score` on p >= 0.5,
     // `mean_squared_error` ** 0.5, `log_loss`) and a direct NumPy ECE, on these inputs.
-    const P: [f64; 12] = [
-        0.9, 0.8, 0.8, 0.3, 0.55, 0.1, 0.55, 0.7, 0.2, 0.95, 0.5, 0.5,
-    ];
-    const Y: [bool; 12] = [
-        true, true, false, false, true, false, false, true, true, true, false, true,
-    ];
+    const P: [f64; 12] = [0.9, 0.8, 0.8, 0.3, 0.55, 0.1, 0.55, 0.7, 0.2, 0.95, 0.5, 0.5];
+    const Y: [bool; 12] = [true, true, false, false, true, false, false, true, true, true, false, true];
 
     #[test]
     fn matches_reference_values() {
@@ -156,11 +144,7 @@ mod tests {
         assert!((m.auc - REF_AUC).abs() < 1e-12, "auc {}", m.auc);
         assert!((m.accuracy - REF_ACC).abs() < 1e-12, "acc {}", m.accuracy);
         assert!((m.rmse - REF_RMSE).abs() < 1e-12, "rmse {}", m.rmse);
-        assert!(
-            (m.log_loss - REF_LOGLOSS).abs() < 1e-12,
-            "ll {}",
-            m.log_loss
-        );
+        assert!((m.log_loss - REF_LOGLOSS).abs() < 1e-12, "ll {}", m.log_loss);
         assert!((m.ece - REF_ECE).abs() < 1e-12, "ece {}", m.ece);
     }
 

@@ -85,11 +85,7 @@ impl Protocol {
                     format!("{prefix}_valid1.csv"),
                 );
                 let with_valid = folder.file(&tr1).is_some() && folder.file(&va1).is_some();
-                let names: Vec<&str> = if with_valid {
-                    vec![&tr, &te, &tr1, &va1]
-                } else {
-                    vec![&tr, &te]
-                };
+                let names: Vec<&str> = if with_valid { vec![&tr, &te, &tr1, &va1] } else { vec![&tr, &te] };
                 let mut sets = folder.read_shared(&names)?.into_iter();
                 let (Some(train), Some(test)) = (sets.next(), sets.next()) else {
                     return Err(mismatch("train and test files"));
@@ -98,55 +94,30 @@ impl Protocol {
                     (Some(train), Some(valid)) => Some(EarlyStopping { train, valid }),
                     _ => None,
                 };
-                Ok(vec![Fold {
-                    name: "test".into(),
-                    train,
-                    early_stopping,
-                    test,
-                }])
+                Ok(vec![Fold { name: "test".into(), train, early_stopping, test }])
             }
             (Self::E2, FolderKind::Gervet) => {
-                let mut sets = folder
-                    .read_shared(&["preprocessed_data_train.csv", "preprocessed_data_test.csv"])?
-                    .into_iter();
+                let mut sets =
+                    folder.read_shared(&["preprocessed_data_train.csv", "preprocessed_data_test.csv"])?.into_iter();
                 let (Some(train), Some(test)) = (sets.next(), sets.next()) else {
                     return Err(mismatch("train and test files"));
                 };
-                Ok(vec![Fold {
-                    name: "test".into(),
-                    train,
-                    early_stopping: None,
-                    test,
-                }])
+                Ok(vec![Fold { name: "test".into(), train, early_stopping: None, test }])
             }
             (Self::E3, FolderKind::Akt { prefix, .. }) => (1..=5)
                 .map(|k| {
                     let mut sets = folder
-                        .read_shared(&[
-                            &format!("{prefix}_train{k}.csv"),
-                            &format!("{prefix}_test{k}.csv"),
-                        ])?
+                        .read_shared(&[&format!("{prefix}_train{k}.csv"), &format!("{prefix}_test{k}.csv")])?
                         .into_iter();
                     let (Some(train), Some(test)) = (sets.next(), sets.next()) else {
                         return Err(mismatch("train and test files"));
                     };
-                    Ok(Fold {
-                        name: format!("fold {k}"),
-                        train,
-                        early_stopping: None,
-                        test,
-                    })
+                    Ok(Fold { name: format!("fold {k}"), train, early_stopping: None, test })
                 })
                 .collect(),
-            (Self::E1, _) => Err(mismatch(
-                "a DKVMN folder (<name>_train.csv, <name>_test.csv)",
-            )),
-            (Self::E2, _) => Err(mismatch(
-                "a Gervet folder (preprocessed_data_{train,test}.csv)",
-            )),
-            (Self::E3, _) => Err(mismatch(
-                "an AKT folder (<name>_train1..5.csv, <name>_test1..5.csv)",
-            )),
+            (Self::E1, _) => Err(mismatch("a DKVMN folder (<name>_train.csv, <name>_test.csv)")),
+            (Self::E2, _) => Err(mismatch("a Gervet folder (preprocessed_data_{train,test}.csv)")),
+            (Self::E3, _) => Err(mismatch("an AKT folder (<name>_train1..5.csv, <name>_test1..5.csv)")),
         }
     }
 }

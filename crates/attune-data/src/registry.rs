@@ -43,10 +43,7 @@ impl DatasetFolder {
     /// # Errors
     /// [`Error::UnknownDataset`] if no known layout fits, [`Error::Io`] if it cannot be listed.
     pub fn open(path: &Path) -> Result<Self> {
-        let entries = std::fs::read_dir(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let entries = std::fs::read_dir(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
             .map(|n| n.strip_suffix(".gz").map(str::to_owned).unwrap_or(n))
@@ -55,18 +52,12 @@ impl DatasetFolder {
         let has = |n: &str| names.iter().any(|x| x == n);
         let kind = if has("preprocessed_data_train.csv") && has("preprocessed_data_test.csv") {
             FolderKind::Gervet
-        } else if let Some(prefix) = names
-            .iter()
-            .filter_map(|n| n.strip_suffix("_train.csv"))
-            .find(|p| has(&format!("{p}_test.csv")))
+        } else if let Some(prefix) =
+            names.iter().filter_map(|n| n.strip_suffix("_train.csv")).find(|p| has(&format!("{p}_test.csv")))
         {
-            FolderKind::Dkvmn {
-                prefix: prefix.to_owned(),
-            }
-        } else if let Some(prefix) = names
-            .iter()
-            .filter_map(|n| n.strip_suffix("_train1.csv"))
-            .find(|p| has(&format!("{p}_test1.csv")))
+            FolderKind::Dkvmn { prefix: prefix.to_owned() }
+        } else if let Some(prefix) =
+            names.iter().filter_map(|n| n.strip_suffix("_train1.csv")).find(|p| has(&format!("{p}_test1.csv")))
         {
             let first = first_line(&path.join(format!("{prefix}_train1.csv")))?;
             let layout = if prefix.ends_with("_pid") {
@@ -76,28 +67,19 @@ impl DatasetFolder {
             } else {
                 Layout::Dkvmn
             };
-            FolderKind::Akt {
-                prefix: prefix.to_owned(),
-                layout,
-            }
+            FolderKind::Akt { prefix: prefix.to_owned(), layout }
         } else {
             return Err(Error::UnknownDataset {
                 path: path.to_owned(),
                 reason: "no <name>_train.csv + <name>_test.csv, preprocessed_data_{train,test}.csv or <name>_train1.csv + <name>_test1.csv".into(),
             });
         };
-        Ok(Self {
-            path: path.to_owned(),
-            kind,
-        })
+        Ok(Self { path: path.to_owned(), kind })
     }
 
     /// The folder's name.
     pub fn name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
     /// The path of file `name` in the folder, preferring the plain file over `name.gz`.
@@ -111,10 +93,8 @@ impl DatasetFolder {
     }
 
     fn need(&self, name: &str) -> Result<PathBuf> {
-        self.file(name).ok_or_else(|| Error::UnknownDataset {
-            path: self.path.clone(),
-            reason: format!("missing {name}"),
-        })
+        self.file(name)
+            .ok_or_else(|| Error::UnknownDataset { path: self.path.clone(), reason: format!("missing {name}") })
     }
 
     /// Reads file `name` of this folder as the folder's format, extending `vocab`.
@@ -127,10 +107,7 @@ impl DatasetFolder {
             FolderKind::Dkvmn { .. } => read_sequences(&path, Layout::Dkvmn, IdBase::Zero, vocab),
             FolderKind::Akt { layout, .. } => read_sequences(&path, *layout, IdBase::Zero, vocab),
             FolderKind::Gervet => {
-                let q = self
-                    .file("q_mat.csv")
-                    .map(|p| QMatrix::read(&p))
-                    .transpose()?;
+                let q = self.file("q_mat.csv").map(|p| QMatrix::read(&p)).transpose()?;
                 read_table(&path, &ColumnMapping::gervet(), q.as_ref(), vocab)
             }
         }
@@ -150,12 +127,7 @@ impl DatasetFolder {
             out.push(ds);
         }
         let shared = std::sync::Arc::new(vocab);
-        out.into_iter()
-            .map(|d| {
-                d.with_vocab(std::sync::Arc::clone(&shared))
-                    .map_err(Error::from)
-            })
-            .collect()
+        out.into_iter().map(|d| d.with_vocab(std::sync::Arc::clone(&shared)).map_err(Error::from)).collect()
     }
 }
 
@@ -167,10 +139,7 @@ fn first_line(path: &Path) -> Result<String> {
 /// The datasets vendored under a data directory (each sub-folder with a known layout), sorted
 /// by name.
 pub fn list_folders(root: &Path) -> Result<Vec<DatasetFolder>> {
-    let entries = std::fs::read_dir(root).map_err(|source| Error::Io {
-        path: root.to_owned(),
-        source,
-    })?;
+    let entries = std::fs::read_dir(root).map_err(|source| Error::Io { path: root.to_owned(), source })?;
     let mut out: Vec<DatasetFolder> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())

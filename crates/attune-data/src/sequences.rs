@@ -45,22 +45,12 @@ pub fn read_sequences(path: &Path, layout: Layout, base: IdBase, vocab: Vocab) -
 }
 
 /// As [`read_sequences`] over bytes already in memory (`path` only names them in errors).
-pub fn parse_sequences(
-    path: &Path,
-    bytes: Vec<u8>,
-    layout: Layout,
-    base: IdBase,
-    vocab: Vocab,
-) -> Result<Dataset> {
+pub fn parse_sequences(path: &Path, bytes: Vec<u8>, layout: Layout, base: IdBase, vocab: Vocab) -> Result<Dataset> {
     read_lines(Lines::from_bytes(path, bytes), layout, base, vocab)
 }
 
 fn read_lines(mut lines: Lines, layout: Layout, base: IdBase, vocab: Vocab) -> Result<Dataset> {
-    let stem = lines
-        .path()
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = lines.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let mut b = DatasetBuilder::with_vocab(vocab);
     let mut record = 0usize;
     let mut problems: Vec<String> = Vec::new();
@@ -69,10 +59,8 @@ fn read_lines(mut lines: Lines, layout: Layout, base: IdBase, vocab: Vocab) -> R
     while let Some(head) = lines.next_nonblank()? {
         let (student_key, declared) = match layout {
             Layout::Dkvmn => {
-                let n: usize = head
-                    .trim()
-                    .parse()
-                    .map_err(|_| lines.bad_field("length", &head, "a count of answers"))?;
+                let n: usize =
+                    head.trim().parse().map_err(|_| lines.bad_field("length", &head, "a count of answers"))?;
                 (format!("{stem}#{record}"), Some(n))
             }
             Layout::AktSkills | Layout::AktProblems => {
@@ -101,18 +89,13 @@ fn read_lines(mut lines: Lines, layout: Layout, base: IdBase, vocab: Vocab) -> R
         let student = b.student(&student_key);
         let mut k = 0usize;
         for (j, a) in split_fields(&answers).enumerate() {
-            let correct = parse_answer(a)
-                .ok_or_else(|| lines.bad_field(format!("answer {}", j + 1), a, "0 or 1"))?;
+            let correct = parse_answer(a).ok_or_else(|| lines.bad_field(format!("answer {}", j + 1), a, "0 or 1"))?;
             let Some(skill_name) = skills.get(j) else {
                 k = j + 1;
                 continue;
             };
             let skill = b.skill(skill_name);
-            let item = if layout == Layout::AktProblems {
-                b.item(&problems[j])
-            } else {
-                b.item(skill_name)
-            };
+            let item = if layout == Layout::AktProblems { b.item(&problems[j]) } else { b.item(skill_name) };
             let pos = positions.get(student.index()).copied().unwrap_or(0);
             if positions.len() <= student.index() {
                 positions.resize(student.index() + 1, 0);
@@ -125,9 +108,7 @@ fn read_lines(mut lines: Lines, layout: Layout, base: IdBase, vocab: Vocab) -> R
         check_len(&lines, "answers", k, &mut exp)?;
     }
     if b.is_empty() {
-        return Err(Error::Empty {
-            path: lines.path().to_owned(),
-        });
+        return Err(Error::Empty { path: lines.path().to_owned() });
     }
     Ok(b.finish())
 }
@@ -135,54 +116,30 @@ fn read_lines(mut lines: Lines, layout: Layout, base: IdBase, vocab: Vocab) -> R
 fn next_record_line(lines: &mut Lines, missing: &'static str) -> Result<String> {
     match lines.next_line()? {
         Some(l) => Ok(l.to_owned()),
-        None => Err(Error::Truncated {
-            path: lines.path().to_owned(),
-            line: lines.line(),
-            missing,
-        }),
+        None => Err(Error::Truncated { path: lines.path().to_owned(), line: lines.line(), missing }),
     }
 }
 
-fn collect_ids(
-    lines: &Lines,
-    line: &str,
-    what: &'static str,
-    base: IdBase,
-    out: &mut Vec<String>,
-) -> Result<()> {
+fn collect_ids(lines: &Lines, line: &str, what: &'static str, base: IdBase, out: &mut Vec<String>) -> Result<()> {
     if line.trim().is_empty() {
         return Ok(());
     }
     for (j, f) in split_fields(line).enumerate() {
-        let id: u64 = f.parse().map_err(|_| {
-            lines.bad_field(format!("{what} {}", j + 1), f, "a non-negative integer id")
-        })?;
+        let id: u64 =
+            f.parse().map_err(|_| lines.bad_field(format!("{what} {}", j + 1), f, "a non-negative integer id"))?;
         if base == IdBase::One && id == 0 {
-            return Err(lines.bad_field(
-                format!("{what} {}", j + 1),
-                f,
-                "an id >= 1 (0 is padding in 1-based files)",
-            ));
+            return Err(lines.bad_field(format!("{what} {}", j + 1), f, "an id >= 1 (0 is padding in 1-based files)"));
         }
         out.push(id.to_string());
     }
     Ok(())
 }
 
-fn check_len(
-    lines: &Lines,
-    field: &'static str,
-    got: usize,
-    expect: &mut Option<usize>,
-) -> Result<()> {
+fn check_len(lines: &Lines, field: &'static str, got: usize, expect: &mut Option<usize>) -> Result<()> {
     match *expect {
-        Some(e) if e != got => Err(Error::LengthMismatch {
-            path: lines.path().to_owned(),
-            line: lines.line(),
-            field,
-            got,
-            expected: e,
-        }),
+        Some(e) if e != got => {
+            Err(Error::LengthMismatch { path: lines.path().to_owned(), line: lines.line(), field, got, expected: e })
+        }
         _ => {
             *expect = Some(got);
             Ok(())
@@ -195,23 +152,12 @@ mod tests {
     use super::*;
 
     fn parse(text: &str, layout: Layout, base: IdBase) -> Result<Dataset> {
-        parse_sequences(
-            Path::new("t.csv"),
-            text.as_bytes().to_vec(),
-            layout,
-            base,
-            Vocab::default(),
-        )
+        parse_sequences(Path::new("t.csv"), text.as_bytes().to_vec(), layout, base, Vocab::default())
     }
 
     #[test]
     fn reads_dkvmn_with_and_without_trailing_commas() {
-        let ds = parse(
-            "3\n1,2,2\n1,0,1\n2\n5,5,\n0,1,\n",
-            Layout::Dkvmn,
-            IdBase::One,
-        )
-        .unwrap();
+        let ds = parse("3\n1,2,2\n1,0,1\n2\n5,5,\n0,1,\n", Layout::Dkvmn, IdBase::One).unwrap();
         assert_eq!(ds.len(), 5);
         assert_eq!(ds.n_learners(), 2);
         assert_eq!(ds.vocab().n_skills(), 3);
@@ -246,26 +192,16 @@ mod tests {
             ("", "no interactions"),
         ];
         for (text, needle) in cases {
-            let e = parse(text, Layout::Dkvmn, IdBase::One)
-                .unwrap_err()
-                .to_string();
-            assert!(
-                e.contains(needle) && e.starts_with("t.csv"),
-                "{text:?}: {e}"
-            );
+            let e = parse(text, Layout::Dkvmn, IdBase::One).unwrap_err().to_string();
+            assert!(e.contains(needle) && e.starts_with("t.csv"), "{text:?}: {e}");
         }
     }
 
     #[test]
     fn non_utf8_is_an_error_with_its_line() {
-        let e = parse_sequences(
-            Path::new("t.csv"),
-            b"1\n1\n\xff\n".to_vec(),
-            Layout::Dkvmn,
-            IdBase::One,
-            Vocab::default(),
-        )
-        .unwrap_err();
+        let e =
+            parse_sequences(Path::new("t.csv"), b"1\n1\n\xff\n".to_vec(), Layout::Dkvmn, IdBase::One, Vocab::default())
+                .unwrap_err();
         assert!(e.to_string().contains("t.csv:3: not valid UTF-8"), "{e}");
     }
 

@@ -9,16 +9,11 @@ use crate::{Error, Result};
 /// Opens `path` for buffered reading, decompressing gzip (detected by its magic bytes, so a
 /// `.gz` suffix is optional).
 pub(crate) fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
+    let io = |source| Error::Io { path: path.to_owned(), source };
     let mut file = BufReader::new(File::open(path).map_err(io)?);
     let head = file.fill_buf().map_err(io)?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::new(
-            flate2::bufread::MultiGzDecoder::new(file),
-        )))
+        Ok(Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(file))))
     } else {
         Ok(Box::new(file))
     }
@@ -27,12 +22,7 @@ pub(crate) fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
 /// Reads a whole file (decompressed) into memory.
 pub(crate) fn read_all(path: &Path) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    open(path)?
-        .read_to_end(&mut buf)
-        .map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+    open(path)?.read_to_end(&mut buf).map_err(|source| Error::Io { path: path.to_owned(), source })?;
     Ok(buf)
 }
 
@@ -46,21 +36,11 @@ pub(crate) struct Lines {
 
 impl Lines {
     pub(crate) fn open(path: &Path) -> Result<Self> {
-        Ok(Self {
-            inner: open(path)?,
-            path: path.to_owned(),
-            buf: Vec::new(),
-            line: 0,
-        })
+        Ok(Self { inner: open(path)?, path: path.to_owned(), buf: Vec::new(), line: 0 })
     }
 
     pub(crate) fn from_bytes(path: &Path, bytes: Vec<u8>) -> Self {
-        Self {
-            inner: Box::new(std::io::Cursor::new(bytes)),
-            path: path.to_owned(),
-            buf: Vec::new(),
-            line: 0,
-        }
+        Self { inner: Box::new(std::io::Cursor::new(bytes)), path: path.to_owned(), buf: Vec::new(), line: 0 }
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -78,10 +58,7 @@ impl Lines {
         let n = self
             .inner
             .read_until(b'\n', &mut self.buf)
-            .map_err(|source| Error::Io {
-                path: self.path.clone(),
-                source,
-            })?;
+            .map_err(|source| Error::Io { path: self.path.clone(), source })?;
         if n == 0 {
             return Ok(None);
         }
@@ -93,13 +70,11 @@ impl Lines {
         if self.line == 1 {
             bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
         }
-        std::str::from_utf8(bytes)
-            .map(Some)
-            .map_err(|e| Error::NotUtf8 {
-                path: self.path.clone(),
-                line: self.line,
-                byte: e.valid_up_to(),
-            })
+        std::str::from_utf8(bytes).map(Some).map_err(|e| Error::NotUtf8 {
+            path: self.path.clone(),
+            line: self.line,
+            byte: e.valid_up_to(),
+        })
     }
 
     /// The next line that is not blank, or `None` at the end of the file.
@@ -113,12 +88,7 @@ impl Lines {
         }
     }
 
-    pub(crate) fn bad_field(
-        &self,
-        field: impl Into<String>,
-        value: &str,
-        expected: &'static str,
-    ) -> Error {
+    pub(crate) fn bad_field(&self, field: impl Into<String>, value: &str, expected: &'static str) -> Error {
         Error::BadField {
             path: self.path.clone(),
             line: self.line,

@@ -73,9 +73,7 @@ struct Columns {
 }
 
 fn find(header: &csv::ByteRecord, candidates: &[String]) -> Option<usize> {
-    candidates
-        .iter()
-        .find_map(|c| header.iter().position(|h| h == c.as_bytes()))
+    candidates.iter().find_map(|c| header.iter().position(|h| h == c.as_bytes()))
 }
 
 /// Item → skills, read from a Q-matrix file.
@@ -91,10 +89,7 @@ impl QMatrix {
     /// I/O, non-UTF-8, a row without two fields, or an empty file.
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = read_all(path)?;
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(&bytes[..]);
+        let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(&bytes[..]);
         let mut q = Self::default();
         let mut rec = csv::ByteRecord::new();
         loop {
@@ -118,9 +113,7 @@ impl QMatrix {
             q.skills.entry(item).or_default().push(skill);
         }
         if q.skills.is_empty() {
-            return Err(Error::Empty {
-                path: path.to_owned(),
-            });
+            return Err(Error::Empty { path: path.to_owned() });
         }
         Ok(q)
     }
@@ -146,34 +139,21 @@ fn line_of(rec: &csv::ByteRecord) -> usize {
 }
 
 fn utf8<'a>(path: &Path, line: usize, raw: &'a [u8]) -> Result<&'a str> {
-    std::str::from_utf8(raw).map_err(|e| Error::NotUtf8 {
-        path: path.to_owned(),
-        line,
-        byte: e.valid_up_to(),
-    })
+    std::str::from_utf8(raw).map_err(|e| Error::NotUtf8 { path: path.to_owned(), line, byte: e.valid_up_to() })
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line() as usize);
     match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::Io {
-            path: path.to_owned(),
-            source,
-        },
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => Error::LengthMismatch {
+        csv::ErrorKind::Io(source) => Error::Io { path: path.to_owned(), source },
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::LengthMismatch {
             path: path.to_owned(),
             line,
             field: "row",
             got: len as usize,
             expected: expected_len as usize,
         },
-        csv::ErrorKind::Utf8 { err, .. } => Error::NotUtf8 {
-            path: path.to_owned(),
-            line,
-            byte: err.valid_up_to(),
-        },
+        csv::ErrorKind::Utf8 { err, .. } => Error::NotUtf8 { path: path.to_owned(), line, byte: err.valid_up_to() },
         other => Error::BadField {
             path: path.to_owned(),
             line,
@@ -192,12 +172,7 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
 /// A missing mapped column, an answer other than 0/1, a time that is not a number, a row with
 /// the wrong number of fields, a non-UTF-8 field, an empty table or I/O, each naming the file
 /// and line.
-pub fn read_table(
-    path: &Path,
-    mapping: &ColumnMapping,
-    q: Option<&QMatrix>,
-    vocab: Vocab,
-) -> Result<Dataset> {
+pub fn read_table(path: &Path, mapping: &ColumnMapping, q: Option<&QMatrix>, vocab: Vocab) -> Result<Dataset> {
     let bytes = read_all(path)?;
     parse_table(path, &bytes, mapping, q, vocab)
 }
@@ -212,20 +187,11 @@ pub fn parse_table(
 ) -> Result<Dataset> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let delimiter = mapping.delimiter.unwrap_or(if first_line.contains(&b'\t') {
-        b'\t'
-    } else {
-        b','
-    });
-    let mut r = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .from_reader(bytes);
+    let delimiter = mapping.delimiter.unwrap_or(if first_line.contains(&b'\t') { b'\t' } else { b',' });
+    let mut r = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(bytes);
     let header = r.byte_headers().map_err(|e| csv_error(path, e))?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
-        return Err(Error::Empty {
-            path: path.to_owned(),
-        });
+        return Err(Error::Empty { path: path.to_owned() });
     }
     utf8(path, 1, header.as_slice())?;
     let missing = |role: &[String]| Error::UnknownColumn {
@@ -241,9 +207,7 @@ pub fn parse_table(
         time: find(&header, &mapping.time),
     };
     if cols.item.is_none() && cols.skill.is_none() {
-        return Err(missing(
-            &[mapping.item.clone(), mapping.skill.clone()].concat(),
-        ));
+        return Err(missing(&[mapping.item.clone(), mapping.skill.clone()].concat()));
     }
     let header_name = |k: usize| String::from_utf8_lossy(&header[k]).into_owned();
     let mut b = DatasetBuilder::with_vocab(vocab);
@@ -271,8 +235,7 @@ pub fn parse_table(
             return Err(bad(cols.student, student, "a learner id"));
         }
         let correct_raw = get(cols.correct)?;
-        let correct =
-            parse_answer(correct_raw).ok_or_else(|| bad(cols.correct, correct_raw, "0 or 1"))?;
+        let correct = parse_answer(correct_raw).ok_or_else(|| bad(cols.correct, correct_raw, "0 or 1"))?;
         let time = match cols.time {
             Some(k) => {
                 let t = get(k)?;
@@ -297,11 +260,7 @@ pub fn parse_table(
         } else if cols.skill.is_some() {
             match &mapping.skill_separator {
                 Some(sep) => {
-                    for s in skill_field
-                        .split(sep.as_str())
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                    {
+                    for s in skill_field.split(sep.as_str()).map(str::trim).filter(|s| !s.is_empty()) {
                         skill_buf.push(b.skill(s));
                     }
                 }
@@ -316,9 +275,7 @@ pub fn parse_table(
         b.push_row(s, i, &skill_buf, correct, time);
     }
     if b.is_empty() {
-        return Err(Error::Empty {
-            path: path.to_owned(),
-        });
+        return Err(Error::Empty { path: path.to_owned() });
     }
     Ok(b.finish())
 }
@@ -328,13 +285,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str, m: &ColumnMapping) -> Result<Dataset> {
-        parse_table(
-            Path::new("t.csv"),
-            text.as_bytes(),
-            m,
-            None,
-            Vocab::default(),
-        )
+        parse_table(Path::new("t.csv"), text.as_bytes(), m, None, Vocab::default())
     }
 
     #[test]
@@ -348,8 +299,7 @@ mod tests {
 
     #[test]
     fn reads_pybkt_csv_with_bom_and_alternative_columns() {
-        let t =
-            "\u{feff}order_id,user_id,skill_name,correct\n2,a,Area,1\n1,a,Area,0\n3,b,Volume,1\n";
+        let t = "\u{feff}order_id,user_id,skill_name,correct\n2,a,Area,1\n1,a,Area,0\n3,b,Volume,1\n";
         let ds = parse(t, &ColumnMapping::pybkt()).unwrap();
         assert_eq!(ds.vocab().n_skills(), 2);
         assert_eq!(ds.correct(), &[false, true, true]);
@@ -364,14 +314,8 @@ mod tests {
         std::fs::write(&qp, "item_id,skill_id\n1,7\n1,8\n2,9\n").unwrap();
         let q = QMatrix::read(&qp).unwrap();
         let t = "user_id\titem_id\ttimestamp\tcorrect\tskill_id\n5\t1\t0\t0\t3\n5\t2\t0\t1\t4\n";
-        let ds = parse_table(
-            Path::new("t"),
-            t.as_bytes(),
-            &ColumnMapping::gervet(),
-            Some(&q),
-            Vocab::default(),
-        )
-        .unwrap();
+        let ds =
+            parse_table(Path::new("t"), t.as_bytes(), &ColumnMapping::gervet(), Some(&q), Vocab::default()).unwrap();
         assert_eq!(ds.skills(0).len(), 2);
         assert_eq!(ds.skills(1).len(), 1);
     }
@@ -380,22 +324,10 @@ mod tests {
     fn bad_input_names_file_line_and_field() {
         let m = ColumnMapping::pybkt();
         let cases = [
-            (
-                "user_id,skill_name,correct\na,s,2\n",
-                "t.csv:2: field correct = \"2\"",
-            ),
-            (
-                "user_id,skill_name,correct,order_id\na,s,1,x\n",
-                "field order_id",
-            ),
-            (
-                "user_id,skill_name,correct\na,s\n",
-                "t.csv:2: row has 2 values, expected 3",
-            ),
-            (
-                "uid,skill_name,correct\na,s,1\n",
-                "no column \"user_id|Anon Student Id\"",
-            ),
+            ("user_id,skill_name,correct\na,s,2\n", "t.csv:2: field correct = \"2\""),
+            ("user_id,skill_name,correct,order_id\na,s,1,x\n", "field order_id"),
+            ("user_id,skill_name,correct\na,s\n", "t.csv:2: row has 2 values, expected 3"),
+            ("uid,skill_name,correct\na,s,1\n", "no column \"user_id|Anon Student Id\""),
             ("user_id,skill_name,correct\n", "no interactions"),
             ("", "no interactions"),
         ];
@@ -403,15 +335,9 @@ mod tests {
             let e = parse(text, &m).unwrap_err().to_string();
             assert!(e.contains(needle), "{text:?}: {e}");
         }
-        let e = parse_table(
-            Path::new("t.csv"),
-            b"user_id,skill_name,correct\na\xff,s,1\n",
-            &m,
-            None,
-            Vocab::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = parse_table(Path::new("t.csv"), b"user_id,skill_name,correct\na\xff,s,1\n", &m, None, Vocab::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("t.csv:2: not valid UTF-8"), "{e}");
     }
 

@@ -59,20 +59,10 @@ pub enum Error {
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-pub(crate) fn check_range(
-    param: &'static str,
-    value: f64,
-    lo: f64,
-    hi: f64,
-    reason: &'static str,
-) -> Result<()> {
+pub(crate) fn check_range(param: &'static str, value: f64, lo: f64, hi: f64, reason: &'static str) -> Result<()> {
     if value.is_finite() && value >= lo && value <= hi {
         Ok(())
     } else {
-        Err(Error::InvalidConfig {
-            param,
-            value: value.to_string(),
-            reason,
-        })
+        Err(Error::InvalidConfig { param, value: value.to_string(), reason })
     }
 }

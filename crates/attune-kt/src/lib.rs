@@ -7,22 +7,21 @@
 //! or load any of them with a format version.
 
 mod bkt;
+mod counts;
+mod elo;
 mod error;
+mod irt;
+mod logistic;
+mod optim;
 mod registry;
 
 pub use crate::bkt::{Bkt, BktConfig, BktState, SkillParams};
+pub use crate::counts::{CountsConfig, CountsModel, LearnerCounts, SkillCounts};
+pub use crate::elo::{Elo, EloConfig, EloState};
 pub use crate::error::{Error, Result};
+pub use crate::irt::{Irt, IrtConfig, IrtState};
 pub use crate::registry::{FORMAT_VERSION, Fitted, ModelConfig, ModelKind, predict_parallel};
 
 /// Names accepted by [`ModelKind::from_name`].
-pub const MODEL_NAMES: &[&str] = &[
-    "bkt",
-    "bkt-forgets",
-    "bkt-multigs",
-    "irt1pl",
-    "irt2pl",
-    "mirt",
-    "pfa",
-    "best-lr",
-    "elo",
-];
+pub const MODEL_NAMES: &[&str] =
+    &["bkt", "bkt-forgets", "bkt-multigs", "irt1pl", "irt2pl", "mirt", "pfa", "best-lr", "elo"];

@@ -6,7 +6,7 @@ use attune_core::{Dataset, KnowledgeTracer, Probability, Progress};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{Bkt, BktConfig, Error, Result};
+use crate::{Bkt, BktConfig, CountsConfig, CountsModel, Elo, EloConfig, Error, Irt, IrtConfig, Result};
 
 /// Version of the model-file format written by [`Fitted::save`].
 pub const FORMAT_VERSION: u32 = 1;
@@ -20,6 +20,18 @@ pub enum ModelKind {
     BktForgets,
     /// BKT with per-item guess/slip.
     BktMultigs,
+    /// Rasch model.
+    Irt1pl,
+    /// Two-parameter logistic IRT.
+    Irt2pl,
+    /// Multidimensional 2PL.
+    Mirt,
+    /// Performance Factors Analysis.
+    Pfa,
+    /// Gervet et al.'s best logistic regression.
+    BestLr,
+    /// Elo rating.
+    Elo,
 }
 
 impl ModelKind {
@@ -32,6 +44,12 @@ impl ModelKind {
             "bkt" => Self::Bkt,
             "bkt-forgets" => Self::BktForgets,
             "bkt-multigs" => Self::BktMultigs,
+            "irt1pl" => Self::Irt1pl,
+            "irt2pl" => Self::Irt2pl,
+            "mirt" => Self::Mirt,
+            "pfa" => Self::Pfa,
+            "best-lr" => Self::BestLr,
+            "elo" => Self::Elo,
             _ => return Err(Error::UnknownModel(name.to_owned())),
         })
     }
@@ -42,26 +60,27 @@ impl ModelKind {
             Self::Bkt => "bkt",
             Self::BktForgets => "bkt-forgets",
             Self::BktMultigs => "bkt-multigs",
+            Self::Irt1pl => "irt1pl",
+            Self::Irt2pl => "irt2pl",
+            Self::Mirt => "mirt",
+            Self::Pfa => "pfa",
+            Self::BestLr => "best-lr",
+            Self::Elo => "elo",
         }
     }
 
     /// The default configuration of this model with `seed`, as JSON (written beside results).
     pub fn config(self, seed: u64) -> ModelConfig {
         match self {
-            Self::Bkt => ModelConfig::Bkt(BktConfig {
-                seed,
-                ..BktConfig::default()
-            }),
-            Self::BktForgets => ModelConfig::Bkt(BktConfig {
-                seed,
-                forgets: true,
-                ..BktConfig::default()
-            }),
-            Self::BktMultigs => ModelConfig::Bkt(BktConfig {
-                seed,
-                multigs: true,
-                ..BktConfig::default()
-            }),
+            Self::Bkt => ModelConfig::Bkt(BktConfig { seed, ..BktConfig::default() }),
+            Self::BktForgets => ModelConfig::Bkt(BktConfig { seed, forgets: true, ..BktConfig::default() }),
+            Self::BktMultigs => ModelConfig::Bkt(BktConfig { seed, multigs: true, ..BktConfig::default() }),
+            Self::Irt1pl => ModelConfig::Irt(IrtConfig { seed, ..IrtConfig::one_pl() }),
+            Self::Irt2pl => ModelConfig::Irt(IrtConfig { seed, ..IrtConfig::two_pl() }),
+            Self::Mirt => ModelConfig::Irt(IrtConfig { seed, ..IrtConfig::mirt(3) }),
+            Self::Pfa => ModelConfig::Counts(CountsConfig::pfa()),
+            Self::BestLr => ModelConfig::Counts(CountsConfig::best_lr()),
+            Self::Elo => ModelConfig::Elo(EloConfig::default()),
         }
     }
 }
@@ -72,6 +91,12 @@ impl ModelKind {
 pub enum ModelConfig {
     /// Bayesian Knowledge Tracing.
     Bkt(BktConfig),
+    /// Item response theory.
+    Irt(IrtConfig),
+    /// Logistic count models (PFA, Best-LR).
+    Counts(CountsConfig),
+    /// Elo rating.
+    Elo(EloConfig),
 }
 
 impl ModelConfig {
@@ -82,6 +107,9 @@ impl ModelConfig {
     pub fn fit(&self, train: &Dataset, progress: &dyn Progress) -> Result<Fitted> {
         Ok(match self {
             Self::Bkt(c) => Fitted::Bkt(c.fit(train, progress)?),
+            Self::Irt(c) => Fitted::Irt(c.fit(train, progress)?),
+            Self::Counts(c) => Fitted::Counts(c.fit(train, progress)?),
+            Self::Elo(c) => Fitted::Elo(c.fit(train, progress)?),
         })
     }
 }
@@ -92,6 +120,12 @@ impl ModelConfig {
 pub enum Fitted {
     /// Bayesian Knowledge Tracing.
     Bkt(Bkt),
+    /// Item response theory.
+    Irt(Irt),
+    /// Logistic count models (PFA, Best-LR).
+    Counts(CountsModel),
+    /// Elo rating.
+    Elo(Elo),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,6 +140,9 @@ impl Fitted {
     pub fn predict_dataset(&self, data: &Dataset) -> Vec<Probability> {
         match self {
             Self::Bkt(m) => predict_parallel(m, data),
+            Self::Irt(m) => predict_parallel(m, data),
+            Self::Counts(m) => predict_parallel(m, data),
+            Self::Elo(m) => predict_parallel(m, data),
         }
     }
 
@@ -114,22 +151,10 @@ impl Fitted {
     /// # Errors
     /// [`Error::Io`].
     pub fn save(&self, path: &Path) -> Result<()> {
-        let io = |source| Error::Io {
-            path: path.to_owned(),
-            source,
-        };
+        let io = |source| Error::Io { path: path.to_owned(), source };
         let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
-        serde_json::to_writer(
-            file,
-            &ModelFile {
-                format_version: FORMAT_VERSION,
-                model: self.clone(),
-            },
-        )
-        .map_err(|source| Error::Format {
-            path: path.to_owned(),
-            source,
-        })
+        serde_json::to_writer(file, &ModelFile { format_version: FORMAT_VERSION, model: self.clone() })
+            .map_err(|source| Error::Format { path: path.to_owned(), source })
     }
 
     /// Reads a model written by [`Fitted::save`].
@@ -137,18 +162,13 @@ impl Fitted {
     /// # Errors
     /// [`Error::Io`], [`Error::Format`], or [`Error::Version`] for another format version.
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
         #[derive(Deserialize)]
         struct Head {
             format_version: u32,
         }
-        let head: Head = serde_json::from_slice(&bytes).map_err(|source| Error::Format {
-            path: path.to_owned(),
-            source,
-        })?;
+        let head: Head =
+            serde_json::from_slice(&bytes).map_err(|source| Error::Format { path: path.to_owned(), source })?;
         if head.format_version != FORMAT_VERSION {
             return Err(Error::Version {
                 path: path.to_owned(),
@@ -156,10 +176,8 @@ impl Fitted {
                 supported: FORMAT_VERSION,
             });
         }
-        let file: ModelFile = serde_json::from_slice(&bytes).map_err(|source| Error::Format {
-            path: path.to_owned(),
-            source,
-        })?;
+        let file: ModelFile =
+            serde_json::from_slice(&bytes).map_err(|source| Error::Format { path: path.to_owned(), source })?;
         Ok(file.model)
     }
 }

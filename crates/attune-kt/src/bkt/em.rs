@@ -23,11 +23,7 @@ impl Params {
         let li = (step >> 1) as usize;
         let li = if self.guess.len() == 1 { 0 } else { li };
         let (g, s) = (self.guess[li], self.slip[li]);
-        if step & 1 == 1 {
-            (g, 1.0 - s)
-        } else {
-            (1.0 - g, s)
-        }
+        if step & 1 == 1 { (g, 1.0 - s) } else { (1.0 - g, s) }
     }
 }
 
@@ -55,12 +51,7 @@ fn e_step(seqs: &SkillSequences, p: &Params, c: &mut Counts, alpha: &mut Vec<[f6
     c.from_unknown = 0.0;
     c.forgot = 0.0;
     c.from_known = 0.0;
-    for v in [
-        &mut c.guess_num,
-        &mut c.guess_den,
-        &mut c.slip_num,
-        &mut c.slip_den,
-    ] {
+    for v in [&mut c.guess_num, &mut c.guess_den, &mut c.slip_num, &mut c.slip_den] {
         v.clear();
         v.resize(n_gs, 0.0);
     }
@@ -88,11 +79,7 @@ fn e_step(seqs: &SkillSequences, p: &Params, c: &mut Counts, alpha: &mut Vec<[f6
         for t in (0..steps.len()).rev() {
             let [a0, a1, _] = alpha[t];
             let (g0, g1) = (a0 * b0, a1 * b1);
-            let li = if n_gs == 1 {
-                0
-            } else {
-                (steps[t] >> 1) as usize
-            };
+            let li = if n_gs == 1 { 0 } else { (steps[t] >> 1) as usize };
             if steps[t] & 1 == 1 {
                 c.guess_num[li] += w * g0;
             } else {
@@ -178,11 +165,7 @@ mod tests {
     use super::*;
 
     fn seqs(list: &[&[u32]]) -> SkillSequences {
-        let mut s = SkillSequences {
-            offsets: vec![0],
-            items: vec![attune_core::ItemId(0)],
-            ..Default::default()
-        };
+        let mut s = SkillSequences { offsets: vec![0], items: vec![attune_core::ItemId(0)], ..Default::default() };
         for q in list {
             s.steps.extend_from_slice(q);
             s.offsets.push(s.steps.len());
@@ -221,13 +204,7 @@ mod tests {
 
     #[test]
     fn forward_pass_matches_brute_force_enumeration() {
-        let p = Params {
-            prior: 0.3,
-            learn: 0.2,
-            forget: 0.05,
-            guess: vec![0.25],
-            slip: vec![0.1],
-        };
+        let p = Params { prior: 0.3, learn: 0.2, forget: 0.05, guess: vec![0.25], slip: vec![0.1] };
         let steps = [0, 1, 0, 1, 1, 1];
         let ll = log_likelihood(&seqs(&[&steps]), &p);
         assert!((ll - brute_force_ll(&steps, &p)).abs() < 1e-12);
@@ -235,30 +212,12 @@ mod tests {
 
     #[test]
     fn em_never_decreases_the_likelihood_without_bounds() {
-        let data = seqs(&[
-            &[0, 0, 1, 1, 1],
-            &[1, 1, 1],
-            &[0, 1, 0, 1, 1, 1, 1],
-            &[0, 0, 0, 1],
-        ]);
-        let cfg = BktConfig {
-            max_guess_slip: 1.0 - 1e-4,
-            forgets: true,
-            ..BktConfig::default()
-        };
-        let mut p = Params {
-            prior: 0.5,
-            learn: 0.1,
-            forget: 0.1,
-            guess: vec![0.3],
-            slip: vec![0.2],
-        };
+        let data = seqs(&[&[0, 0, 1, 1, 1], &[1, 1, 1], &[0, 1, 0, 1, 1, 1, 1], &[0, 0, 0, 1]]);
+        let cfg = BktConfig { max_guess_slip: 1.0 - 1e-4, forgets: true, ..BktConfig::default() };
+        let mut p = Params { prior: 0.5, learn: 0.1, forget: 0.1, guess: vec![0.3], slip: vec![0.2] };
         let mut prev = log_likelihood(&data, &p);
         for _ in 0..20 {
-            let single = BktConfig {
-                max_iter: 1,
-                ..cfg.clone()
-            };
+            let single = BktConfig { max_iter: 1, ..cfg.clone() };
             fit(&data, &mut p, &single);
             let mut c = Counts::default();
             e_step(&data, &p, &mut c, &mut Vec::new());

@@ -1,8 +1,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use attune_core::{
-    Cancelled, Dataset, Interaction, ItemId, KnowledgeTracer, Probability, Progress, SkillId,
-};
+use attune_core::{Cancelled, Dataset, Interaction, ItemId, KnowledgeTracer, Probability, Progress, SkillId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -109,20 +107,12 @@ impl BktConfig {
         let mut rng = StdRng::seed_from_u64(
             self.seed ^ ((skill as u64) << 20 | restart as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
-        let n_gs = if self.multigs {
-            seqs.items.len().max(1)
-        } else {
-            1
-        };
+        let n_gs = if self.multigs { seqs.items.len().max(1) } else { 1 };
         let hi = self.max_guess_slip.min(0.4);
         Params {
             prior: rng.random_range(0.05..0.95),
             learn: rng.random_range(0.01..0.5),
-            forget: if self.forgets {
-                rng.random_range(0.01..0.3)
-            } else {
-                0.0
-            },
+            forget: if self.forgets { rng.random_range(0.01..0.3) } else { 0.0 },
             guess: (0..n_gs).map(|_| rng.random_range(0.05..hi)).collect(),
             slip: (0..n_gs).map(|_| rng.random_range(0.05..hi)).collect(),
         }
@@ -132,11 +122,7 @@ impl BktConfig {
 fn to_skill_params(p: Params, ll: f64, seqs: &SkillSequences, multigs: bool) -> SkillParams {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let mut items: Vec<(ItemId, f64, f64)> = if multigs {
-        seqs.items
-            .iter()
-            .enumerate()
-            .map(|(j, &it)| (it, p.guess[j], p.slip[j]))
-            .collect()
+        seqs.items.iter().enumerate().map(|(j, &it)| (it, p.guess[j], p.slip[j])).collect()
     } else {
         Vec::new()
     };
@@ -175,11 +161,7 @@ impl Bkt {
                 n += 1;
             }
         }
-        Probability::new(if n == 0 {
-            self.base_rate
-        } else {
-            sum / n as f64
-        })
+        Probability::new(if n == 0 { self.base_rate } else { sum / n as f64 })
     }
 }
 
@@ -187,10 +169,7 @@ impl KnowledgeTracer for Bkt {
     type State = BktState;
 
     fn initial_state(&self) -> BktState {
-        self.skills
-            .iter()
-            .map(|p| p.as_ref().map_or(0.0, |p| p.prior))
-            .collect()
+        self.skills.iter().map(|p| p.as_ref().map_or(0.0, |p| p.prior)).collect()
     }
 
     fn update(&self, state: &mut BktState, obs: &Interaction<'_>) {
@@ -211,10 +190,7 @@ impl KnowledgeTracer for Bkt {
     }
 
     fn predict(&self, state: &BktState, item: ItemId) -> Probability {
-        let skills = self
-            .item_skills
-            .get(item.index())
-            .map_or(&[][..], Vec::as_slice);
+        let skills = self.item_skills.get(item.index()).map_or(&[][..], Vec::as_slice);
         self.predict_skills(state, item, skills)
     }
 

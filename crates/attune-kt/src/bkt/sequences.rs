@@ -40,10 +40,7 @@ pub(super) fn by_skill(data: &Dataset, n_skills: usize) -> Vec<SkillSequences> {
                     items[k].push(obs.item);
                     next
                 });
-                current
-                    .entry(s.0)
-                    .or_default()
-                    .push(li << 1 | u32::from(obs.correct));
+                current.entry(s.0).or_default().push(li << 1 | u32::from(obs.correct));
             }
         }
         for (s, seq) in current.drain() {
@@ -56,11 +53,7 @@ pub(super) fn by_skill(data: &Dataset, n_skills: usize) -> Vec<SkillSequences> {
             let mut seqs: Vec<(Vec<u32>, f64)> = map.into_iter().collect();
             // Deterministic order, so fits do not depend on hash seeds.
             seqs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            let mut out = SkillSequences {
-                items,
-                offsets: vec![0],
-                ..Default::default()
-            };
+            let mut out = SkillSequences { items, offsets: vec![0], ..Default::default() };
             for (seq, w) in seqs {
                 out.max_len = out.max_len.max(seq.len());
                 out.n_obs += w * seq.len() as f64;
