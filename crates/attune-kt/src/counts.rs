@@ -42,36 +42,39 @@ pub struct CountsConfig {
     pub log_counts: bool,
     /// L2 penalty on all weights but the intercept (scikit-learn's `1 / C`; default 1).
     pub l2: f64,
-    /// Most L-BFGS iterations (default 500).
+    /// Most L-BFGS iterations (default 3000; Best-LR on ASSIST2009 needs about that many).
     pub max_iter: usize,
 }
 
 impl CountsConfig {
-    /// PFA: skill easiness plus per-skill success and failure counts.
+    /// PFA as Gervet et al. encode it (`-s -sc -w -a`): skill easiness plus per-skill wins
+    /// and attempts, log-scaled. With raw counts, wins/attempts and Pavlik's
+    /// successes/failures are the same model reparameterised.
     pub fn pfa() -> Self {
         Self {
             items: false,
             skills: true,
-            skill_counts: SkillCounts::SuccessFailure,
+            skill_counts: SkillCounts::WinsAttempts,
             total_counts: false,
             item_counts: false,
-            log_counts: false,
+            log_counts: true,
             l2: 1.0,
-            max_iter: 500,
+            max_iter: 3000,
         }
     }
 
-    /// Best-LR: item and skill one-hots, per-skill and overall wins and attempts, log-scaled.
+    /// Best-LR as Gervet et al. encode it (`-i -s -ic -sc -tc -w -a`): item and skill
+    /// one-hots; wins and attempts on the same item, on each skill and overall, log-scaled.
     pub fn best_lr() -> Self {
         Self {
             items: true,
             skills: true,
             skill_counts: SkillCounts::WinsAttempts,
             total_counts: true,
-            item_counts: false,
+            item_counts: true,
             log_counts: true,
             l2: 1.0,
-            max_iter: 500,
+            max_iter: 3000,
         }
     }
 
@@ -118,10 +121,12 @@ impl CountsConfig {
         let mut cancelled = false;
         let cfg = Lbfgs { max_iter: self.max_iter, ..Lbfgs::default() };
         let mut w = std::mem::take(&mut model.weights);
+        let mut scales = design.standardize(w.len() - 1);
+        scales.push(1.0);
         minimize(
             cfg,
             &mut w,
-            |w, g| objective(&design, w, self.l2, g),
+            |w, g| objective(&design, w, self.l2, &scales, g),
             |_, _| {
                 cancelled = !progress.advance(1);
                 !cancelled
@@ -130,7 +135,7 @@ impl CountsConfig {
         if cancelled {
             return Err(Cancelled.into());
         }
-        model.weights = w;
+        model.weights = w.iter().zip(&scales).map(|(w, s)| w / s).collect();
         Ok(model)
     }
 }
