@@ -69,6 +69,7 @@ impl IrtConfig {
     /// [`Error::InvalidConfig`].
     pub fn validate(&self) -> Result<()> {
         check_range("dims", self.dims as f64, 1.0, 16.0, "between 1 and 16")?;
+        check_range("newton_steps", self.newton_steps as f64, 1.0, 100.0, "between 1 and 100")?;
         check_range("ability_l2", self.ability_l2, 1e-6, 1e6, "in [1e-6, 1e6]")?;
         check_range("difficulty_l2", self.difficulty_l2, 0.0, 1e6, "in [0, 1e6]")?;
         check_range("discrimination_l2", self.discrimination_l2, 0.0, 1e6, "in [0, 1e6]")?;
@@ -220,11 +221,15 @@ pub struct Irt {
     pub discrimination: Vec<f64>,
 }
 
-/// A learner's state under IRT: the ability estimate and the answers it rests on.
+/// A learner's state under IRT: the ability estimate, its uncertainty, and the answers it
+/// rests on.
 #[derive(Clone, Debug, Default)]
 pub struct IrtState {
     /// MAP ability, one value per dimension.
     pub theta: Vec<f64>,
+    /// Cholesky factor (row-major lower triangle) of the log-posterior's Hessian at `theta`:
+    /// the ability's posterior precision (Laplace approximation).
+    precision_chol: Vec<f64>,
     answers: Vec<(ItemId, bool)>,
 }
 
@@ -235,12 +240,35 @@ impl Irt {
         Some((b, &self.discrimination[item.index() * d..(item.index() + 1) * d]))
     }
 
-    fn logit(&self, theta: &[f64], item: ItemId) -> f64 {
-        match self.item(item) {
-            Some((b, a)) => a.iter().zip(theta).map(|(a, t)| a * t).sum::<f64>() - b,
+    /// The posterior-predictive logit: `a·θ − b` shrunk by the ability's uncertainty,
+    /// `(a·θ − b) / sqrt(1 + π/8 · aᵀ Σ a)` (MacKay's probit approximation of the logistic
+    /// integrated over a Gaussian posterior), so that a learner with two answers is not
+    /// predicted with the confidence of one with two hundred.
+    fn logit(&self, st: &IrtState, item: ItemId) -> f64 {
+        let unseen = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let (b, a) = match self.item(item) {
+            Some(p) => p,
             // An item never seen in training: average difficulty, ability on the first axis.
-            None => theta.first().copied().unwrap_or(0.0) - self.mean_difficulty(),
+            None => (self.mean_difficulty(), &unseen[..self.config.dims]),
+        };
+        let z = a.iter().zip(&st.theta).map(|(a, t)| a * t).sum::<f64>() - b;
+        let d = self.config.dims;
+        // v = L⁻¹ a, so aᵀ Σ a = aᵀ (L Lᵀ)⁻¹ a = |v|².
+        let mut v = [0.0; 16];
+        let mut var = 0.0;
+        if st.precision_chol.len() == d * d {
+            for i in 0..d {
+                let mut x = a[i];
+                for k in 0..i {
+                    x -= st.precision_chol[i * d + k] * v[k];
+                }
+                v[i] = x / st.precision_chol[i * d + i];
+                var += v[i] * v[i];
+            }
+        } else {
+            var = a.iter().map(|a| a * a).sum::<f64>() / self.config.ability_l2;
         }
+        z / (1.0 + std::f64::consts::PI / 8.0 * var).sqrt()
     }
 
     fn mean_difficulty(&self) -> f64 {
@@ -274,9 +302,14 @@ impl Irt {
             if !solve_spd(&mut hess, &mut grad, d) {
                 break;
             }
+            // Damped Newton: the log-posterior is concave, but a full step from far away can
+            // overshoot when discriminations are large.
+            let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+            let scale = if norm > 1.0 { 1.0 / norm } else { 1.0 };
             for k in 0..d {
-                st.theta[k] = (st.theta[k] - grad[k]).clamp(-6.0, 6.0);
+                st.theta[k] = (st.theta[k] - scale * grad[k]).clamp(-6.0, 6.0);
             }
+            st.precision_chol.clone_from(&hess);
         }
     }
 }
@@ -323,7 +356,7 @@ impl KnowledgeTracer for Irt {
     type State = IrtState;
 
     fn initial_state(&self) -> IrtState {
-        IrtState { theta: vec![0.0; self.config.dims], answers: Vec::new() }
+        IrtState { theta: vec![0.0; self.config.dims], precision_chol: Vec::new(), answers: Vec::new() }
     }
 
     fn update(&self, st: &mut IrtState, obs: &Interaction<'_>) {
@@ -332,7 +365,7 @@ impl KnowledgeTracer for Irt {
     }
 
     fn predict(&self, st: &IrtState, item: ItemId) -> Probability {
-        Probability::from_logit(self.logit(&st.theta, item))
+        Probability::from_logit(self.logit(st, item))
     }
 }
 
