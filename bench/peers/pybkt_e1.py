@@ -3,7 +3,7 @@
 Run through bench/peers/pybkt.sh, which builds the venv. Prints one JSON line per variant with
 fit and predict wall time, so that BENCHMARKS.md can put it beside `attune eval`.
 """
-import json, os, sys, time
+import gzip, json, os, sys, time
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,8 @@ from sklearn.metrics import roc_auc_score
 
 def read_dkvmn(path, prefix):
     rows = []
-    with open(path) as f:
+    opener = open if os.path.exists(path) else (lambda p: gzip.open(p + ".gz", "rt"))
+    with opener(path) as f:
         lines = [l.strip() for l in f if l.strip()]
     for r in range(0, len(lines), 3):
         skills = [s for s in lines[r + 1].split(",") if s]

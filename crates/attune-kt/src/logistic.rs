@@ -43,11 +43,8 @@ impl Design {
             indicator[j as usize] &= v == 0.0 || v == 1.0;
         }
         let n = self.n_rows().max(1) as f64;
-        let scales: Vec<f64> = sq
-            .iter()
-            .zip(&indicator)
-            .map(|(&s, &ind)| if ind || s == 0.0 { 1.0 } else { (s / n).sqrt() })
-            .collect();
+        let scales: Vec<f64> =
+            sq.iter().zip(&indicator).map(|(&s, &ind)| if ind || s == 0.0 { 1.0 } else { (s / n).sqrt() }).collect();
         for (&j, v) in self.idx.iter().zip(self.val.iter_mut()) {
             *v /= scales[j as usize];
         }

@@ -23,6 +23,8 @@ pub struct BktConfig {
     /// Every probability is kept in `[min_prob, 1 - min_prob]` (default 1e-4), so that no
     /// parameter is exactly 0 or 1 and predictions stay finite on all-correct skills.
     pub min_prob: f64,
+    /// Accelerate EM with SQUAREM (default `true`); `false` runs plain EM exactly as pyBKT.
+    pub accelerate: bool,
     /// Seed of the random starting points (default 42).
     pub seed: u64,
 }
@@ -37,6 +39,7 @@ impl Default for BktConfig {
             tol: 0.005,
             max_guess_slip: 0.5,
             min_prob: 1e-4,
+            accelerate: true,
             seed: 42,
         }
     }

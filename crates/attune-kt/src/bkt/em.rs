@@ -18,13 +18,29 @@ pub(super) struct Params {
 }
 
 impl Params {
-    #[inline]
-    fn emission(&self, step: u32) -> (f64, f64) {
-        let li = (step >> 1) as usize;
-        let li = if self.guess.len() == 1 { 0 } else { li };
-        let (g, s) = (self.guess[li], self.slip[li]);
-        if step & 1 == 1 { (g, 1.0 - s) } else { (1.0 - g, s) }
+    /// Emission probabilities `[P(obs | unknown), P(obs | known)]` for every step code
+    /// `local_item << 1 | correct`, or for the codes 0 and 1 alone when guess and slip are
+    /// shared by all items: a table lookup replaces the branches in the hot loop.
+    fn emission_table(&self, out: &mut Vec<[f64; 2]>) {
+        out.clear();
+        for (&g, &s) in self.guess.iter().zip(&self.slip) {
+            out.push([1.0 - g, s]);
+            out.push([g, 1.0 - s]);
+        }
     }
+
+    #[cfg(test)]
+    fn emission(&self, step: u32) -> (f64, f64) {
+        let mut t = Vec::new();
+        self.emission_table(&mut t);
+        let e = t[step_index(step, self.guess.len() == 1)];
+        (e[0], e[1])
+    }
+}
+
+#[inline(always)]
+fn step_index(step: u32, shared: bool) -> usize {
+    if shared { (step & 1) as usize } else { step as usize }
 }
 
 /// Sufficient statistics of one E-step.
@@ -43,70 +59,117 @@ struct Counts {
 }
 
 /// One forward–backward pass over all sequences: returns the log-likelihood and fills `c`.
-fn e_step(seqs: &SkillSequences, p: &Params, c: &mut Counts, alpha: &mut Vec<[f64; 3]>) -> f64 {
+fn e_step(seqs: &SkillSequences, p: &Params, c: &mut Counts, scratch: &mut Scratch) -> f64 {
     let n_gs = p.guess.len();
-    c.init_known = 0.0;
-    c.total = 0.0;
-    c.learned = 0.0;
-    c.from_unknown = 0.0;
-    c.forgot = 0.0;
-    c.from_known = 0.0;
+    *c = Counts {
+        guess_num: std::mem::take(&mut c.guess_num),
+        guess_den: std::mem::take(&mut c.guess_den),
+        slip_num: std::mem::take(&mut c.slip_num),
+        slip_den: std::mem::take(&mut c.slip_den),
+        ..Counts::default()
+    };
     for v in [&mut c.guess_num, &mut c.guess_den, &mut c.slip_num, &mut c.slip_den] {
         v.clear();
         v.resize(n_gs, 0.0);
     }
+    p.emission_table(&mut scratch.emit);
+    if n_gs == 1 { e_step_inner::<true>(seqs, p, c, scratch) } else { e_step_inner::<false>(seqs, p, c, scratch) }
+}
+
+/// Buffers reused across E-steps: the emission table and the forward variables.
+#[derive(Default)]
+pub(super) struct Scratch {
+    emit: Vec<[f64; 2]>,
+    /// Per step: filtered `[P(unknown), P(known)]` and the inverse of the step's scale.
+    alpha: Vec<[f64; 3]>,
+}
+
+fn e_step_inner<const SHARED: bool>(seqs: &SkillSequences, p: &Params, c: &mut Counts, scratch: &mut Scratch) -> f64 {
     let (l, f) = (p.learn, p.forget);
+    let emit = &scratch.emit[..];
+    let alpha = &mut scratch.alpha;
     let mut ll = 0.0;
     for (k, &w) in seqs.weights.iter().enumerate() {
         let steps = &seqs.steps[seqs.offsets[k]..seqs.offsets[k + 1]];
-        alpha.clear();
-        // Forward, scaled: alpha[t] = (P(state | obs ≤ t)), scale c_t = P(obs_t | obs < t).
+        let n = steps.len();
+        alpha.resize(n.max(alpha.len()), [0.0; 3]);
+        let alpha = &mut alpha[..n];
+        // Forward. The recursion carries *unnormalised* state masses, so the loop-carried
+        // chain is two multiply-adds per step; the normalised filter alpha[t] = P(state |
+        // obs ≤ t) and the inverse scale 1 / P(obs_t | obs < t) (the ratio of consecutive
+        // masses) are stored off that chain, where their divisions pipeline. The mass is
+        // rescaled before it underflows; the log-likelihood is the log of the final mass.
+        const RESCALE: f64 = 1e200;
         let (mut a0, mut a1) = (1.0 - p.prior, p.prior);
-        for &s in steps {
-            let (e0, e1) = p.emission(s);
+        let mut log_scale = 0.0;
+        for (slot, &s) in alpha.iter_mut().zip(steps) {
+            let [e0, e1] = emit[step_index(s, SHARED)];
             let (x0, x1) = (a0 * e0, a1 * e1);
-            let norm = x0 + x1;
-            a0 = x0 / norm;
-            a1 = x1 / norm;
-            ll += w * norm.ln();
-            alpha.push([a0, a1, norm]);
-            let (n0, n1) = (a0 * (1.0 - l) + a1 * f, a0 * l + a1 * (1.0 - f));
-            a0 = n0;
-            a1 = n1;
+            let before = a0 + a1;
+            let mass = x0 + x1;
+            let inv_mass = 1.0 / mass;
+            *slot = [x0 * inv_mass, x1 * inv_mass, before * inv_mass];
+            a0 = x0 * (1.0 - l) + x1 * f;
+            a1 = x0 * l + x1 * (1.0 - f);
+            if mass < 1.0 / RESCALE {
+                a0 *= RESCALE;
+                a1 *= RESCALE;
+                log_scale -= RESCALE.ln();
+            }
         }
-        // Backward, with the same scales; gamma_t = alpha_t * beta_t.
+        ll += w * ((a0 + a1).ln() + log_scale);
+        // Backward, with the same scales; gamma_t = alpha_t * beta_t. Branch-free: whether
+        // the answer was correct is a 0/1 factor, because a mispredicted branch per step
+        // costs more than the arithmetic.
         let (mut b0, mut b1) = (1.0, 1.0);
-        for t in (0..steps.len()).rev() {
-            let [a0, a1, _] = alpha[t];
-            let (g0, g1) = (a0 * b0, a1 * b1);
-            let li = if n_gs == 1 { 0 } else { (steps[t] >> 1) as usize };
-            if steps[t] & 1 == 1 {
-                c.guess_num[li] += w * g0;
+        let (mut learned, mut from_unknown, mut forgot, mut from_known) = (0.0, 0.0, 0.0, 0.0);
+        let (mut gn, mut gd, mut sn, mut sd) = (0.0, 0.0, 0.0, 0.0);
+        let mut emission_counts = |s: u32, g0: f64, g1: f64| {
+            let y = f64::from(s & 1);
+            if SHARED {
+                gn += y * g0;
+                gd += g0;
+                sn += (1.0 - y) * g1;
+                sd += g1;
             } else {
-                c.slip_num[li] += w * g1;
+                let li = (s >> 1) as usize;
+                c.guess_num[li] += w * y * g0;
+                c.guess_den[li] += w * g0;
+                c.slip_num[li] += w * (1.0 - y) * g1;
+                c.slip_den[li] += w * g1;
             }
-            c.guess_den[li] += w * g0;
-            c.slip_den[li] += w * g1;
-            if t == 0 {
-                c.init_known += w * g1;
-                break;
-            }
-            // Transition t-1 → t.
-            let [p0, p1, _] = alpha[t - 1];
-            let (e0, e1) = p.emission(steps[t]);
-            let scale = alpha[t][2];
-            let (eb0, eb1) = (e0 * b0 / scale, e1 * b1 / scale);
-            let xi01 = p0 * l * eb1;
-            let xi00 = p0 * (1.0 - l) * eb0;
-            let xi10 = p1 * f * eb0;
-            let xi11 = p1 * (1.0 - f) * eb1;
-            c.learned += w * xi01;
-            c.from_unknown += w * (xi00 + xi01);
-            c.forgot += w * xi10;
-            c.from_known += w * (xi10 + xi11);
+        };
+        // Pairs (t-1, t) from the end: gamma_t, then the transition t-1 → t.
+        for (pair, &s) in alpha.windows(2).rev().zip(steps[1..].iter().rev()) {
+            let [p0, p1, _] = pair[0];
+            let [fa0, fa1, inv] = pair[1];
+            emission_counts(s, fa0 * b0, fa1 * b1);
+            let [e0, e1] = emit[step_index(s, SHARED)];
+            let (eb0, eb1) = (e0 * b0 * inv, e1 * b1 * inv);
+            // xi(i, j) = alpha_{t-1}(i) A(i, j) e_t(j) beta_t(j) / scale_t; the row sums
+            // xi(i, 0) + xi(i, 1) are alpha_{t-1}(i) beta_{t-1}(i), and `learn`/`forget`
+            // factor out of the sums over t.
             b0 = (1.0 - l) * eb0 + l * eb1;
             b1 = f * eb0 + (1.0 - f) * eb1;
+            learned += p0 * eb1;
+            forgot += p1 * eb0;
+            from_unknown += p0 * b0;
+            from_known += p1 * b1;
         }
+        if let (Some(&[fa0, fa1, _]), Some(&s)) = (alpha.first(), steps.first()) {
+            emission_counts(s, fa0 * b0, fa1 * b1);
+            c.init_known += w * fa1 * b1;
+        }
+        if SHARED {
+            c.guess_num[0] += w * gn;
+            c.guess_den[0] += w * gd;
+            c.slip_num[0] += w * sn;
+            c.slip_den[0] += w * sd;
+        }
+        c.learned += w * l * learned;
+        c.from_unknown += w * from_unknown;
+        c.forgot += w * f * forgot;
+        c.from_known += w * from_known;
         c.total += w;
     }
     ll
@@ -140,11 +203,14 @@ fn m_step(p: &mut Params, c: &Counts, cfg: &BktConfig) {
 /// returned parameters are those the returned log-likelihood was computed with.
 pub(super) fn fit(seqs: &SkillSequences, p: &mut Params, cfg: &BktConfig) -> f64 {
     let mut counts = Counts::default();
-    let mut alpha = Vec::with_capacity(seqs.max_len);
+    let mut scratch = Scratch { alpha: Vec::with_capacity(seqs.max_len), ..Scratch::default() };
+    if cfg.accelerate {
+        return fit_squarem(seqs, p, cfg, &mut counts, &mut scratch);
+    }
     let mut prev = f64::NEG_INFINITY;
     let mut ll = prev;
     for i in 0..cfg.max_iter {
-        ll = e_step(seqs, p, &mut counts, &mut alpha);
+        ll = e_step(seqs, p, &mut counts, &mut scratch);
         if i > 1 && (ll - prev).abs() <= cfg.tol {
             break;
         }
@@ -154,10 +220,88 @@ pub(super) fn fit(seqs: &SkillSequences, p: &mut Params, cfg: &BktConfig) -> f64
     ll
 }
 
+/// EM accelerated by SQUAREM (Varadhan & Roland, Scand. J. Statistics 2008, scheme S3): two
+/// EM steps give a secant direction, an extrapolated point is stabilised by one more EM step,
+/// and the plain EM point is kept whenever the extrapolation lowers the likelihood. BKT's EM
+/// crawls along flat ridges, where this needs several times fewer E-steps for the same
+/// optimum. Every E-step counts against `max_iter`.
+fn fit_squarem(seqs: &SkillSequences, p: &mut Params, cfg: &BktConfig, c: &mut Counts, sc: &mut Scratch) -> f64 {
+    let mut e_steps = 0;
+    let mut prev = f64::NEG_INFINITY;
+    let mut ll = prev;
+    while e_steps < cfg.max_iter {
+        let p0 = p.clone();
+        let ll0 = e_step(seqs, &p0, c, sc);
+        e_steps += 1;
+        if (ll0 - prev).abs() <= cfg.tol || e_steps >= cfg.max_iter {
+            ll = ll0;
+            break;
+        }
+        let mut p1 = p0.clone();
+        m_step(&mut p1, c, cfg);
+        e_step(seqs, &p1, c, sc);
+        e_steps += 1;
+        let mut p2 = p1.clone();
+        m_step(&mut p2, c, cfg);
+        let (x0, x1, x2) = (p0.to_vec(), p1.to_vec(), p2.to_vec());
+        let r: Vec<f64> = x1.iter().zip(&x0).map(|(a, b)| a - b).collect();
+        let v: Vec<f64> = x2.iter().zip(&x1).zip(&r).map(|((a, b), r)| a - b - r).collect();
+        let (rn, vn) = (norm(&r), norm(&v));
+        let mut next = p2;
+        if vn > 0.0 && rn > 0.0 {
+            let alpha = (-rn / vn).min(-1.0);
+            let x: Vec<f64> =
+                x0.iter().zip(&r).zip(&v).map(|((x, r), v)| x - 2.0 * alpha * r + alpha * alpha * v).collect();
+            let mut cand = p0.from_vec(&x, cfg);
+            let ll_cand = e_step(seqs, &cand, c, sc);
+            e_steps += 1;
+            if ll_cand.is_finite() && ll_cand >= ll0 {
+                m_step(&mut cand, c, cfg);
+                next = cand;
+            }
+        }
+        *p = next;
+        prev = ll0;
+        ll = ll0;
+    }
+    if e_steps >= cfg.max_iter {
+        // Out of budget: report the likelihood of the parameters actually returned.
+        ll = e_step(seqs, p, c, sc);
+    }
+    ll
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+impl Params {
+    fn to_vec(&self) -> Vec<f64> {
+        let mut v = vec![self.prior, self.learn, self.forget];
+        v.extend_from_slice(&self.guess);
+        v.extend_from_slice(&self.slip);
+        v
+    }
+
+    /// Parameters from a flat vector laid out as [`Params::to_vec`], clamped into the bounds.
+    fn from_vec(&self, x: &[f64], cfg: &BktConfig) -> Self {
+        let top = 1.0 - cfg.min_prob;
+        let clamp = |x: f64, hi: f64| if x.is_finite() { x.clamp(cfg.min_prob, hi) } else { cfg.min_prob };
+        let n = self.guess.len();
+        Self {
+            prior: clamp(x[0], top),
+            learn: clamp(x[1], top),
+            forget: if cfg.forgets { clamp(x[2], top) } else { self.forget },
+            guess: x[3..3 + n].iter().map(|&g| clamp(g, cfg.max_guess_slip)).collect(),
+            slip: x[3 + n..3 + 2 * n].iter().map(|&s| clamp(s, cfg.max_guess_slip)).collect(),
+        }
+    }
+}
+
 /// Log-likelihood of the sequences under `p` (no update).
 #[cfg(test)]
 pub(super) fn log_likelihood(seqs: &SkillSequences, p: &Params) -> f64 {
-    e_step(seqs, p, &mut Counts::default(), &mut Vec::new())
+    e_step(seqs, p, &mut Counts::default(), &mut Scratch::default())
 }
 
 #[cfg(test)]
@@ -220,7 +364,7 @@ mod tests {
             let single = BktConfig { max_iter: 1, ..cfg.clone() };
             fit(&data, &mut p, &single);
             let mut c = Counts::default();
-            e_step(&data, &p, &mut c, &mut Vec::new());
+            e_step(&data, &p, &mut c, &mut Scratch::default());
             m_step(&mut p, &c, &cfg);
             let ll = log_likelihood(&data, &p);
             assert!(ll >= prev - 1e-9, "{ll} < {prev}");
