@@ -17,7 +17,8 @@ pub enum Protocol {
     E1,
     /// Gervet et al.: fit on `preprocessed_data_train`, test on `preprocessed_data_test`.
     E2,
-    /// AKT 5-fold: fit on `train{k}`, test on `test{k}`, mean and sd over the folds.
+    /// AKT 5-fold: fit on `train{k}`, test on `test{k}`, validate on `test{k % 5 + 1}` (AKT's
+    /// `valid{k}`); mean and sd over the folds.
     E3,
 }
 
@@ -104,15 +105,18 @@ impl Protocol {
                 };
                 Ok(vec![Fold { name: "test".into(), train, early_stopping: None, test }])
             }
+            // AKT's valid{k} is byte-identical to test{k % 5 + 1} (and not in train{k}), so the
+            // mirror ships only the test chunks; the validation split is read from there.
             (Self::E3, FolderKind::Akt { prefix, .. }) => (1..=5)
                 .map(|k| {
-                    let mut sets = folder
-                        .read_shared(&[&format!("{prefix}_train{k}.csv"), &format!("{prefix}_test{k}.csv")])?
-                        .into_iter();
-                    let (Some(train), Some(test)) = (sets.next(), sets.next()) else {
-                        return Err(mismatch("train and test files"));
+                    let names =
+                        [format!("{prefix}_train{k}.csv"), format!("{prefix}_test{k}.csv"), format!("{prefix}_test{}.csv", k % 5 + 1)];
+                    let mut sets = folder.read_shared(&[&names[0], &names[1], &names[2]])?.into_iter();
+                    let (Some(train), Some(test), Some(valid)) = (sets.next(), sets.next(), sets.next()) else {
+                        return Err(mismatch("train, test and validation files"));
                     };
-                    Ok(Fold { name: format!("fold {k}"), train, early_stopping: None, test })
+                    let early_stopping = Some(EarlyStopping { train: train.clone(), valid });
+                    Ok(Fold { name: format!("fold {k}"), train, early_stopping, test })
                 })
                 .collect(),
             (Self::E1, _) => Err(mismatch("a DKVMN folder (<name>_train.csv, <name>_test.csv)")),

@@ -59,7 +59,12 @@ impl DatasetFolder {
         } else if let Some(prefix) =
             names.iter().filter_map(|n| n.strip_suffix("_train1.csv")).find(|p| has(&format!("{p}_test1.csv")))
         {
-            let first = first_line(&path.join(format!("{prefix}_train1.csv")))?;
+            let name = format!("{prefix}_train1.csv");
+            let file = resolve(path, &name).ok_or_else(|| Error::UnknownDataset {
+                path: path.to_owned(),
+                reason: format!("missing {name}"),
+            })?;
+            let first = first_line(&file)?;
             let layout = if prefix.ends_with("_pid") {
                 Layout::AktProblems
             } else if first.contains(',') {
@@ -84,12 +89,7 @@ impl DatasetFolder {
 
     /// The path of file `name` in the folder, preferring the plain file over `name.gz`.
     pub fn file(&self, name: &str) -> Option<PathBuf> {
-        let plain = self.path.join(name);
-        if plain.is_file() {
-            return Some(plain);
-        }
-        let gz = self.path.join(format!("{name}.gz"));
-        gz.is_file().then_some(gz)
+        resolve(&self.path, name)
     }
 
     fn need(&self, name: &str) -> Result<PathBuf> {
@@ -129,6 +129,16 @@ impl DatasetFolder {
         let shared = std::sync::Arc::new(vocab);
         out.into_iter().map(|d| d.with_vocab(std::sync::Arc::clone(&shared)).map_err(Error::from)).collect()
     }
+}
+
+/// `dir/name`, or `dir/name.gz` when only the compressed file exists.
+fn resolve(dir: &Path, name: &str) -> Option<PathBuf> {
+    let plain = dir.join(name);
+    if plain.is_file() {
+        return Some(plain);
+    }
+    let gz = dir.join(format!("{name}.gz"));
+    gz.is_file().then_some(gz)
 }
 
 fn first_line(path: &Path) -> Result<String> {
