@@ -109,8 +109,11 @@ impl Protocol {
             // mirror ships only the test chunks; the validation split is read from there.
             (Self::E3, FolderKind::Akt { prefix, .. }) => (1..=5)
                 .map(|k| {
-                    let names =
-                        [format!("{prefix}_train{k}.csv"), format!("{prefix}_test{k}.csv"), format!("{prefix}_test{}.csv", k % 5 + 1)];
+                    let names = [
+                        format!("{prefix}_train{k}.csv"),
+                        format!("{prefix}_test{k}.csv"),
+                        format!("{prefix}_test{}.csv", k % 5 + 1),
+                    ];
                     let mut sets = folder.read_shared(&[&names[0], &names[1], &names[2]])?.into_iter();
                     let (Some(train), Some(test), Some(valid)) = (sets.next(), sets.next(), sets.next()) else {
                         return Err(mismatch("train, test and validation files"));

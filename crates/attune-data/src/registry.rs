@@ -60,10 +60,8 @@ impl DatasetFolder {
             names.iter().filter_map(|n| n.strip_suffix("_train1.csv")).find(|p| has(&format!("{p}_test1.csv")))
         {
             let name = format!("{prefix}_train1.csv");
-            let file = resolve(path, &name).ok_or_else(|| Error::UnknownDataset {
-                path: path.to_owned(),
-                reason: format!("missing {name}"),
-            })?;
+            let file = resolve(path, &name)
+                .ok_or_else(|| Error::UnknownDataset { path: path.to_owned(), reason: format!("missing {name}") })?;
             let first = first_line(&file)?;
             let layout = if prefix.ends_with("_pid") {
                 Layout::AktProblems

@@ -197,7 +197,7 @@ pub fn parse_table(
     let missing = |role: &[String]| Error::UnknownColumn {
         path: path.to_owned(),
         column: role.join("|"),
-        available: String::from_utf8_lossy(&header.as_slice().to_vec()).into_owned(),
+        available: header.iter().map(String::from_utf8_lossy).collect::<Vec<_>>().join(", "),
     };
     let cols = Columns {
         student: find(&header, &mapping.student).ok_or_else(|| missing(&mapping.student))?,
@@ -327,7 +327,10 @@ mod tests {
             ("user_id,skill_name,correct\na,s,2\n", "t.csv:2: field correct = \"2\""),
             ("user_id,skill_name,correct,order_id\na,s,1,x\n", "field order_id"),
             ("user_id,skill_name,correct\na,s\n", "t.csv:2: row has 2 values, expected 3"),
-            ("uid,skill_name,correct\na,s,1\n", "no column \"user_id|Anon Student Id\""),
+            (
+                "uid,skill_name,correct\na,s,1\n",
+                "no column \"user_id|Anon Student Id\" in header (columns: uid, skill_name, correct)",
+            ),
             ("user_id,skill_name,correct\n", "no interactions"),
             ("", "no interactions"),
         ];

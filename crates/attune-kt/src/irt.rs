@@ -244,6 +244,7 @@ impl Irt {
     /// `(a·θ − b) / sqrt(1 + π/8 · aᵀ Σ a)` (MacKay's probit approximation of the logistic
     /// integrated over a Gaussian posterior), so that a learner with two answers is not
     /// predicted with the confidence of one with two hundred.
+    #[allow(clippy::needless_range_loop)] // triangular solve: indices are the clearest form
     fn logit(&self, st: &IrtState, item: ItemId) -> f64 {
         let unseen = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
         let (b, a) = match self.item(item) {
@@ -276,6 +277,7 @@ impl Irt {
     }
 
     /// Newton steps on the log-posterior of the ability given `answers`.
+    #[allow(clippy::needless_range_loop)] // small dense matrices: indices are the clearest form
     fn refine(&self, st: &mut IrtState) {
         let d = self.config.dims;
         let lam = self.config.ability_l2;

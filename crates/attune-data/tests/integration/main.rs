@@ -1,5 +1,7 @@
 //! Integration tests of the readers and protocols on the vendored real data.
 
+#![allow(clippy::unwrap_used)]
+
 mod protocols;
 mod vendored;
 

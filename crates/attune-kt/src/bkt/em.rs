@@ -252,7 +252,7 @@ fn fit_squarem(seqs: &SkillSequences, p: &mut Params, cfg: &BktConfig, c: &mut C
             let alpha = (-rn / vn).min(-1.0);
             let x: Vec<f64> =
                 x0.iter().zip(&r).zip(&v).map(|((x, r), v)| x - 2.0 * alpha * r + alpha * alpha * v).collect();
-            let mut cand = p0.from_vec(&x, cfg);
+            let mut cand = p0.with_values(&x, cfg);
             let ll_cand = e_step(seqs, &cand, c, sc);
             e_steps += 1;
             if ll_cand.is_finite() && ll_cand >= ll0 {
@@ -284,7 +284,7 @@ impl Params {
     }
 
     /// Parameters from a flat vector laid out as [`Params::to_vec`], clamped into the bounds.
-    fn from_vec(&self, x: &[f64], cfg: &BktConfig) -> Self {
+    fn with_values(&self, x: &[f64], cfg: &BktConfig) -> Self {
         let top = 1.0 - cfg.min_prob;
         let clamp = |x: f64, hi: f64| if x.is_finite() { x.clamp(cfg.min_prob, hi) } else { cfg.min_prob };
         let n = self.guess.len();

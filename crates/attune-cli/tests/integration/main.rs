@@ -1,0 +1,128 @@
+//! The `attune` binary, run as a user runs it.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data").join(name)
+}
+
+fn attune(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_attune")).args(args).env("RUST_BACKTRACE", "0").output().expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn eval_writes_the_json_contract_and_the_config_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("res/bkt.json");
+    let dataset = data("assist2009_updated");
+    let o = attune(&[
+        "eval",
+        "--protocol",
+        "e1",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--model",
+        "bkt",
+        "--json",
+        json.to_str().unwrap(),
+        "--seed",
+        "7",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("bkt"), "table printed: {}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for key in [
+        "protocol",
+        "dataset",
+        "model",
+        "auc",
+        "accuracy",
+        "rmse",
+        "log_loss",
+        "fit_seconds",
+        "predict_seconds",
+        "n_test",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["protocol"], "e1");
+    assert_eq!(v["dataset"], "assist2009_updated");
+    assert_eq!(v["n_test"], 101_419);
+    assert_eq!(v["seed"], 7);
+    let auc = v["auc"].as_f64().unwrap();
+    assert!((0.70..0.73).contains(&auc), "auc {auc}");
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("res/bkt.config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["config"]["restarts"], 5);
+    assert_eq!(cfg["config"]["seed"], 7);
+}
+
+#[test]
+fn e3_reports_the_mean_and_sd_over_five_folds() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("elo.json");
+    let dataset = data("akt_statics");
+    let o = attune(&[
+        "eval",
+        "--protocol",
+        "e3",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--model",
+        "elo",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["folds"].as_array().unwrap().len(), 5);
+    let sd = v["auc_sd"].as_f64().unwrap();
+    assert!(sd > 0.0 && sd < 0.05, "sd {sd}");
+}
+
+#[test]
+fn datasets_lists_what_is_vendored() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let o = attune(&["datasets", "--root", root.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    for name in ["assist2009_updated", "STATICS", "synthetic", "lpp_statics", "akt_statics"] {
+        assert!(out.contains(name), "{name} missing: {out}");
+    }
+    assert!(out.contains("325637"), "ASSIST2009 interactions: {out}");
+}
+
+#[test]
+fn bad_input_fails_with_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x_train.csv"), "2\n3,4\n1,0\n").unwrap();
+    std::fs::write(dir.path().join("x_test.csv"), "2\n3,4\n1,7\n").unwrap();
+    let o = attune(&["eval", "--protocol", "e1", "--dataset", dir.path().to_str().unwrap(), "--model", "bkt"]);
+    assert!(!o.status.success());
+    let out = text(&o);
+    assert!(out.contains("x_test.csv:3: field answer 2 = \"7\": 0 or 1"), "{out}");
+    assert!(!out.contains("panicked"), "{out}");
+}
+
+#[test]
+fn usage_errors_are_explained() {
+    let dataset = data("assist2009_updated");
+    let d = dataset.to_str().unwrap();
+    let o = attune(&["eval", "--protocol", "e9", "--dataset", d, "--model", "bkt"]);
+    assert!(!o.status.success() && text(&o).contains("unknown protocol"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e1", "--dataset", d, "--model", "dkt"]);
+    assert!(!o.status.success() && text(&o).contains("unknown model \"dkt\""), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e1", "--dataset", d, "--model", "bkt", "--set", "l2=1"]);
+    assert!(!o.status.success() && text(&o).contains("no such hyperparameter"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e2", "--dataset", d, "--model", "bkt"]);
+    assert!(!o.status.success() && text(&o).contains("needs a Gervet folder"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e1", "--dataset", "/no/such/folder", "--model", "bkt"]);
+    assert!(!o.status.success() && text(&o).contains("/no/such/folder"), "{}", text(&o));
+}
