@@ -88,8 +88,16 @@ impl QMatrix {
     /// # Errors
     /// I/O, non-UTF-8, a row without two fields, or an empty file.
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = read_all(path)?;
-        let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(&bytes[..]);
+        Self::parse(path, &read_all(path)?)
+    }
+
+    /// As [`QMatrix::read`] over bytes in memory (`path` only names them in errors).
+    ///
+    /// # Errors
+    /// Non-UTF-8, a row without two fields, or no rows.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes);
         let mut q = Self::default();
         let mut rec = csv::ByteRecord::new();
         loop {
