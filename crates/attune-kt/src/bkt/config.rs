@@ -23,6 +23,10 @@ pub struct BktConfig {
     /// Every probability is kept in `[min_prob, 1 - min_prob]` (default 1e-4), so that no
     /// parameter is exactly 0 or 1 and predictions stay finite on all-correct skills.
     pub min_prob: f64,
+    /// Under `multigs`, the weight (in pseudo-observations) of the Beta prior that pulls each
+    /// item's guess and slip toward its skill's pooled values (default 5; 0 = pyBKT's
+    /// unregularised per-item estimates).
+    pub item_prior_strength: f64,
     /// Accelerate EM with SQUAREM (default `true`); `false` runs plain EM exactly as pyBKT.
     pub accelerate: bool,
     /// Seed of the random starting points (default 42).
@@ -39,6 +43,7 @@ impl Default for BktConfig {
             tol: 0.005,
             max_guess_slip: 0.5,
             min_prob: 1e-4,
+            item_prior_strength: 5.0,
             accelerate: true,
             seed: 42,
         }
@@ -55,6 +60,7 @@ impl BktConfig {
         check_range("max_iter", self.max_iter as f64, 1.0, 1e9, "at least 1")?;
         check_range("tol", self.tol, 0.0, f64::MAX, "a finite number >= 0")?;
         check_range("min_prob", self.min_prob, 1e-12, 0.1, "in [1e-12, 0.1]")?;
+        check_range("item_prior_strength", self.item_prior_strength, 0.0, 1e9, "a finite number >= 0")?;
         check_range(
             "max_guess_slip",
             self.max_guess_slip,

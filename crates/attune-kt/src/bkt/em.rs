@@ -187,12 +187,21 @@ fn m_step(p: &mut Params, c: &Counts, cfg: &BktConfig) {
     if cfg.forgets && c.from_known > 0.0 {
         p.forget = clamp(c.forgot / c.from_known, top);
     }
+    // Per-item guess and slip (multigs) are MAP estimates under a Beta prior centred on the
+    // skill's pooled estimate, worth `item_prior_strength` pseudo-observations: an item seen
+    // twice should not get a guess of 0 or 1. With one shared guess/slip this is plain ML.
+    let kappa = if p.guess.len() > 1 { cfg.item_prior_strength } else { 0.0 };
+    let ratio = |num: &[f64], den: &[f64]| {
+        let d: f64 = den.iter().sum();
+        if d > 0.0 { num.iter().sum::<f64>() / d } else { 0.0 }
+    };
+    let (pool_g, pool_s) = (ratio(&c.guess_num, &c.guess_den), ratio(&c.slip_num, &c.slip_den));
     for j in 0..p.guess.len() {
-        if c.guess_den[j] > 0.0 {
-            p.guess[j] = clamp(c.guess_num[j] / c.guess_den[j], cfg.max_guess_slip);
+        if c.guess_den[j] + kappa > 0.0 {
+            p.guess[j] = clamp((c.guess_num[j] + kappa * pool_g) / (c.guess_den[j] + kappa), cfg.max_guess_slip);
         }
-        if c.slip_den[j] > 0.0 {
-            p.slip[j] = clamp(c.slip_num[j] / c.slip_den[j], cfg.max_guess_slip);
+        if c.slip_den[j] + kappa > 0.0 {
+            p.slip[j] = clamp((c.slip_num[j] + kappa * pool_s) / (c.slip_den[j] + kappa), cfg.max_guess_slip);
         }
     }
 }
