@@ -2,11 +2,13 @@
 
 mod datasets;
 mod eval;
+mod inspect;
 mod progress;
 
 use clap::{Parser, Subcommand};
 
-/// Attune: an adaptive-learning engine. Knowledge tracing, evaluation and (soon) tutoring.
+/// Attune: an adaptive-learning engine. Reads learning logs, fits student models (knowledge
+/// tracing) and evaluates them under published protocols.
 #[derive(Parser)]
 #[command(name = "attune", version, about)]
 struct Cli {
@@ -20,6 +22,8 @@ enum Command {
     Datasets(datasets::Args),
     /// Fit a student model and evaluate it under a published protocol.
     Eval(eval::Args),
+    /// Read one file in any supported format and summarise it (or show where it is malformed).
+    Inspect(inspect::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -27,5 +31,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Datasets(a) => datasets::run(&a),
         Command::Eval(a) => eval::run(&a),
+        Command::Inspect(a) => inspect::run(&a),
     }
 }

@@ -126,3 +126,52 @@ fn usage_errors_are_explained() {
     let o = attune(&["eval", "--protocol", "e1", "--dataset", "/no/such/folder", "--model", "bkt"]);
     assert!(!o.status.success() && text(&o).contains("/no/such/folder"), "{}", text(&o));
 }
+
+#[test]
+fn inspect_reads_any_csv_through_a_column_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("log.tsv");
+    std::fs::write(
+        &f,
+        "learner\tq\tkcs\tok\tt\nann\tq1\tadd~~sub\t1\t20\nann\tq2\tadd\t0\t10\nbob\tq1\tadd~~sub\t1\t5\n",
+    )
+    .unwrap();
+    let o = attune(&[
+        "inspect",
+        f.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--student",
+        "learner",
+        "--item",
+        "q",
+        "--skill",
+        "kcs",
+        "--skill-separator",
+        "~~",
+        "--correct",
+        "ok",
+        "--time",
+        "t",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    for line in
+        ["learners        2", "interactions    3", "items           2", "skills          2", "multi-skill     2"]
+    {
+        assert!(out.contains(line), "{line:?} not in {out}");
+    }
+    let o = attune(&["inspect", f.to_str().unwrap(), "--format", "csv", "--student", "who", "--item", "q"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no column \"who\" in header (columns: learner, q, kcs, ok, t)"), "{}", text(&o));
+}
+
+#[test]
+fn inspect_reports_non_utf8_bytes_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.csv");
+    std::fs::write(&f, b"user_id,skill_name,correct\na,s,1\nb,\xff\xfe,0\n").unwrap();
+    let o = attune(&["inspect", f.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("bad.csv:3: not valid UTF-8"), "{}", text(&o));
+}
