@@ -37,9 +37,9 @@ impl From<Probability> for f64 {
     }
 }
 
-/// The numerically stable logistic function.
+/// The logistic function `1 / (1 + e^-z)`, computed without overflow for any `z`.
 #[inline]
-pub(crate) fn sigmoid(z: f64) -> f64 {
+pub fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {

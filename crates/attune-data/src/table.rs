@@ -100,12 +100,7 @@ impl QMatrix {
         let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes);
         let mut q = Self::default();
         let mut rec = csv::ByteRecord::new();
-        loop {
-            match r.read_byte_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => return Err(csv_error(path, e)),
-            }
+        while next_record(&mut r, &mut rec, path)? {
             let line = line_of(&rec);
             let field = |k: usize, name: &str| -> Result<String> {
                 let raw = rec.get(k).ok_or_else(|| Error::BadField {
@@ -140,6 +135,11 @@ impl QMatrix {
     pub fn is_empty(&self) -> bool {
         self.skills.is_empty()
     }
+}
+
+/// Reads the next record into `rec`; `false` at the end of the input.
+fn next_record(r: &mut csv::Reader<&[u8]>, rec: &mut csv::ByteRecord, path: &Path) -> Result<bool> {
+    r.read_byte_record(rec).map_err(|e| csv_error(path, e))
 }
 
 fn line_of(rec: &csv::ByteRecord) -> usize {
@@ -223,12 +223,7 @@ pub fn parse_table(
     let mut rec = csv::ByteRecord::new();
     let mut skill_buf: Vec<SkillId> = Vec::new();
     let mut row = 0i64;
-    loop {
-        match r.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(csv_error(path, e)),
-        }
+    while next_record(&mut r, &mut rec, path)? {
         let line = line_of(&rec);
         let get = |k: usize| utf8(path, line, &rec[k]).map(str::trim);
         let bad = |k: usize, value: &str, expected: &'static str| Error::BadField {

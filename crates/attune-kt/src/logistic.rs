@@ -116,16 +116,7 @@ pub(crate) fn loss_and_residual(z: f64, y: bool) -> (f64, f64) {
     if y { (softplus - z, p - 1.0) } else { (softplus, p) }
 }
 
-/// The logistic function.
-#[inline]
-pub(crate) fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
+pub(crate) use attune_core::sigmoid;
 
 #[cfg(test)]
 mod tests {
