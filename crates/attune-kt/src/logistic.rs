@@ -1,6 +1,7 @@
 //! L2-regularised logistic regression over sparse rows, with an analytic gradient evaluated
 //! in parallel over row chunks.
 
+pub(crate) use attune_core::sigmoid;
 use rayon::prelude::*;
 
 /// Sparse rows (CSR) with labels.
@@ -115,8 +116,6 @@ pub(crate) fn loss_and_residual(z: f64, y: bool) -> (f64, f64) {
     let p = sigmoid(z);
     if y { (softplus - z, p - 1.0) } else { (softplus, p) }
 }
-
-pub(crate) use attune_core::sigmoid;
 
 #[cfg(test)]
 mod tests {

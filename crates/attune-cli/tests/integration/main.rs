@@ -97,6 +97,7 @@ fn datasets_lists_what_is_vendored() {
         assert!(out.contains(name), "{name} missing: {out}");
     }
     assert!(out.contains("325637"), "ASSIST2009 interactions: {out}");
+    assert!(out.contains("junyi_Exercise_table.csv.gz"), "the prerequisite table: {out}");
 }
 
 #[test]
