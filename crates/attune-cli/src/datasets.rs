@@ -1,5 +1,6 @@
 //! `attune datasets`: what is vendored, with its size.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use attune_data::{FolderKind, Protocol, list_folders};
@@ -12,14 +13,16 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     let folders = list_folders(&args.root)?;
     if folders.is_empty() {
         anyhow::bail!("no dataset folders under {}", args.root.display());
     }
-    println!(
+    writeln!(
+        out,
         "{:<22} {:<9} {:>9} {:>12} {:>8} {:>7} {:>8}",
         "dataset", "protocol", "learners", "interactions", "items", "skills", "correct"
-    );
+    )?;
     for f in folders {
         let protocol = match f.kind {
             FolderKind::Dkvmn { .. } => Protocol::E1,
@@ -40,7 +43,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         let correct: f64 = parts.iter().map(|d| d.correct_rate() * d.len() as f64).sum();
         let learners: usize = parts.iter().map(|d| d.n_learners()).sum();
         let v = first.test.vocab();
-        println!(
+        writeln!(
+            out,
             "{:<22} {:<9} {:>9} {:>12} {:>8} {:>7} {:>8.3}",
             f.name(),
             protocol.to_string(),
@@ -49,7 +53,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             v.n_items(),
             v.n_skills(),
             correct / n.max(1) as f64
-        );
+        )?;
     }
     // Folders that are not interaction logs (prerequisite graphs, metadata) are listed too.
     let known: Vec<PathBuf> = list_folders(&args.root)?.into_iter().map(|f| f.path).collect();
@@ -66,7 +70,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .collect();
     others.sort();
     for (name, files) in others {
-        println!("{name:<22} {:<9} {}", "other", files.join(", "));
+        writeln!(out, "{name:<22} {:<9} {}", "other", files.join(", "))?;
     }
     Ok(())
 }

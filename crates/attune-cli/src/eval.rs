@@ -1,6 +1,6 @@
 //! `attune eval`: fit on a protocol's training split, predict its test split, report metrics.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -105,7 +105,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
     bar.finish();
     let report = summarize(args, kind, results);
-    print_table(&report);
+    print_table(&report)?;
     if let Some(path) = &args.json {
         write_json(path, &report)?;
         let cfg = RunConfig {
@@ -147,19 +147,23 @@ fn summarize(args: &Args, kind: ModelKind, folds: Vec<FoldResult>) -> Report {
     }
 }
 
-fn print_table(r: &Report) {
-    println!(
+fn print_table(r: &Report) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{:<12} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>10}",
         "model", "AUC", "accuracy", "RMSE", "log-loss", "fit s", "predict s", "test n"
-    );
+    )?;
     let auc = match r.auc_sd {
         Some(sd) => format!("{:.4}±{:.4}", r.auc, sd),
         None => format!("{:.4}", r.auc),
     };
-    println!(
+    writeln!(
+        out,
         "{:<12} {:>8} {:>8.4} {:>8.4} {:>8.4} {:>9.3} {:>9.3} {:>10}",
         r.model, auc, r.accuracy, r.rmse, r.log_loss, r.fit_seconds, r.predict_seconds, r.n_test
-    );
+    )?;
+    Ok(())
 }
 
 fn config_path(json: &Path) -> PathBuf {

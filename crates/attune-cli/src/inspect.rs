@@ -1,6 +1,7 @@
 //! `attune inspect`: read one file in any supported format and summarise it, or say exactly
 //! where it is malformed. The way to check a new dataset before evaluating on it.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use attune_core::{Dataset, Vocab};
@@ -96,22 +97,23 @@ impl Args {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     let ds = args.read()?;
     let mut lengths: Vec<usize> = ds.learners().map(|r| r.len()).collect();
     lengths.sort_unstable();
     let v = ds.vocab();
     let multi = (0..ds.len()).filter(|&i| ds.skills(i).len() > 1).count();
     let bare = (0..ds.len()).filter(|&i| ds.skills(i).is_empty()).count();
-    println!("file            {}", args.file.display());
-    println!("learners        {}", ds.n_learners());
-    println!("interactions    {}", ds.len());
-    println!("items           {}", v.n_items());
-    println!("skills          {}", v.n_skills());
-    println!("correct rate    {:.4}", ds.correct_rate());
+    writeln!(out, "file            {}", args.file.display())?;
+    writeln!(out, "learners        {}", ds.n_learners())?;
+    writeln!(out, "interactions    {}", ds.len())?;
+    writeln!(out, "items           {}", v.n_items())?;
+    writeln!(out, "skills          {}", v.n_skills())?;
+    writeln!(out, "correct rate    {:.4}", ds.correct_rate())?;
     if let (Some(min), Some(max)) = (lengths.first(), lengths.last()) {
-        println!("answers/learner min {min}, median {}, max {max}", lengths[lengths.len() / 2]);
+        writeln!(out, "answers/learner min {min}, median {}, max {max}", lengths[lengths.len() / 2])?;
     }
-    println!("multi-skill     {multi} interactions");
-    println!("without skill   {bare} interactions");
+    writeln!(out, "multi-skill     {multi} interactions")?;
+    writeln!(out, "without skill   {bare} interactions")?;
     Ok(())
 }

@@ -28,9 +28,16 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Datasets(a) => datasets::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::Inspect(a) => inspect::run(&a),
+    };
+    match result {
+        // `attune datasets | head` closes the pipe early: that is not a failure.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {
+            Ok(())
+        }
+        other => other,
     }
 }
