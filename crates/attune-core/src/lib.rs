@@ -31,4 +31,4 @@ pub use crate::ids::{ItemId, SkillId, StudentId};
 pub use crate::interaction::Interaction;
 pub use crate::probability::{Probability, sigmoid};
 pub use crate::progress::{Cancelled, NoProgress, Progress};
-pub use crate::tracer::{KnowledgeTracer, predict_sequence};
+pub use crate::tracer::{Fit, KnowledgeTracer, predict_sequence};

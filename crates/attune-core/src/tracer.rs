@@ -1,4 +1,4 @@
-use crate::{Dataset, Interaction, ItemId, Probability, SkillId};
+use crate::{Dataset, Interaction, ItemId, Probability, Progress, SkillId};
 
 /// Predicts a learner's next answers and updates that belief one interaction at a time.
 ///
@@ -39,6 +39,22 @@ pub trait KnowledgeTracer: Send + Sync {
         }
         s
     }
+}
+
+/// A hyperparameter configuration that fits a student model to training data (configuration
+/// → fitted model, as in linfa): the configuration is validated, the fit reports to a
+/// [`Progress`] hook that may cancel it, and the fitted model's predictions are infallible.
+pub trait Fit {
+    /// The fitted model.
+    type Model: KnowledgeTracer;
+    /// Why a fit can fail (invalid configuration, empty data, cancellation).
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Fits the model to `train`.
+    ///
+    /// # Errors
+    /// The model's own error type, e.g. an out-of-range hyperparameter or a cancelled fit.
+    fn fit(&self, train: &Dataset, progress: &dyn Progress) -> Result<Self::Model, Self::Error>;
 }
 
 /// Predicts every interaction of `data` from the learner's earlier answers only (the

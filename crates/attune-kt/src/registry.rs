@@ -201,3 +201,17 @@ pub fn predict_parallel<T: KnowledgeTracer>(model: &T, data: &Dataset) -> Vec<Pr
         .collect();
     per.concat()
 }
+
+macro_rules! impl_fit {
+    ($($config:ty => $model:ty),* $(,)?) => {$(
+        impl attune_core::Fit for $config {
+            type Model = $model;
+            type Error = Error;
+            fn fit(&self, train: &Dataset, progress: &dyn Progress) -> Result<$model> {
+                <$config>::fit(self, train, progress)
+            }
+        }
+    )*};
+}
+
+impl_fit!(BktConfig => Bkt, IrtConfig => Irt, CountsConfig => CountsModel, EloConfig => Elo);

@@ -52,3 +52,18 @@ fn models_are_send_and_sync() {
     assert_send_sync::<attune_kt::CountsModel>();
     assert_send_sync::<attune_kt::Elo>();
 }
+
+/// Generic code can fit any model through core's `Fit` and trace with the result.
+fn fit_and_trace<F: attune_core::Fit>(config: &F, data: &attune_core::Dataset) -> Vec<attune_core::Probability> {
+    let model = config.fit(data, &NoProgress).unwrap();
+    attune_core::predict_sequence(&model, data)
+}
+
+#[test]
+fn every_config_implements_the_core_fit_trait() {
+    let f = fold(Protocol::E1, "synthetic");
+    assert_eq!(fit_and_trace(&attune_kt::BktConfig::default(), &f.test).len(), f.test.len());
+    assert_eq!(fit_and_trace(&attune_kt::IrtConfig::one_pl(), &f.test).len(), f.test.len());
+    assert_eq!(fit_and_trace(&attune_kt::CountsConfig::pfa(), &f.test).len(), f.test.len());
+    assert_eq!(fit_and_trace(&attune_kt::EloConfig::default(), &f.test).len(), f.test.len());
+}
