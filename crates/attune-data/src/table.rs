@@ -256,8 +256,11 @@ pub fn parse_table(
             None => skill_field,
         };
         skill_buf.clear();
-        if let Some(qs) = q.and_then(|q| q.skills(item_name)) {
-            for s in qs {
+        if let Some(q) = q {
+            // The Q-matrix is authoritative: an item it does not list has no skills, rather
+            // than the skill column's id, which lives in another namespace (Gervet's column
+            // holds skill *combinations*).
+            for s in q.skills(item_name).unwrap_or(&[]) {
                 skill_buf.push(b.skill(s));
             }
         } else if cols.skill.is_some() {
@@ -316,11 +319,15 @@ mod tests {
         let qp = dir.path().join("q_mat.csv");
         std::fs::write(&qp, "item_id,skill_id\n1,7\n1,8\n2,9\n").unwrap();
         let q = QMatrix::read(&qp).unwrap();
-        let t = "user_id\titem_id\ttimestamp\tcorrect\tskill_id\n5\t1\t0\t0\t3\n5\t2\t0\t1\t4\n";
+        let t = "user_id\titem_id\ttimestamp\tcorrect\tskill_id\n5\t1\t0\t0\t3\n5\t2\t0\t1\t4\n5\t3\t0\t1\t7\n";
         let ds =
             parse_table(Path::new("t"), t.as_bytes(), &ColumnMapping::gervet(), Some(&q), Vocab::default()).unwrap();
         assert_eq!(ds.skills(0).len(), 2);
         assert_eq!(ds.skills(1).len(), 1);
+        // Item 3 is not in the Q-matrix: no skills; the column's "7" (a combination id) is
+        // not mistaken for the Q-matrix skill "7".
+        assert!(ds.skills(2).is_empty());
+        assert_eq!(ds.vocab().n_skills(), 3);
     }
 
     #[test]
