@@ -195,6 +195,33 @@ impl Dataset {
         }
         self.correct.iter().filter(|&&c| c).count() as f64 / self.len() as f64
     }
+    /// The interactions of several datasets that share one set of id maps (the splits of a
+    /// protocol), as one dataset; learners keep their order of appearance.
+    ///
+    /// # Errors
+    /// [`Error::ColumnLength`] if the parts do not all carry the same id maps.
+    pub fn concat(parts: &[&Dataset]) -> Result<Self> {
+        let Some(first) = parts.first() else {
+            return Ok(DatasetBuilder::default().finish());
+        };
+        let mut b = DatasetBuilder::with_vocab(Vocab::default());
+        for part in parts {
+            if !Arc::ptr_eq(&part.vocab, &first.vocab) {
+                return Err(Error::ColumnLength {
+                    column: "id maps (concat needs one shared vocabulary)",
+                    got: part.vocab.n_students(),
+                    expected: first.vocab.n_students(),
+                });
+            }
+            for i in 0..part.len() {
+                b.push_row(part.student[i], part.item[i], part.skills(i), part.correct[i], part.time[i]);
+            }
+        }
+        let mut ds = b.finish_with_students(first.vocab.n_students());
+        ds.vocab = Arc::clone(&first.vocab);
+        Ok(ds)
+    }
+
     /// A dataset made of the chosen learners (indices into [`Dataset::learners`]), sharing the
     /// id maps.
     pub fn select_learners(&self, which: &[usize]) -> Self {
@@ -204,7 +231,7 @@ impl Dataset {
                 b.push_row(self.student[i], self.item[i], self.skills(i), self.correct[i], self.time[i]);
             }
         }
-        let mut ds = b.finish();
+        let mut ds = b.finish_with_students(self.vocab.n_students());
         ds.vocab = Arc::clone(&self.vocab);
         ds
     }
@@ -300,10 +327,18 @@ impl DatasetBuilder {
     }
     /// Groups the rows by learner and returns the dataset.
     pub fn finish(self) -> Dataset {
+        let n_students = self.vocab.n_students();
+        self.finish_with_students(n_students)
+    }
+
+    /// As [`DatasetBuilder::finish`] for rows whose learner ids index a vocabulary of
+    /// `n_students` held elsewhere.
+    fn finish_with_students(self, n_students: usize) -> Dataset {
         let n = self.student.len();
         let mut order: Vec<usize> = (0..n).collect();
         // Rank learners by first appearance so that files keep their learner order.
-        let mut rank = vec![u32::MAX; self.vocab.n_students().max(1)];
+        let n_ranks = self.student.iter().map(|s| s.index() + 1).max().unwrap_or(0).max(n_students);
+        let mut rank = vec![u32::MAX; n_ranks.max(1)];
         let mut next = 0u32;
         for s in &self.student {
             let r = &mut rank[s.index()];
@@ -371,6 +406,24 @@ mod tests {
         assert_eq!(ds.times()[0..2], [1, 3]);
         assert_eq!(ds.vocab().skills_of(ItemId(0)), &[SkillId(0)]);
         assert!((ds.correct_rate() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn concat_and_select_keep_the_shared_maps() {
+        let mut b = DatasetBuilder::default();
+        for (s, c) in [("a", true), ("b", false), ("a", false)] {
+            let (s, i) = (b.student(s), b.item("x"));
+            b.push_row(s, i, &[], c, 0);
+        }
+        let ds = b.finish();
+        let one = ds.select_learners(&[1]);
+        assert_eq!((one.len(), one.n_learners()), (1, 1));
+        assert!(Arc::ptr_eq(one.vocab_arc(), ds.vocab_arc()));
+        let both = Dataset::concat(&[&ds, &one]).unwrap();
+        // learner "b" appears in both parts: its rows are grouped
+        assert_eq!((both.len(), both.n_learners()), (4, 2));
+        let other = DatasetBuilder::default().finish();
+        assert!(Dataset::concat(&[&ds, &other]).is_err());
     }
 
     #[test]

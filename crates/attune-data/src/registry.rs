@@ -1,6 +1,7 @@
 //! Dataset folders as laid out in `shared/data` and `data/`: which files a folder holds and how
 //! to read them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use attune_core::{Dataset, Vocab};
@@ -126,6 +127,43 @@ impl DatasetFolder {
         }
         let shared = std::sync::Arc::new(vocab);
         out.into_iter().map(|d| d.with_vocab(std::sync::Arc::clone(&shared)).map_err(Error::from)).collect()
+    }
+}
+
+impl DatasetFolder {
+    /// Human-readable names of the folder's skill ids (as they appear in its files), from the
+    /// name maps the datasets ship: DKVMN's `<prefix>_skill_mapping.txt` (`id<TAB>name`) or
+    /// `<prefix>_qid_sid_sname` (`qid<TAB>skillid<TAB>skillname`, whose question ids are the
+    /// DKVMN files' ids). Empty when the folder has none.
+    ///
+    /// # Errors
+    /// I/O or non-UTF-8 errors of a name file that exists.
+    pub fn skill_names(&self) -> Result<HashMap<String, String>> {
+        let mut names = HashMap::new();
+        let prefix = match &self.kind {
+            FolderKind::Dkvmn { prefix } | FolderKind::Akt { prefix, .. } => prefix.clone(),
+            FolderKind::Gervet => return Ok(names),
+        };
+        if let Some(path) = self.file(&format!("{prefix}_skill_mapping.txt")) {
+            let mut lines = crate::source::Lines::open(&path)?;
+            while let Some(line) = lines.next_line()? {
+                if let Some((id, name)) = line.split_once('\t') {
+                    names.insert(id.trim().to_owned(), name.trim().to_owned());
+                }
+            }
+        } else if let Some(path) = self.file(&format!("{prefix}_qid_sid_sname")) {
+            let mut lines = crate::source::Lines::open(&path)?;
+            while let Some(line) = lines.next_line()? {
+                let f: Vec<&str> = line.split('\t').collect();
+                if let [qid, _, name, ..] = f[..]
+                    && qid.trim().parse::<u64>().is_ok()
+                    && !name.trim().is_empty()
+                {
+                    names.insert(qid.trim().to_owned(), name.trim().to_owned());
+                }
+            }
+        }
+        Ok(names)
     }
 }
 

@@ -20,7 +20,7 @@ pub use crate::counts::{CountsConfig, CountsModel, LearnerCounts, SkillCounts};
 pub use crate::elo::{Elo, EloConfig, EloState};
 pub use crate::error::{Error, Result};
 pub use crate::irt::{Irt, IrtConfig, IrtState};
-pub use crate::registry::{FORMAT_VERSION, Fitted, ModelConfig, ModelKind, predict_parallel};
+pub use crate::registry::{FORMAT_VERSION, Fitted, ModelConfig, ModelKind, TracerVisitor, predict_parallel};
 
 /// Names accepted by [`ModelKind::from_name`].
 pub const MODEL_NAMES: &[&str] =

@@ -138,12 +138,14 @@ impl Fitted {
     /// Predicts every interaction of `data` from the learner's earlier answers, learners in
     /// parallel.
     pub fn predict_dataset(&self, data: &Dataset) -> Vec<Probability> {
-        match self {
-            Self::Bkt(m) => predict_parallel(m, data),
-            Self::Irt(m) => predict_parallel(m, data),
-            Self::Counts(m) => predict_parallel(m, data),
-            Self::Elo(m) => predict_parallel(m, data),
+        struct Predict<'a>(&'a Dataset);
+        impl TracerVisitor for Predict<'_> {
+            type Output = Vec<Probability>;
+            fn visit<T: KnowledgeTracer>(self, model: &T) -> Vec<Probability> {
+                predict_parallel(model, self.0)
+            }
         }
+        self.visit(Predict(data))
     }
 
     /// Writes the model as JSON with a format version.
@@ -179,6 +181,27 @@ impl Fitted {
         let file: ModelFile =
             serde_json::from_slice(&bytes).map_err(|source| Error::Format { path: path.to_owned(), source })?;
         Ok(file.model)
+    }
+}
+
+/// Code that works with any fitted model through [`KnowledgeTracer`], called back with the
+/// concrete model by [`Fitted::visit`] (a generic closure, which Rust cannot write directly).
+pub trait TracerVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Called with the fitted model.
+    fn visit<T: KnowledgeTracer>(self, model: &T) -> Self::Output;
+}
+
+impl Fitted {
+    /// Calls `visitor` with the concrete fitted model.
+    pub fn visit<V: TracerVisitor>(&self, visitor: V) -> V::Output {
+        match self {
+            Self::Bkt(m) => visitor.visit(m),
+            Self::Irt(m) => visitor.visit(m),
+            Self::Counts(m) => visitor.visit(m),
+            Self::Elo(m) => visitor.visit(m),
+        }
     }
 }
 

@@ -49,3 +49,13 @@ fn akt_folder_layout_is_detected() {
     let f = DatasetFolder::open(&data_dir().join("akt_statics")).unwrap();
     assert_eq!(f.kind, FolderKind::Akt { prefix: "statics".into(), layout: Layout::Dkvmn });
 }
+
+#[test]
+fn skill_names_come_from_the_shipped_maps() {
+    let a = DatasetFolder::open(&data_dir().join("assist2009_updated")).unwrap().skill_names().unwrap();
+    assert_eq!(a.get("31").map(String::as_str), Some("Circumference"));
+    assert_eq!(a.len(), 110);
+    let s = DatasetFolder::open(&data_dir().join("STATICS")).unwrap().skill_names().unwrap();
+    assert_eq!(s.get("1").map(String::as_str), Some("identify_interaction"));
+    assert!(DatasetFolder::open(&data_dir().join("lpp_statics")).unwrap().skill_names().unwrap().is_empty());
+}
