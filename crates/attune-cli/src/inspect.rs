@@ -53,6 +53,9 @@ pub(crate) struct Args {
     /// Order or timestamp column (csv format; optional).
     #[arg(long)]
     time: Option<String>,
+    /// The --time column holds seconds (csv format), so gaps between answers are durations.
+    #[arg(long)]
+    seconds: bool,
     /// Field delimiter (csv format; default: tab if the header has one, else comma).
     #[arg(long)]
     delimiter: Option<char>,
@@ -76,6 +79,7 @@ impl Args {
             skill_separator: self.skill_separator.clone(),
             correct: vec![self.correct.clone()],
             time: one(&self.time),
+            time_is_seconds: self.seconds,
             delimiter,
         })
     }
@@ -115,5 +119,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
     writeln!(out, "multi-skill     {multi} interactions")?;
     writeln!(out, "without skill   {bare} interactions")?;
+    writeln!(out, "timestamps      {}", if ds.has_timestamps() { "yes (seconds)" } else { "no (order only)" })?;
     Ok(())
 }

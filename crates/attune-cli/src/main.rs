@@ -4,6 +4,7 @@ mod datasets;
 mod eval;
 mod inspect;
 mod progress;
+mod report;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,8 @@ enum Command {
     Eval(eval::Args),
     /// Read one file in any supported format and summarise it (or show where it is malformed).
     Inspect(inspect::Args),
+    /// Learning analytics for a dataset: an HTML report with charts, plus CSV and JSON tables.
+    Report(report::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,6 +35,7 @@ fn main() -> anyhow::Result<()> {
         Command::Datasets(a) => datasets::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::Inspect(a) => inspect::run(&a),
+        Command::Report(a) => report::run(&a),
     };
     match result {
         // `attune datasets | head` closes the pipe early: that is not a failure.

@@ -102,9 +102,15 @@ pub struct Dataset {
     skills: Vec<SkillId>,
     learner_offsets: Vec<usize>,
     vocab: Arc<Vocab>,
+    timestamps: bool,
 }
 
 impl Dataset {
+    /// Whether the order keys are timestamps in seconds (so that gaps between answers are
+    /// durations), rather than positions or order ids.
+    pub fn has_timestamps(&self) -> bool {
+        self.timestamps
+    }
     /// Number of interactions.
     pub fn len(&self) -> usize {
         self.student.len()
@@ -217,6 +223,7 @@ impl Dataset {
                 b.push_row(part.student[i], part.item[i], part.skills(i), part.correct[i], part.time[i]);
             }
         }
+        b.timestamps(parts.iter().all(|p| p.timestamps));
         let mut ds = b.finish_with_students(first.vocab.n_students());
         ds.vocab = Arc::clone(&first.vocab);
         Ok(ds)
@@ -226,6 +233,7 @@ impl Dataset {
     /// id maps.
     pub fn select_learners(&self, which: &[usize]) -> Self {
         let mut b = DatasetBuilder::with_vocab(Vocab::default());
+        b.timestamps(self.timestamps);
         for &k in which {
             for i in self.learner_rows(k) {
                 b.push_row(self.student[i], self.item[i], self.skills(i), self.correct[i], self.time[i]);
@@ -277,9 +285,15 @@ pub struct DatasetBuilder {
     skill_offsets: Vec<u32>,
     skills: Vec<SkillId>,
     sort_by_time: bool,
+    timestamps: bool,
 }
 
 impl DatasetBuilder {
+    /// Declares the order keys pushed to be timestamps in seconds; [`DatasetBuilder::finish`]
+    /// keeps the flag only if some learner's keys actually differ.
+    pub fn timestamps(&mut self, yes: bool) {
+        self.timestamps = yes;
+    }
     /// A builder that extends existing id maps (to read a test split after its train split).
     pub fn with_vocab(vocab: Vocab) -> Self {
         Self { vocab, skill_offsets: vec![0], ..Self::default() }
@@ -361,6 +375,7 @@ impl DatasetBuilder {
             skills: Vec::with_capacity(self.skills.len()),
             learner_offsets: vec![0],
             vocab: Arc::new(self.vocab),
+            timestamps: false,
         };
         ds.skill_offsets.push(0);
         for (pos, &i) in order.iter().enumerate() {
@@ -378,6 +393,7 @@ impl DatasetBuilder {
         if n > 0 {
             ds.learner_offsets.push(n);
         }
+        ds.timestamps = self.timestamps && ds.learners().any(|r| ds.time[r.clone()].windows(2).any(|w| w[0] != w[1]));
         ds
     }
 }

@@ -131,6 +131,27 @@ impl DatasetFolder {
 }
 
 impl DatasetFolder {
+    /// The whole dataset: every learner once (train and test splits, and for AKT folders the
+    /// validation chunk that `train1` leaves out), with one set of id maps.
+    ///
+    /// # Errors
+    /// As [`DatasetFolder::read`]; [`Error::UnknownDataset`] if no part exists.
+    pub fn read_all(&self) -> Result<Dataset> {
+        let names: Vec<String> = match &self.kind {
+            FolderKind::Dkvmn { prefix } => vec![format!("{prefix}_train.csv"), format!("{prefix}_test.csv")],
+            FolderKind::Gervet => vec!["preprocessed_data_train.csv".into(), "preprocessed_data_test.csv".into()],
+            FolderKind::Akt { prefix, .. } => {
+                vec![format!("{prefix}_train1.csv"), format!("{prefix}_test1.csv"), format!("{prefix}_test2.csv")]
+            }
+        };
+        let present: Vec<&str> = names.iter().map(String::as_str).filter(|n| self.file(n).is_some()).collect();
+        if present.is_empty() {
+            return Err(Error::UnknownDataset { path: self.path.clone(), reason: format!("none of {names:?}") });
+        }
+        let parts = self.read_shared(&present)?;
+        Ok(Dataset::concat(&parts.iter().collect::<Vec<_>>())?)
+    }
+
     /// Human-readable names of the folder's skill ids (as they appear in its files), from the
     /// name maps the datasets ship: DKVMN's `<prefix>_skill_mapping.txt` (`id<TAB>name`) or
     /// `<prefix>_qid_sid_sname` (`qid<TAB>skillid<TAB>skillname`, whose question ids are the

@@ -50,7 +50,10 @@ pub fn parse_sequences(path: &Path, bytes: Vec<u8>, layout: Layout, base: IdBase
 }
 
 fn read_lines(mut lines: Lines, layout: Layout, base: IdBase, vocab: Vocab) -> Result<Dataset> {
-    let stem = lines.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    // DKVMN files carry no learner ids: a learner is `<file name up to its first dot>#<record>`,
+    // the same for `x_train.csv` and `x_train.csv.gz`.
+    let name = lines.path().file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default().to_owned();
     let mut b = DatasetBuilder::with_vocab(vocab);
     let mut record = 0usize;
     let mut problems: Vec<String> = Vec::new();

@@ -26,6 +26,9 @@ pub struct ColumnMapping {
     pub correct: Vec<String>,
     /// Order or timestamp column; rows of a learner are sorted by it (stably) when present.
     pub time: Vec<String>,
+    /// The time column holds seconds (so gaps are durations), not just an order.
+    #[serde(default)]
+    pub time_is_seconds: bool,
     /// Field delimiter; `None` sniffs tab or comma from the header line.
     pub delimiter: Option<u8>,
 }
@@ -45,6 +48,7 @@ impl ColumnMapping {
             skill_separator: None,
             correct: names(&["correct"]),
             time: names(&["timestamp"]),
+            time_is_seconds: true,
             delimiter: Some(b'\t'),
         }
     }
@@ -59,6 +63,7 @@ impl ColumnMapping {
             skill_separator: None,
             correct: names(&["correct", "Correct First Attempt"]),
             time: names(&["order_id", "Row"]),
+            time_is_seconds: false,
             delimiter: None,
         }
     }
@@ -220,6 +225,7 @@ pub fn parse_table(
     let header_name = |k: usize| String::from_utf8_lossy(&header[k]).into_owned();
     let mut b = DatasetBuilder::with_vocab(vocab);
     b.sort_by_time(cols.time.is_some());
+    b.timestamps(cols.time.is_some() && mapping.time_is_seconds);
     let mut rec = csv::ByteRecord::new();
     let mut skill_buf: Vec<SkillId> = Vec::new();
     let mut row = 0i64;

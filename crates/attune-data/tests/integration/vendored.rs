@@ -59,3 +59,13 @@ fn skill_names_come_from_the_shipped_maps() {
     assert_eq!(s.get("1").map(String::as_str), Some("identify_interaction"));
     assert!(DatasetFolder::open(&data_dir().join("lpp_statics")).unwrap().skill_names().unwrap().is_empty());
 }
+
+#[test]
+fn read_all_holds_every_learner_once() {
+    for (folder, learners, answers) in
+        [("assist2009_updated", 4151, 325_637), ("akt_statics", 333, 189_297), ("lpp_statics", 282, 189_297)]
+    {
+        let ds = DatasetFolder::open(&data_dir().join(folder)).unwrap().read_all().unwrap();
+        assert_eq!((ds.n_learners(), ds.len()), (learners, answers), "{folder}");
+    }
+}

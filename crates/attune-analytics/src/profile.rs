@@ -1,0 +1,198 @@
+//! Per-learner analytics from a fitted student model: mastery trajectories, the predicted
+//! next answer, learning rate, time on task, and the class mastery matrix.
+
+use attune_core::{Dataset, ItemId, KnowledgeTracer, SkillId};
+use attune_kt::{Fitted, TracerVisitor};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::risk::{AtRiskRule, RiskReason};
+
+/// A gap between two answers longer than this (seconds) is a break, not time on task.
+pub const MAX_GAP_SECONDS: i64 = 600;
+
+/// What the report says about one learner.
+#[derive(Clone, Debug, Serialize)]
+pub struct LearnerProfile {
+    /// The learner's id in the source files.
+    pub learner: String,
+    /// Answers given.
+    pub answers: usize,
+    /// Share of correct answers.
+    pub correct_rate: f64,
+    /// Skills practised.
+    pub skills_practised: usize,
+    /// Mean final mastery over the skills practised.
+    pub mean_mastery: f64,
+    /// Predicted probability of a correct answer to the item the learner practised last (in
+    /// a skill builder, the next item is on that skill), after all their answers.
+    pub predicted_next: f64,
+    /// Mean gain in mastery per practice opportunity, over skills practised at least twice
+    /// (`None` if no skill was).
+    pub learning_rate: Option<f64>,
+    /// Seconds on task (gaps between answers, each capped at [`MAX_GAP_SECONDS`]), where the
+    /// data have timestamps.
+    pub time_on_task_seconds: Option<f64>,
+    /// Why the learner is at risk, if they are.
+    pub at_risk: Option<RiskReason>,
+}
+
+/// One step of a learner's mastery trajectory.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct TrajectoryPoint {
+    /// Index of the learner in [`Traces::profiles`].
+    pub learner: u32,
+    /// 1-based position of the answer in the learner's sequence.
+    pub step: u32,
+    /// The item answered.
+    pub item: ItemId,
+    /// A skill of the item (one point per skill of multi-skill items).
+    pub skill: SkillId,
+    /// Whether the answer was correct.
+    pub correct: bool,
+    /// The model's prediction before seeing the answer.
+    pub predicted: f64,
+    /// Mastery of `skill` after the answer.
+    pub mastery: f64,
+}
+
+/// Everything traced from the learners of a dataset.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Traces {
+    /// One profile per learner, in dataset order.
+    pub profiles: Vec<LearnerProfile>,
+    /// Final mastery of each learner (same order) on each skill they practised.
+    pub mastery: Vec<Vec<(SkillId, f64)>>,
+    /// Every step of every learner.
+    pub trajectory: Vec<TrajectoryPoint>,
+}
+
+/// One learner's profile, final mastery per skill, and trajectory.
+type LearnerTrace = (LearnerProfile, Vec<(SkillId, f64)>, Vec<TrajectoryPoint>);
+
+/// Mastery of a skill under any model: the model's own estimate where it has one (BKT),
+/// otherwise the mean predicted success on (up to ten of) the skill's items.
+struct Mastery {
+    items_of_skill: Vec<Vec<ItemId>>,
+}
+
+impl Mastery {
+    fn new(data: &Dataset) -> Self {
+        let v = data.vocab();
+        let mut items_of_skill = vec![Vec::new(); v.n_skills()];
+        for (i, skills) in v.item_skills.iter().enumerate() {
+            for s in skills {
+                let list: &mut Vec<ItemId> = &mut items_of_skill[s.index()];
+                if list.len() < 10 {
+                    list.push(ItemId(u32::try_from(i).unwrap_or(u32::MAX)));
+                }
+            }
+        }
+        Self { items_of_skill }
+    }
+
+    fn of<T: KnowledgeTracer>(&self, model: &T, state: &T::State, skill: SkillId) -> f64 {
+        if let Some(m) = model.mastery(state, skill) {
+            return m.get();
+        }
+        let items = self.items_of_skill.get(skill.index()).map_or(&[][..], Vec::as_slice);
+        if items.is_empty() {
+            return 0.5;
+        }
+        items.iter().map(|&i| model.predict(state, i).get()).sum::<f64>() / items.len() as f64
+    }
+}
+
+/// Traces every learner of `data` through `model` (learners in parallel).
+pub fn trace_learners(model: &Fitted, data: &Dataset, rule: &AtRiskRule) -> Traces {
+    struct Visit<'a> {
+        data: &'a Dataset,
+        rule: &'a AtRiskRule,
+    }
+    impl TracerVisitor for Visit<'_> {
+        type Output = Traces;
+        fn visit<T: KnowledgeTracer>(self, model: &T) -> Traces {
+            let mastery = Mastery::new(self.data);
+            let learners: Vec<_> = self.data.learners().enumerate().collect();
+            let per: Vec<LearnerTrace> = learners
+                .into_par_iter()
+                .map(|(k, rows)| trace_one(model, &mastery, self.data, self.rule, k, rows))
+                .collect();
+            let mut out = Traces::default();
+            for (p, m, t) in per {
+                out.profiles.push(p);
+                out.mastery.push(m);
+                out.trajectory.extend(t);
+            }
+            out
+        }
+    }
+    model.visit(Visit { data, rule })
+}
+
+fn trace_one<T: KnowledgeTracer>(
+    model: &T,
+    mastery: &Mastery,
+    data: &Dataset,
+    rule: &AtRiskRule,
+    k: usize,
+    rows: std::ops::Range<usize>,
+) -> LearnerTrace {
+    let mut state = model.initial_state();
+    let mut trajectory = Vec::with_capacity(rows.len());
+    // Per skill: (mastery before the first practice, practices, latest mastery).
+    let mut per_skill: Vec<(SkillId, f64, u32, f64)> = Vec::new();
+    let learner = u32::try_from(k).unwrap_or(u32::MAX);
+    for (step, i) in rows.clone().enumerate() {
+        let obs = data.interaction(i);
+        let predicted = model.predict_interaction(&state, &obs).get();
+        let before: Vec<f64> = obs.skills.iter().map(|&s| mastery.of(model, &state, s)).collect();
+        model.update(&mut state, &obs);
+        for (&s, before) in obs.skills.iter().zip(before) {
+            let after = mastery.of(model, &state, s);
+            match per_skill.iter_mut().find(|e| e.0 == s) {
+                Some(e) => {
+                    e.2 += 1;
+                    e.3 = after;
+                }
+                None => per_skill.push((s, before, 1, after)),
+            }
+            trajectory.push(TrajectoryPoint {
+                learner,
+                step: u32::try_from(step + 1).unwrap_or(u32::MAX),
+                item: obs.item,
+                skill: s,
+                correct: obs.correct,
+                predicted,
+                mastery: after,
+            });
+        }
+    }
+    let answers: Vec<bool> = data.correct()[rows.clone()].to_vec();
+    let final_mastery: Vec<(SkillId, f64)> = per_skill.iter().map(|e| (e.0, e.3)).collect();
+    let mean_mastery = if final_mastery.is_empty() {
+        0.0
+    } else {
+        final_mastery.iter().map(|e| e.1).sum::<f64>() / final_mastery.len() as f64
+    };
+    let gains: Vec<f64> = per_skill.iter().filter(|e| e.2 >= 2).map(|e| (e.3 - e.1) / f64::from(e.2)).collect();
+    let learning_rate = (!gains.is_empty()).then(|| gains.iter().sum::<f64>() / gains.len() as f64);
+    let predicted_next = rows.clone().last().map_or(0.5, |i| model.predict(&state, data.items()[i]).get());
+    let time_on_task_seconds = data
+        .has_timestamps()
+        .then(|| data.times()[rows.clone()].windows(2).map(|w| (w[1] - w[0]).clamp(0, MAX_GAP_SECONDS) as f64).sum());
+    let at_risk = rule.assess(&answers, mean_mastery);
+    let learner_id = data.vocab().students.name(data.students()[rows.start].0).unwrap_or("?").to_owned();
+    let profile = LearnerProfile {
+        learner: learner_id,
+        answers: answers.len(),
+        correct_rate: answers.iter().filter(|&&c| c).count() as f64 / answers.len().max(1) as f64,
+        skills_practised: per_skill.len(),
+        mean_mastery,
+        predicted_next,
+        learning_rate,
+        time_on_task_seconds,
+        at_risk,
+    };
+    (profile, final_mastery, trajectory)
+}

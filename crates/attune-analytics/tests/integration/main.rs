@@ -1,0 +1,109 @@
+//! The report on vendored real data: files, contents checked against independent
+//! computations, and speed.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use attune_analytics::{Report, ReportConfig};
+use attune_core::{Dataset, NoProgress};
+use attune_data::DatasetFolder;
+
+fn load(name: &str) -> (Dataset, HashMap<String, String>) {
+    let f = DatasetFolder::open(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data").join(name)).unwrap();
+    (f.read_all().unwrap(), f.skill_names().unwrap())
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn assist2009_report_is_complete_and_its_curve_matches_a_hand_count() {
+    let (data, names) = load("assist2009_updated");
+    let t0 = Instant::now();
+    let report = Report::build(&data, "assist2009_updated", &names, &ReportConfig::default(), &NoProgress).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = report.write(dir.path()).unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(60), "took {:?}", t0.elapsed());
+    assert_eq!(files.len(), 4 + 7 * 2 + 1);
+
+    // The pooled learning curve's first points, counted independently from the raw columns:
+    // the n-th answer of a learner on a skill (every ASSIST2009 answer has one skill).
+    let (mut n, mut wrong) = ([0u32; 3], [0u32; 3]);
+    for rows in data.learners() {
+        let mut seen: HashMap<u32, usize> = HashMap::new();
+        for i in rows {
+            let k = seen.entry(data.skills(i)[0].0).or_insert(0);
+            *k += 1;
+            if *k <= 3 {
+                n[*k - 1] += 1;
+                wrong[*k - 1] += u32::from(!data.correct()[i]);
+            }
+        }
+    }
+    let csv = read(&dir.path().join("tables/learning_curves.csv"));
+    let pooled: Vec<Vec<&str>> =
+        csv.lines().skip(1).filter(|l| l.starts_with("all,")).map(|l| l.split(',').collect()).collect();
+    for j in 0..3 {
+        assert_eq!(pooled[j][1], (j + 1).to_string());
+        assert_eq!(pooled[j][2], n[j].to_string(), "answers at opportunity {}", j + 1);
+        assert_eq!(pooled[j][3], wrong[j].to_string(), "errors at opportunity {}", j + 1);
+        let rate: f64 = pooled[j][4].parse().unwrap();
+        assert!((rate - f64::from(wrong[j]) / f64::from(n[j])).abs() < 1e-12);
+    }
+
+    // The heat map names the most practised skill, by its ASSISTments name.
+    let top = report.skills.iter().max_by_key(|s| s.answers).unwrap();
+    let top_name = top.name.clone().unwrap();
+    let heat = read(&dir.path().join("charts/heat_map.svg"));
+    assert!(
+        heat.starts_with("<svg") && heat.contains(&top_name[..top_name.len().min(20)]),
+        "heat map lacks {top_name}"
+    );
+    assert!(heat.matches("<rect").count() > 100);
+    let curves = read(&dir.path().join("charts/learning_curves.svg"));
+    assert!(curves.contains("practice opportunity") && curves.contains("error rate") && curves.contains("all skills"));
+
+    // Tables agree with each other and with the summary.
+    let at_risk = read(&dir.path().join("tables/at_risk.csv"));
+    assert_eq!(at_risk.lines().count() - 1, report.summary.at_risk);
+    let learners: serde_json::Value = serde_json::from_str(&read(&dir.path().join("tables/learners.json"))).unwrap();
+    assert_eq!(learners.as_array().unwrap().len(), 4151);
+    let traj = read(&dir.path().join("tables/trajectories.csv"));
+    assert_eq!(traj.lines().count() - 1, data.len());
+
+    let html = read(&dir.path().join("index.html"));
+    for needle in ["Learning curves", "At-risk learners", "<b>Rule.</b>", "guess", "<svg", &top_name] {
+        assert!(html.contains(needle), "index.html lacks {needle:?}");
+    }
+    // Self-contained: charts inline, no script, stylesheet or image fetched from elsewhere.
+    for external in ["src=\"http", "href=\"http", "<script", "<link"] {
+        assert!(!html.contains(external), "index.html loads {external}");
+    }
+}
+
+#[test]
+fn statics_report_uses_skill_names_and_any_model() {
+    let (data, names) = load("STATICS");
+    let config = ReportConfig { model: attune_kt::ModelKind::Irt1pl, ..ReportConfig::default() };
+    let report = Report::build(&data, "STATICS", &names, &config, &NoProgress).unwrap();
+    assert_eq!(report.summary.model, "irt1pl");
+    assert!(report.skill_labels.iter().any(|l| l.starts_with("identify_interaction (")));
+    // Mastery under a model without its own notion of mastery is a predicted success rate.
+    assert!(report.traces.profiles.iter().all(|p| (0.0..=1.0).contains(&p.mean_mastery)));
+    let dir = tempfile::tempdir().unwrap();
+    report.write(dir.path()).unwrap();
+    assert!(read(&dir.path().join("charts/heat_map.svg")).contains("identify_interaction"));
+}
+
+#[test]
+fn time_on_task_needs_timestamps() {
+    let (data, names) = load("assist2009_updated");
+    let small = data.select_learners(&[0, 1, 2]);
+    let report = Report::build(&small, "x", &names, &ReportConfig::default(), &NoProgress).unwrap();
+    assert!(report.summary.time_on_task_hours.is_none());
+    assert!(report.traces.profiles.iter().all(|p| p.time_on_task_seconds.is_none()));
+}
