@@ -254,3 +254,43 @@ pub fn mastery_histogram(means: &[f64], threshold: f64, title: &str) -> Result<S
         Ok(())
     })
 }
+
+/// One learner's mastery of each skill after each of their answers.
+pub fn trajectory(series: &[(String, Vec<(u32, f64)>)], title: &str) -> Result<String> {
+    let max_x = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.0)).max().unwrap_or(1).max(2);
+    render(900, 420, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(svg_text(title), ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..f64::from(max_x) + 1.0, 0f64..1.05f64)
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("answer number")
+            .y_desc("mastery (estimated)")
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(chart_error)?;
+        for (k, (label, points)) in series.iter().enumerate() {
+            let color = SERIES[k % SERIES.len()];
+            let pts: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (f64::from(x), y)).collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                .map_err(chart_error)?
+                .label(svg_text(&truncate(label, 48)))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+            chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 2, color.filled()))).map_err(chart_error)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(chart_error)?;
+        Ok(())
+    })
+}

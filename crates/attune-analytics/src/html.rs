@@ -157,6 +157,7 @@ pub(crate) fn page(r: &Report, charts: &[(&str, String)]) -> String {
     h.push_str("</table>");
 
     h.push_str("<h2>Learners</h2><p class=\"note\">The 50 most active learners; all are in tables/learners.csv, and every step of every learner (prediction before the answer, mastery after it) in tables/trajectories.csv. <b>Learning rate</b> = mean gain in mastery per practice opportunity over the skills practised at least twice; <b>next</b> = predicted chance of a right answer on the item practised last.</p>");
+    let _ = write!(h, "<div class=\"chart\">{}</div>", chart("trajectory"));
     h.push_str("<table><tr><th class=\"l\">learner</th><th>answers</th><th>correct</th><th>skills</th><th>mean mastery</th><th>next</th><th>learning rate</th><th>time on task</th><th class=\"l\">at risk</th></tr>");
     let mut learners: Vec<_> = r.traces.profiles.iter().collect();
     learners.sort_by_key(|p| std::cmp::Reverse(p.answers));

@@ -196,3 +196,29 @@ fn trace_one<T: KnowledgeTracer>(
     };
     (profile, final_mastery, trajectory)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attune_core::{DatasetBuilder, NoProgress};
+    use attune_kt::ModelKind;
+
+    #[test]
+    fn time_on_task_sums_gaps_capped_at_a_break() {
+        let mut b = DatasetBuilder::default();
+        b.sort_by_time(true);
+        b.timestamps(true);
+        let (s, i, k) = (b.student("ann"), b.item("q"), b.skill("add"));
+        // gaps: 30 s, 2 h (a break, counted as 600 s), 45 s
+        for t in [0, 30, 30 + 7200, 30 + 7200 + 45] {
+            b.push_row(s, i, &[k], true, t);
+        }
+        let data = b.finish();
+        assert!(data.has_timestamps());
+        let model = ModelKind::Bkt.config(1).fit(&data, &NoProgress).unwrap();
+        let t = trace_learners(&model, &data, &AtRiskRule::default());
+        assert_eq!(t.profiles[0].time_on_task_seconds, Some(30.0 + 600.0 + 45.0));
+        assert_eq!(t.trajectory.len(), 4);
+        assert_eq!(t.profiles[0].learning_rate.is_some(), true);
+    }
+}

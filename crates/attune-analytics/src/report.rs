@@ -225,6 +225,41 @@ impl Report {
         )
     }
 
+    /// The learner whose trajectory the report draws: the most active learner at risk, or the
+    /// most active learner if none is.
+    pub fn featured_learner(&self) -> Option<usize> {
+        let p = &self.traces.profiles;
+        (0..p.len()).max_by_key(|&k| (p[k].at_risk.is_some(), p[k].answers))
+    }
+
+    /// The mastery-trajectory chart of [`Report::featured_learner`], for the skills they
+    /// practised most.
+    ///
+    /// # Errors
+    /// [`Error::Chart`].
+    pub fn trajectory_chart(&self) -> Result<String> {
+        let Some(k) = self.featured_learner() else {
+            return charts::trajectory(&[], "Mastery trajectory");
+        };
+        let learner = u32::try_from(k).unwrap_or(u32::MAX);
+        let mut by_skill: Vec<(SkillId, Vec<(u32, f64)>)> = Vec::new();
+        for t in self.traces.trajectory.iter().filter(|t| t.learner == learner) {
+            match by_skill.iter_mut().find(|e| e.0 == t.skill) {
+                Some(e) => e.1.push((t.step, t.mastery)),
+                None => by_skill.push((t.skill, vec![(t.step, t.mastery)])),
+            }
+        }
+        by_skill.sort_by_key(|e| std::cmp::Reverse(e.1.len()));
+        let series: Vec<(String, Vec<(u32, f64)>)> =
+            by_skill.into_iter().take(6).map(|(s, pts)| (self.label(Some(s)), pts)).collect();
+        let p = &self.traces.profiles[k];
+        let why = if p.at_risk.is_some() { ", at risk" } else { "" };
+        charts::trajectory(
+            &series,
+            &format!("Mastery trajectory of learner {} ({} answers{why})", p.learner, p.answers),
+        )
+    }
+
     /// Writes `index.html`, the charts and every table into `dir`; returns the files written.
     ///
     /// # Errors
@@ -239,6 +274,7 @@ impl Report {
             ("learning_curves", self.learning_curve_chart()?),
             ("heat_map", self.heat_map_chart()?),
             ("items", charts::items(&self.items, "Items: 2PL difficulty and discrimination")?),
+            ("trajectory", self.trajectory_chart()?),
             (
                 "mastery",
                 charts::mastery_histogram(

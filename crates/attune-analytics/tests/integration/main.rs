@@ -28,7 +28,8 @@ fn assist2009_report_is_complete_and_its_curve_matches_a_hand_count() {
     let dir = tempfile::tempdir().unwrap();
     let files = report.write(dir.path()).unwrap();
     assert!(t0.elapsed() < Duration::from_secs(60), "took {:?}", t0.elapsed());
-    assert_eq!(files.len(), 4 + 7 * 2 + 1);
+    assert_eq!(files.len(), 5 + 7 * 2 + 1);
+    assert!(read(&dir.path().join("charts/trajectory.svg")).contains("answer number"));
 
     // The pooled learning curve's first points, counted independently from the raw columns:
     // the n-th answer of a learner on a skill (every ASSIST2009 answer has one skill).

@@ -176,3 +176,23 @@ fn inspect_reports_non_utf8_bytes_with_their_line() {
     assert!(!o.status.success());
     assert!(text(&o).contains("bad.csv:3: not valid UTF-8"), "{}", text(&o));
 }
+
+#[test]
+fn report_writes_a_self_contained_page_with_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = data("STATICS");
+    let out = dir.path().join("report");
+    let o = attune(&["report", "--dataset", dataset.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("STATICS: 333 learners, 189297 answers"), "{}", text(&o));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("At-risk learners"));
+    for table in ["learners", "skills", "items", "learning_curves", "mastery", "at_risk", "trajectories"] {
+        for ext in ["csv", "json"] {
+            assert!(out.join("tables").join(format!("{table}.{ext}")).is_file(), "{table}.{ext}");
+        }
+    }
+    let o =
+        attune(&["report", "--dataset", dataset.to_str().unwrap(), "--out", out.to_str().unwrap(), "--model", "nope"]);
+    assert!(!o.status.success() && text(&o).contains("unknown model"), "{}", text(&o));
+}
