@@ -219,6 +219,6 @@ mod tests {
         let t = trace_learners(&model, &data, &AtRiskRule::default());
         assert_eq!(t.profiles[0].time_on_task_seconds, Some(30.0 + 600.0 + 45.0));
         assert_eq!(t.trajectory.len(), 4);
-        assert_eq!(t.profiles[0].learning_rate.is_some(), true);
+        assert!(t.profiles[0].learning_rate.is_some());
     }
 }
