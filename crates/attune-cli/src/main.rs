@@ -1,5 +1,6 @@
 //! `attune`: Attune's command line.
 
+mod cat;
 mod datasets;
 mod eval;
 mod inspect;
@@ -27,6 +28,8 @@ enum Command {
     Inspect(inspect::Args),
     /// Learning analytics for a dataset: an HTML report with charts, plus CSV and JSON tables.
     Report(report::Args),
+    /// Simulate computerized adaptive tests on an item bank and measure their accuracy.
+    Cat(cat::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,6 +39,7 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(a) => eval::run(&a),
         Command::Inspect(a) => inspect::run(&a),
         Command::Report(a) => report::run(&a),
+        Command::Cat(a) => cat::run(&a),
     };
     match result {
         // `attune datasets | head` closes the pipe early: that is not a failure.

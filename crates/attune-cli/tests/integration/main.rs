@@ -196,3 +196,39 @@ fn report_writes_a_self_contained_page_with_tables() {
         attune(&["report", "--dataset", dataset.to_str().unwrap(), "--out", out.to_str().unwrap(), "--model", "nope"]);
     assert!(!o.status.success() && text(&o).contains("unknown model"), "{}", text(&o));
 }
+
+#[test]
+fn cat_writes_rmse_per_step_and_exposure() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rmse20 = Vec::new();
+    for selector in ["random", "mfi"] {
+        let json = dir.path().join(format!("{selector}.json"));
+        let o = attune(&[
+            "cat",
+            "--bank",
+            "2pl",
+            "--items",
+            "300",
+            "--examinees",
+            "300",
+            "--length",
+            "20",
+            "--selector",
+            selector,
+            "--seed",
+            "3",
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        for key in ["selector", "rmse_at", "bias_at", "max_exposure", "mean_overlap"] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(v["rmse_at"].as_object().unwrap().len(), 20);
+        rmse20.push(v["rmse_at"]["20"].as_f64().unwrap());
+    }
+    assert!(rmse20[1] < 0.75 * rmse20[0], "{rmse20:?}");
+    let o = attune(&["cat", "--items", "10", "--length", "20"]);
+    assert!(!o.status.success() && text(&o).contains("exceeds the bank"), "{}", text(&o));
+}
