@@ -16,6 +16,7 @@
 //! ```
 
 mod error;
+mod prerequisites;
 mod protocol;
 mod registry;
 mod sequences;
@@ -23,6 +24,7 @@ mod source;
 mod table;
 
 pub use crate::error::{Error, Result};
+pub use crate::prerequisites::{PrerequisiteTable, read_eedi_subjects, read_junyi_prerequisites};
 pub use crate::protocol::{EarlyStopping, Fold, Protocol};
 pub use crate::registry::{DatasetFolder, FolderKind, list_folders};
 pub use crate::sequences::{IdBase, Layout, parse_sequences, read_sequences};

@@ -5,6 +5,9 @@
 //!   stopping rules, exposure control (randomesque, Sympson–Hetter) and simulation with
 //!   ability RMSE/bias per step, exposure and overlap.
 //!
+//! - [`PrereqGraph`]: prerequisite graphs with cycles and self-loops reported and broken
+//!   deterministically, topological order and ancestors.
+//!
 //! ```
 //! use attune_policy::cat::{simulate, BankModel, CatConfig, Estimator, Exposure, ItemBank, Selector};
 //! let bank = ItemBank::simulate(BankModel::TwoPl, 200, 1);
@@ -15,3 +18,6 @@
 //! ```
 
 pub mod cat;
+mod graph;
+
+pub use crate::graph::{Dropped, DroppedEdge, PrereqGraph};

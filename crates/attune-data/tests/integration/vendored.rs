@@ -69,3 +69,10 @@ fn read_all_holds_every_learner_once() {
         assert_eq!((ds.n_learners(), ds.len()), (learners, answers), "{folder}");
     }
 }
+
+#[test]
+fn junyi_prerequisite_table_has_the_published_counts() {
+    let t = attune_data::read_junyi_prerequisites(&data_dir().join("junyi/junyi_Exercise_table.csv.gz")).unwrap();
+    assert_eq!(t.nodes.len(), 837);
+    assert_eq!(t.edges.len(), 988);
+}
