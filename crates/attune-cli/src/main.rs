@@ -4,6 +4,7 @@ mod cat;
 mod datasets;
 mod eval;
 mod inspect;
+mod practice;
 mod progress;
 mod report;
 
@@ -30,6 +31,8 @@ enum Command {
     Report(report::Args),
     /// Simulate computerized adaptive tests on an item bank and measure their accuracy.
     Cat(cat::Args),
+    /// Simulate learners practising recommended items and compare their success with the target.
+    Practice(practice::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         Command::Inspect(a) => inspect::run(&a),
         Command::Report(a) => report::run(&a),
         Command::Cat(a) => cat::run(&a),
+        Command::Practice(a) => practice::run(&a),
     };
     match result {
         // `attune datasets | head` closes the pipe early: that is not a failure.

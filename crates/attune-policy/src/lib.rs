@@ -5,6 +5,9 @@
 //!   stopping rules, exposure control (randomesque, Sympson–Hetter) and simulation with
 //!   ability RMSE/bias per step, exposure and overlap.
 //!
+//! - [`recommend`]: the next item at a target success probability, skipping mastered skills
+//!   and respecting prerequisites, with a [`Reason`] a tutor can show; [`simulate_practice`]
+//!   checks the observed success rate against the target on simulated learners.
 //! - [`PrereqGraph`]: prerequisite graphs with cycles and self-loops reported and broken
 //!   deterministically, topological order and ancestors.
 //!
@@ -19,5 +22,9 @@
 
 pub mod cat;
 mod graph;
+mod practice;
+mod recommend;
 
 pub use crate::graph::{Dropped, DroppedEdge, PrereqGraph};
+pub use crate::practice::{BankState, BankTracer, PracticeStats, simulate_practice};
+pub use crate::recommend::{Candidate, PracticeConfig, Reason, Recommendation, SkillPrerequisites, recommend};

@@ -232,3 +232,17 @@ fn cat_writes_rmse_per_step_and_exposure() {
     let o = attune(&["cat", "--items", "10", "--length", "20"]);
     assert!(!o.status.success() && text(&o).contains("exceeds the bank"), "{}", text(&o));
 }
+
+#[test]
+fn practice_hits_the_target_success_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("p.json");
+    let o =
+        attune(&["practice", "--learners", "300", "--target", "0.7", "--seed", "2", "--json", json.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let observed = v["observed_success"].as_f64().unwrap();
+    assert!((observed - 0.7).abs() <= 0.05, "{observed}");
+    let o = attune(&["practice", "--target", "1.5"]);
+    assert!(!o.status.success() && text(&o).contains("--target"), "{}", text(&o));
+}

@@ -93,7 +93,7 @@ impl ItemBank {
 }
 
 /// A standard normal draw (Box–Muller).
-pub(crate) fn normal(rng: &mut impl Rng) -> f64 {
+pub fn normal(rng: &mut impl Rng) -> f64 {
     let u1: f64 = rng.random_range(f64::EPSILON..1.0);
     let u2: f64 = rng.random();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()

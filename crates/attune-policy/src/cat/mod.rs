@@ -6,7 +6,7 @@ mod estimate;
 mod select;
 mod simulate;
 
-pub use bank::{BankItem, BankModel, ItemBank};
+pub use bank::{BankItem, BankModel, ItemBank, normal as standard_normal};
 pub use estimate::{Estimate, Estimator, THETA_RANGE};
 pub use select::{Exposure, Selector, select};
 pub use simulate::{CatConfig, CatReport, calibrate_sympson_hetter, simulate};
