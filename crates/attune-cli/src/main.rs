@@ -7,6 +7,7 @@ mod inspect;
 mod practice;
 mod progress;
 mod report;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,8 @@ enum Command {
     Cat(cat::Args),
     /// Simulate learners practising recommended items and compare their success with the target.
     Practice(practice::Args),
+    /// Protocol E6: learning effectiveness of a learning-path policy on simulated learners.
+    Simulate(simulate::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +47,7 @@ fn main() -> anyhow::Result<()> {
         Command::Report(a) => report::run(&a),
         Command::Cat(a) => cat::run(&a),
         Command::Practice(a) => practice::run(&a),
+        Command::Simulate(a) => simulate::run(&a),
     };
     match result {
         // `attune datasets | head` closes the pipe early: that is not a failure.

@@ -8,6 +8,8 @@
 //! - [`recommend`]: the next item at a target success probability, skipping mastered skills
 //!   and respecting prerequisites, with a [`Reason`] a tutor can show; [`simulate_practice`]
 //!   checks the observed success rate against the target on simulated learners.
+//! - [`sim`]: learning-path simulation (E6) — KSS-style, IRT and BKT learners gated by
+//!   prerequisites; random, topological, greedy and look-ahead policies.
 //! - [`PrereqGraph`]: prerequisite graphs with cycles and self-loops reported and broken
 //!   deterministically, topological order and ancestors.
 //!
@@ -24,6 +26,7 @@ pub mod cat;
 mod graph;
 mod practice;
 mod recommend;
+pub mod sim;
 
 pub use crate::graph::{Dropped, DroppedEdge, PrereqGraph};
 pub use crate::practice::{BankState, BankTracer, PracticeStats, simulate_practice};

@@ -246,3 +246,33 @@ fn practice_hits_the_target_success_rate() {
     let o = attune(&["practice", "--target", "1.5"]);
     assert!(!o.status.success() && text(&o).contains("--target"), "{}", text(&o));
 }
+
+#[test]
+fn simulate_writes_the_e6_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("e6.json");
+    let o = attune(&[
+        "simulate",
+        "--env",
+        "kss",
+        "--policy",
+        "lookahead",
+        "--episodes",
+        "50",
+        "--seed",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for key in ["env", "policy", "episodes", "seed", "ep_mean", "ep_sd"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(
+        (v["env"].as_str(), v["policy"].as_str(), v["episodes"].as_u64()),
+        (Some("kss"), Some("lookahead"), Some(50))
+    );
+    let o = attune(&["simulate", "--env", "dkt", "--policy", "greedy"]);
+    assert!(!o.status.success() && text(&o).contains("neural"), "{}", text(&o));
+}
