@@ -5,6 +5,7 @@ mod datasets;
 mod eval;
 mod inspect;
 mod practice;
+mod prerequisites;
 mod progress;
 mod report;
 mod simulate;
@@ -36,6 +37,8 @@ enum Command {
     Practice(practice::Args),
     /// Protocol E6: learning effectiveness of a learning-path policy on simulated learners.
     Simulate(simulate::Args),
+    /// A prerequisite graph from Junyi's or Eedi's tables, or estimated from a learning log.
+    Prerequisites(prerequisites::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         Command::Cat(a) => cat::run(&a),
         Command::Practice(a) => practice::run(&a),
         Command::Simulate(a) => simulate::run(&a),
+        Command::Prerequisites(a) => prerequisites::run(&a),
     };
     match result {
         // `attune datasets | head` closes the pipe early: that is not a failure.

@@ -11,7 +11,8 @@
 //! - [`sim`]: learning-path simulation (E6) — KSS-style, IRT and BKT learners gated by
 //!   prerequisites; random, topological, greedy and look-ahead policies.
 //! - [`PrereqGraph`]: prerequisite graphs with cycles and self-loops reported and broken
-//!   deterministically, topological order and ancestors.
+//!   deterministically, topological order and ancestors; [`estimate_prerequisites`] estimates
+//!   one from a learning log by transition statistics.
 //!
 //! ```
 //! use attune_policy::cat::{simulate, BankModel, CatConfig, Estimator, Exposure, ItemBank, Selector};
@@ -23,11 +24,13 @@
 //! ```
 
 pub mod cat;
+mod estimate_graph;
 mod graph;
 mod practice;
 mod recommend;
 pub mod sim;
 
+pub use crate::estimate_graph::{EdgeEstimation, EstimatedEdge, estimate_prerequisites};
 pub use crate::graph::{Dropped, DroppedEdge, PrereqGraph};
 pub use crate::practice::{BankState, BankTracer, PracticeStats, simulate_practice};
 pub use crate::recommend::{Candidate, PracticeConfig, Reason, Recommendation, SkillPrerequisites, recommend};

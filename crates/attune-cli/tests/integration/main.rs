@@ -276,3 +276,15 @@ fn simulate_writes_the_e6_contract() {
     let o = attune(&["simulate", "--env", "dkt", "--policy", "greedy"]);
     assert!(!o.status.success() && text(&o).contains("neural"), "{}", text(&o));
 }
+
+#[test]
+fn prerequisites_reports_the_dropped_edges_of_junyi() {
+    let junyi = data("junyi/junyi_Exercise_table.csv.gz");
+    let o = attune(&["prerequisites", "--junyi", junyi.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("978 edges kept, 10 dropped"), "{out}");
+    assert!(out.contains("(SelfLoop)") && out.contains("(Cycle)"), "{out}");
+    let o = attune(&["prerequisites", "--dataset", data("assist2009_updated").to_str().unwrap()]);
+    assert!(o.status.success() && text(&o).contains("estimated"), "{}", text(&o));
+}
