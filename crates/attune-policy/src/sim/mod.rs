@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use env::{EnvKind, Learner, READY, random_structure};
-pub use planners::{Belief, Planner, PolicyKind};
+pub use planners::{BEAM_DEPTH, BEAM_WIDTH, Belief, Planner, PolicyKind};
 
 use crate::graph::PrereqGraph;
 

@@ -21,9 +21,9 @@ pub enum PolicyKind {
     /// Greedy weakest prerequisite: from the weakest target, down to its weakest unready
     /// prerequisite, and practise that.
     Greedy,
-    /// Look-ahead: for every candidate, predict with the belief model the targets' mastery at
-    /// the end of the episode if it is practised now and greedy choices follow (a rollout
-    /// planner, Bertsekas 1997); practise the best.
+    /// Look-ahead: beam search over practice sequences in the belief model, sequences valued
+    /// by the targets' predicted mastery at the end of the episode when greedy or
+    /// topological choices follow (rollouts, Bertsekas, Tsitsiklis & Wu 1997).
     Lookahead,
 }
 
@@ -54,6 +54,10 @@ const SLIP: f64 = 0.1;
 const LEARN: f64 = 0.3;
 const LEARN_UNREADY: f64 = 0.02;
 const MASTERED: f64 = 0.9;
+/// Depth of the look-ahead beam search.
+pub const BEAM_DEPTH: usize = 2;
+/// Partial sequences kept per level of the beam search.
+pub const BEAM_WIDTH: usize = 4;
 
 impl Belief {
     /// Nothing known yet.
@@ -121,29 +125,46 @@ impl Planner {
         match self.kind {
             PolicyKind::Random => self.relevant[rng.random_range(0..self.relevant.len())],
             PolicyKind::Topological | PolicyKind::Greedy => self.base_choice(self.kind, graph, belief, targets),
-            PolicyKind::Lookahead => {
-                // Rollouts with both base policies; a candidate is worth the better of the two
-                // (a multi-heuristic rollout is at least as good as each heuristic, in the
-                // planner's model).
-                let mut best = (f64::NEG_INFINITY, self.relevant[0]);
-                for &c in &self.relevant {
-                    let mut value = f64::NEG_INFINITY;
-                    for base in [PolicyKind::Greedy, PolicyKind::Topological] {
-                        let mut b = belief.clone();
-                        b.expect(graph, c);
-                        for _ in 1..remaining {
-                            let next = self.base_choice(base, graph, &b, targets);
-                            b.expect(graph, next);
-                        }
-                        value = value.max(b.score(targets));
-                    }
-                    if value > best.0 + 1e-12 {
-                        best = (value, c);
-                    }
-                }
-                best.1
-            }
+            PolicyKind::Lookahead => self.beam_search(graph, belief, targets, remaining),
         }
+    }
+
+    /// Beam search over practice sequences in the belief model: depth [`BEAM_DEPTH`], keeping
+    /// the [`BEAM_WIDTH`] best partial sequences per level, each valued by rollouts to the end
+    /// of the episode with the greedy and the topological policy (the better of the two; a
+    /// multi-heuristic rollout is at least as good as each heuristic in the model). The first
+    /// practice of the best sequence is chosen.
+    fn beam_search(&self, graph: &PrereqGraph, belief: &Belief, targets: &[usize], remaining: usize) -> usize {
+        let rollout = |b: &Belief, steps_left: usize| {
+            let mut value = f64::NEG_INFINITY;
+            for base in [PolicyKind::Greedy, PolicyKind::Topological] {
+                let mut b = b.clone();
+                for _ in 0..steps_left {
+                    let next = self.base_choice(base, graph, &b, targets);
+                    b.expect(graph, next);
+                }
+                value = value.max(b.score(targets));
+            }
+            value
+        };
+        // (value, first action, belief after the sequence)
+        let mut beam: Vec<(f64, usize, Belief)> = vec![(f64::NEG_INFINITY, self.relevant[0], belief.clone())];
+        for depth in 0..BEAM_DEPTH.min(remaining) {
+            let mut next: Vec<(f64, usize, Belief)> = Vec::with_capacity(beam.len() * self.relevant.len());
+            for (_, first, b) in &beam {
+                for &c in &self.relevant {
+                    let mut b2 = b.clone();
+                    b2.expect(graph, c);
+                    let v = rollout(&b2, remaining - depth - 1);
+                    next.push((v, if depth == 0 { c } else { *first }, b2));
+                }
+            }
+            // Best first; ties to the lower first action, so choices are deterministic.
+            next.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            next.truncate(BEAM_WIDTH);
+            beam = next;
+        }
+        beam.first().map_or(self.relevant[0], |b| b.1)
     }
 
     fn base_choice(&self, base: PolicyKind, graph: &PrereqGraph, belief: &Belief, targets: &[usize]) -> usize {
