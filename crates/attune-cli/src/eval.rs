@@ -6,8 +6,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use attune_core::metrics::Metrics;
+use attune_core::{Dataset, Probability};
+use attune_data::Fold;
 use attune_data::{DatasetFolder, Protocol};
 use attune_kt::{ModelConfig, ModelKind};
+use attune_nn::DktConfig;
 use serde::Serialize;
 
 use crate::progress::Bar;
@@ -20,7 +23,7 @@ pub(crate) struct Args {
     /// Dataset folder, e.g. data/assist2009_updated or ../shared/data/lpp/assistments09.
     #[arg(long)]
     dataset: PathBuf,
-    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo.
+    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo, dkt.
     #[arg(long)]
     model: String,
     /// Write the results as one JSON object to this file (and the run's config beside it).
@@ -77,41 +80,116 @@ struct RunConfig<'a> {
     dataset: &'a Path,
     model: &'a str,
     seed: u64,
-    config: &'a ModelConfig,
+    config: &'a serde_json::Value,
     attune_version: &'static str,
 }
 
+/// A model of any family, as `--model` names it.
+enum EvalModel {
+    Classical(ModelKind, ModelConfig),
+    Dkt(DktConfig),
+}
+
+impl EvalModel {
+    fn parse(args: &Args) -> anyhow::Result<Self> {
+        if args.model == "dkt" {
+            let cfg = DktConfig { seed: args.seed, ..DktConfig::default() };
+            let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
+            return Ok(Self::Dkt(serde_json::from_value(value)?));
+        }
+        let kind = ModelKind::from_name(&args.model)?;
+        Ok(Self::Classical(kind, apply_overrides(kind.config(args.seed), &args.overrides)?))
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Classical(kind, _) => kind.name(),
+            Self::Dkt(_) => "dkt",
+        }
+    }
+
+    fn config_json(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(match self {
+            Self::Classical(_, c) => serde_json::to_value(c)?,
+            Self::Dkt(c) => serde_json::to_value(c)?,
+        })
+    }
+
+    /// Fits on the fold and predicts its test learners; saves the model if asked.
+    fn run(&self, fold: &Fold, seed: u64, bar: &Bar, save: Option<&Path>) -> anyhow::Result<(Vec<Probability>, f64)> {
+        let t0 = Instant::now();
+        match self {
+            Self::Classical(_, config) => {
+                let model = config.fit(&fold.train, bar)?;
+                let fit = t0.elapsed().as_secs_f64();
+                if let Some(path) = save {
+                    model.save(path)?;
+                }
+                Ok((model.predict_dataset(&fold.test), fit))
+            }
+            Self::Dkt(config) => {
+                // Early stopping on the protocol's validation split, or on 10 % of the training
+                // learners (seeded) where the protocol has none.
+                let (train, valid) = match &fold.early_stopping {
+                    Some(es) => (es.train.clone(), es.valid.clone()),
+                    None => hold_out(&fold.train, 0.1, seed),
+                };
+                let model = config.fit(&train, Some(&valid), bar)?;
+                let fit = t0.elapsed().as_secs_f64();
+                if let Some(path) = save {
+                    let file = serde_json::json!({"format_version": 1, "model": "dkt", "weights": &model});
+                    std::fs::write(path, serde_json::to_vec(&file)?)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                Ok((attune_kt::predict_parallel(&model, &fold.test), fit))
+            }
+        }
+    }
+}
+
+/// Splits off a seeded share of the learners as a validation set.
+fn hold_out(data: &Dataset, share: f64, seed: u64) -> (Dataset, Dataset) {
+    let n = data.n_learners();
+    let mut idx: Vec<usize> = (0..n).collect();
+    // A seeded Fisher-Yates shuffle (SplitMix64 steps) keeps this free of extra dependencies.
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    for i in (1..n).rev() {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let j = ((z ^ (z >> 31)) % (i as u64 + 1)) as usize;
+        idx.swap(i, j);
+    }
+    let cut = ((n as f64 * share).round() as usize).clamp(1.min(n), n.saturating_sub(1).max(1));
+    let (valid, train) = idx.split_at(cut.min(n));
+    (data.select_learners(train), data.select_learners(valid))
+}
+
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
-    let kind = ModelKind::from_name(&args.model)?;
-    let config = apply_overrides(kind.config(args.seed), &args.overrides)?;
+    let model = EvalModel::parse(args)?;
     let folder = DatasetFolder::open(&args.dataset)?;
     let folds = args.protocol.folds(&folder).with_context(|| format!("loading {}", args.dataset.display()))?;
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let mut results = Vec::with_capacity(folds.len());
     for (k, fold) in folds.iter().enumerate() {
-        let t0 = Instant::now();
-        let model = config.fit(&fold.train, &bar)?;
-        let fit_seconds = t0.elapsed().as_secs_f64();
+        let save = if k == 0 { args.save_model.as_deref() } else { None };
         let t1 = Instant::now();
-        let p = model.predict_dataset(&fold.test);
-        let predict_seconds = t1.elapsed().as_secs_f64();
-        if k == 0
-            && let Some(path) = &args.save_model
-        {
-            model.save(path)?;
-        }
+        let (p, fit_seconds) = model.run(fold, args.seed, &bar, save)?;
+        let predict_seconds = t1.elapsed().as_secs_f64() - fit_seconds;
         let metrics = Metrics::compute(&p, fold.test.correct());
         results.push(FoldResult { fold: fold.name.clone(), metrics, fit_seconds, predict_seconds });
     }
     bar.finish();
-    let report = summarize(args, kind, results);
+    let report = summarize(args, model.name(), results);
     print_table(&report)?;
     if let Some(path) = &args.json {
         write_json(path, &report)?;
+        let config = model.config_json()?;
         let cfg = RunConfig {
             protocol: args.protocol,
             dataset: &args.dataset,
-            model: kind.name(),
+            model: model.name(),
             seed: args.seed,
             config: &config,
             attune_version: env!("CARGO_PKG_VERSION"),
@@ -121,7 +199,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn summarize(args: &Args, kind: ModelKind, folds: Vec<FoldResult>) -> Report {
+fn summarize(args: &Args, model: &str, folds: Vec<FoldResult>) -> Report {
     let n = folds.len().max(1) as f64;
     let mean = |f: &dyn Fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / n;
     let auc = mean(&|r| r.metrics.auc);
@@ -132,7 +210,7 @@ fn summarize(args: &Args, kind: ModelKind, folds: Vec<FoldResult>) -> Report {
     Report {
         protocol: args.protocol,
         dataset: args.dataset.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
-        model: kind.name().to_owned(),
+        model: model.to_owned(),
         auc,
         auc_sd,
         accuracy: mean(&|r| r.metrics.accuracy),
@@ -185,7 +263,12 @@ fn apply_overrides(config: ModelConfig, overrides: &[String]) -> anyhow::Result<
     if overrides.is_empty() {
         return Ok(config);
     }
-    let mut value = serde_json::to_value(&config)?;
+    let value = apply_overrides_value(serde_json::to_value(&config)?, overrides)?;
+    serde_json::from_value(value).with_context(|| format!("applying {overrides:?}"))
+}
+
+/// [`apply_overrides`] on a configuration's JSON form.
+fn apply_overrides_value(mut value: serde_json::Value, overrides: &[String]) -> anyhow::Result<serde_json::Value> {
     let serde_json::Value::Object(fields) = &mut value else { anyhow::bail!("model configuration is not an object") };
     for o in overrides {
         let (key, raw) = o.split_once('=').with_context(|| format!("--set {o:?}: expected KEY=VALUE"))?;
@@ -196,5 +279,5 @@ fn apply_overrides(config: ModelConfig, overrides: &[String]) -> anyhow::Result<
         let v = serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
         fields.insert(key.to_owned(), v);
     }
-    serde_json::from_value(value).with_context(|| format!("applying {overrides:?}"))
+    Ok(value)
 }

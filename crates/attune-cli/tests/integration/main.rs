@@ -118,8 +118,8 @@ fn usage_errors_are_explained() {
     let d = dataset.to_str().unwrap();
     let o = attune(&["eval", "--protocol", "e9", "--dataset", d, "--model", "bkt"]);
     assert!(!o.status.success() && text(&o).contains("unknown protocol"), "{}", text(&o));
-    let o = attune(&["eval", "--protocol", "e1", "--dataset", d, "--model", "dkt"]);
-    assert!(!o.status.success() && text(&o).contains("unknown model \"dkt\""), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e1", "--dataset", d, "--model", "sakt"]);
+    assert!(!o.status.success() && text(&o).contains("unknown model \"sakt\""), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e1", "--dataset", d, "--model", "bkt", "--set", "l2=1"]);
     assert!(!o.status.success() && text(&o).contains("no such hyperparameter"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e2", "--dataset", d, "--model", "bkt"]);
@@ -287,4 +287,48 @@ fn prerequisites_reports_the_dropped_edges_of_junyi() {
     assert!(out.contains("(SelfLoop)") && out.contains("(Cycle)"), "{out}");
     let o = attune(&["prerequisites", "--dataset", data("assist2009_updated").to_str().unwrap()]);
     assert!(o.status.success() && text(&o).contains("estimated"), "{}", text(&o));
+}
+
+#[test]
+fn dkt_evaluates_under_the_same_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("dkt.json");
+    let dataset = data("synthetic");
+    let o = attune(&[
+        "eval",
+        "--protocol",
+        "e1",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--model",
+        "dkt",
+        "--set",
+        "max_epochs=2",
+        "--set",
+        "hidden=16",
+        "--set",
+        "embedding=16",
+        "--json",
+        json.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["model"], "dkt");
+    assert!(v["auc"].as_f64().unwrap() > 0.6);
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("dkt.config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["config"]["hidden"], 16);
+    let o = attune(&[
+        "eval",
+        "--protocol",
+        "e1",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--model",
+        "dkt",
+        "--set",
+        "hidden=0",
+    ]);
+    assert!(!o.status.success() && text(&o).contains("invalid hidden"), "{}", text(&o));
 }

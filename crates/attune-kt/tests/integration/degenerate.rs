@@ -74,6 +74,6 @@ fn every_fit_can_be_cancelled() {
 
 #[test]
 fn unknown_model_names_list_the_known_ones() {
-    let e = ModelKind::from_name("dkt").unwrap_err().to_string();
-    assert!(e.contains("unknown model \"dkt\"") && e.contains("best-lr"), "{e}");
+    let e = ModelKind::from_name("sakt").unwrap_err().to_string();
+    assert!(e.contains("unknown model \"sakt\"") && e.contains("best-lr"), "{e}");
 }

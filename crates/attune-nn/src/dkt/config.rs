@@ -1,0 +1,76 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Hyperparameters of DKT. Defaults follow pyKT's DKT on ASSIST2009 (embedding and hidden
+/// size 200, dropout 0.1, Adam with learning rate 1e-3, batch 64, sequences cut into windows
+/// of 200, early stopping with patience 10).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DktConfig {
+    /// Size of the interaction embedding (default 200).
+    pub embedding: usize,
+    /// LSTM hidden size (default 200).
+    pub hidden: usize,
+    /// Dropout before the output layer while training (default 0.1).
+    pub dropout: f64,
+    /// Windows per minibatch (default 64).
+    pub batch_size: usize,
+    /// Longest training window; longer sequences are cut (default 200).
+    pub window: usize,
+    /// Adam learning rate (default 1e-3).
+    pub learning_rate: f64,
+    /// Most epochs (default 50).
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a better validation AUC (default 10).
+    pub patience: usize,
+    /// Seed of initialisation, shuffling and dropout (default 42).
+    pub seed: u64,
+}
+
+impl Default for DktConfig {
+    fn default() -> Self {
+        Self {
+            embedding: 200,
+            hidden: 200,
+            dropout: 0.1,
+            batch_size: 64,
+            window: 200,
+            learning_rate: 1e-3,
+            max_epochs: 50,
+            patience: 10,
+            seed: 42,
+        }
+    }
+}
+
+impl DktConfig {
+    /// Checks every field's range.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |param: &'static str, value: String, reason: &'static str| {
+            Err(Error::InvalidConfig { param, value, reason })
+        };
+        if self.embedding == 0 || self.embedding > 4096 {
+            return bad("embedding", self.embedding.to_string(), "in 1..=4096");
+        }
+        if self.hidden == 0 || self.hidden > 4096 {
+            return bad("hidden", self.hidden.to_string(), "in 1..=4096");
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
+        }
+        if self.batch_size == 0 || self.window < 2 {
+            return bad("batch_size/window", format!("{}/{}", self.batch_size, self.window), "batch >= 1, window >= 2");
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate", self.learning_rate.to_string(), "a positive number");
+        }
+        if self.max_epochs == 0 {
+            return bad("max_epochs", "0".into(), "at least 1");
+        }
+        Ok(())
+    }
+}

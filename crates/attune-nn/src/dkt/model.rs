@@ -1,0 +1,138 @@
+//! The fitted DKT in plain Rust: weights extracted from the burn network, one LSTM step per
+//! answer, so the service updates a learner in microseconds without a tensor library.
+
+use attune_core::{Interaction, ItemId, KnowledgeTracer, Probability, SkillId};
+use serde::{Deserialize, Serialize};
+
+use super::config::DktConfig;
+use super::net::DktNet;
+
+/// A fitted DKT model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Dkt {
+    /// The configuration it was trained with.
+    pub config: DktConfig,
+    /// Skills known to the model.
+    pub n_skills: usize,
+    /// LSTM hidden size.
+    pub hidden: usize,
+    /// `embedding(token) · W_ih + b_ih` for every token: `[2 · n_skills + 1, 4 · hidden]`.
+    /// The embedding feeds only the input projection, so it folds into one table.
+    pub token_gates: Vec<f32>,
+    /// `W_hh`, row-major `[hidden, 4 · hidden]`.
+    pub w_hh: Vec<f32>,
+    /// Read-out, row-major by skill: `[n_skills, hidden]`.
+    pub w_out: Vec<f32>,
+    /// Read-out bias by skill.
+    pub b_out: Vec<f32>,
+    /// First skill of each item ([`ItemId`] index), `u32::MAX` when it has none.
+    pub item_skill: Vec<u32>,
+    /// Correct rate of the training data, predicted for items without a known skill.
+    pub base_rate: f64,
+}
+
+/// A learner's LSTM state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DktState {
+    /// Hidden state.
+    pub h: Vec<f32>,
+    /// Cell state.
+    pub c: Vec<f32>,
+}
+
+fn to_vec(t: burn::prelude::Tensor<2>) -> Vec<f32> {
+    t.into_data().try_into_vec::<f32>().unwrap_or_default()
+}
+
+impl Dkt {
+    /// Extracts the weights of a trained network.
+    pub fn from_net(net: &DktNet, config: &DktConfig, n_skills: usize, item_skill: Vec<u32>, base_rate: f64) -> Self {
+        let h = config.hidden;
+        let emb = net.embedding.weight.val();
+        let w_ih = net.w_ih.weight.val();
+        let mut gates = emb.matmul(w_ih);
+        if let Some(b) = &net.w_ih.bias {
+            gates = gates + b.val().unsqueeze_dim(0);
+        }
+        let out_t = to_vec(net.output.weight.val().transpose());
+        let b_out = net
+            .output
+            .bias
+            .as_ref()
+            .map_or_else(|| vec![0.0; n_skills], |b| b.val().into_data().try_into_vec::<f32>().unwrap_or_default());
+        Self {
+            config: config.clone(),
+            n_skills,
+            hidden: h,
+            token_gates: to_vec(gates),
+            w_hh: to_vec(net.w_hh.weight.val()),
+            w_out: out_t,
+            b_out,
+            item_skill,
+            base_rate,
+        }
+    }
+
+    fn skill_of(&self, item: ItemId) -> Option<usize> {
+        let s = *self.item_skill.get(item.index())?;
+        (s != u32::MAX && (s as usize) < self.n_skills).then_some(s as usize)
+    }
+
+    fn logit(&self, state: &DktState, skill: usize) -> f32 {
+        let row = &self.w_out[skill * self.hidden..(skill + 1) * self.hidden];
+        self.b_out[skill] + row.iter().zip(&state.h).map(|(w, h)| w * h).sum::<f32>()
+    }
+
+    fn prob(&self, state: &DktState, skill: Option<usize>) -> Probability {
+        match skill {
+            Some(s) => Probability::from_logit(f64::from(self.logit(state, s))),
+            None => Probability::new(self.base_rate),
+        }
+    }
+
+    /// One LSTM step on `token`.
+    pub fn step(&self, state: &mut DktState, token: usize) {
+        let h = self.hidden;
+        let mut g = self.token_gates[token * 4 * h..(token + 1) * 4 * h].to_vec();
+        for (k, &hk) in state.h.iter().enumerate() {
+            if hk != 0.0 {
+                let row = &self.w_hh[k * 4 * h..(k + 1) * 4 * h];
+                g.iter_mut().zip(row).for_each(|(g, w)| *g += hk * w);
+            }
+        }
+        let sig = |x: f32| 1.0 / (1.0 + (-x).exp());
+        for j in 0..h {
+            let (i, f, cand, o) = (sig(g[j]), sig(g[h + j]), g[2 * h + j].tanh(), sig(g[3 * h + j]));
+            state.c[j] = f * state.c[j] + i * cand;
+            state.h[j] = o * state.c[j].tanh();
+        }
+    }
+}
+
+impl KnowledgeTracer for Dkt {
+    type State = DktState;
+
+    fn initial_state(&self) -> DktState {
+        DktState { h: vec![0.0; self.hidden], c: vec![0.0; self.hidden] }
+    }
+
+    fn update(&self, state: &mut DktState, obs: &Interaction<'_>) {
+        let skill = obs.skills.first().map(|s| s.index()).filter(|&s| s < self.n_skills);
+        if let Some(s) = skill {
+            self.step(state, s + self.n_skills * usize::from(obs.correct));
+        }
+    }
+
+    fn predict(&self, state: &DktState, item: ItemId) -> Probability {
+        self.prob(state, self.skill_of(item))
+    }
+
+    fn predict_interaction(&self, state: &DktState, obs: &Interaction<'_>) -> Probability {
+        let skill = obs.skills.first().map(|s| s.index()).filter(|&s| s < self.n_skills);
+        self.prob(state, skill.or_else(|| self.skill_of(obs.item)))
+    }
+
+    fn mastery(&self, state: &DktState, skill: SkillId) -> Option<Probability> {
+        (skill.index() < self.n_skills).then(|| self.prob(state, Some(skill.index())))
+    }
+}

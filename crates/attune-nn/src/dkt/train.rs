@@ -1,0 +1,122 @@
+//! Training DKT: windows of at most `window` answers, minibatches of similar lengths, Adam,
+//! early stopping on validation AUC.
+
+use attune_core::{Cancelled, Dataset, Progress, metrics};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use super::config::DktConfig;
+use super::model::Dkt;
+use super::net::{DktNet, masked_bce};
+use crate::{Error, Result};
+
+/// One training window: `(skill, correct)` per answer.
+type Window = Vec<(u32, bool)>;
+
+fn windows(data: &Dataset, n_skills: usize, len: usize) -> Vec<Window> {
+    let mut out = Vec::new();
+    for rows in data.learners() {
+        let seq: Window = rows
+            .filter_map(|i| {
+                let s = data.skills(i).first()?.0;
+                ((s as usize) < n_skills).then_some((s, data.correct()[i]))
+            })
+            .collect();
+        out.extend(seq.chunks(len).map(<[(u32, bool)]>::to_vec));
+    }
+    out
+}
+
+struct Batch {
+    tokens: Tensor<2, Int>,
+    targets: Tensor<2, Int>,
+    labels: Tensor<2>,
+    mask: Tensor<2>,
+}
+
+fn batch(ws: &[&Window], n_skills: usize, device: &Device) -> Batch {
+    let b = ws.len();
+    let l = ws.iter().map(|w| w.len()).max().unwrap_or(1).max(1);
+    let pad = (2 * n_skills) as i64;
+    let (mut tok, mut tgt, mut y, mut m) = (vec![pad; b * l], vec![0i64; b * l], vec![0f32; b * l], vec![0f32; b * l]);
+    for (r, w) in ws.iter().enumerate() {
+        for (t, &(s, c)) in w.iter().enumerate() {
+            let k = r * l + t;
+            tok[k] = i64::from(s) + n_skills as i64 * i64::from(c);
+            tgt[k] = i64::from(s);
+            y[k] = f32::from(u8::from(c));
+            m[k] = 1.0;
+        }
+    }
+    let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [b * l]), device).reshape([b, l]);
+    let float = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [b * l]), device).reshape([b, l]);
+    Batch { tokens: int(tok), targets: int(tgt), labels: float(y), mask: float(m) }
+}
+
+/// The first skill of each item, as the model indexes them.
+fn item_skills(data: &Dataset) -> Vec<u32> {
+    data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect()
+}
+
+impl DktConfig {
+    /// Trains DKT on `train`, stopping early on `valid` when given (otherwise running
+    /// `max_epochs`), and returns the weights of the best epoch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`], [`Error::EmptyTrainingSet`], or [`Error::Cancelled`].
+    pub fn fit(&self, train: &Dataset, valid: Option<&Dataset>, progress: &dyn Progress) -> Result<Dkt> {
+        self.validate()?;
+        let n_skills = train.vocab().n_skills();
+        let ws = windows(train, n_skills, self.window);
+        if ws.is_empty() || n_skills == 0 {
+            return Err(Error::EmptyTrainingSet { model: "dkt" });
+        }
+        let device = Device::flex().autodiff();
+        device.seed(self.seed);
+        let mut net = DktNet::new(self, n_skills, &device);
+        let mut optim = AdamConfig::new().init();
+        // Minibatches of similar lengths (little padding), visited in a new order each epoch.
+        let mut order: Vec<usize> = (0..ws.len()).collect();
+        order.sort_by_key(|&i| (ws[i].len(), i));
+        let batches: Vec<Vec<usize>> = order.chunks(self.batch_size).map(<[usize]>::to_vec).collect();
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let (items, base) = (item_skills(train), train.correct_rate());
+        let mut best: Option<(f64, Dkt)> = None;
+        let mut since_best = 0;
+        progress.start("training DKT (batches)", (batches.len() * self.max_epochs) as u64);
+        for _epoch in 0..self.max_epochs {
+            let mut visit: Vec<usize> = (0..batches.len()).collect();
+            visit.shuffle(&mut rng);
+            for &k in &visit {
+                let refs: Vec<&Window> = batches[k].iter().map(|&i| &ws[i]).collect();
+                let b = batch(&refs, n_skills, &device);
+                let loss = masked_bce(net.forward(b.tokens, b.targets), b.labels, b.mask);
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                net = optim.step(self.learning_rate, net, grads);
+                if !progress.advance(1) {
+                    return Err(Cancelled.into());
+                }
+            }
+            let model = Dkt::from_net(&net, self, n_skills, items.clone(), base);
+            let Some(valid) = valid else {
+                best = Some((f64::NAN, model));
+                continue;
+            };
+            let p: Vec<f64> = attune_core::predict_sequence(&model, valid).iter().map(|p| p.get()).collect();
+            let auc = metrics::auc(&p, valid.correct());
+            if best.as_ref().is_none_or(|(b, _)| auc > *b) {
+                best = Some((auc, model));
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if since_best >= self.patience {
+                    break;
+                }
+            }
+        }
+        best.map(|b| b.1).ok_or(Error::EmptyTrainingSet { model: "dkt" })
+    }
+}

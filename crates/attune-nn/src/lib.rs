@@ -1,0 +1,13 @@
+//! Neural student models on burn (CPU backend `flex`; the `wgpu` feature adds GPUs).
+//!
+//! - [`DktConfig`] trains [`Dkt`], Deep Knowledge Tracing, with a fused-gate LSTM written over
+//!   burn tensors ([`DktNet`]); the fitted model runs in plain Rust, one LSTM step per answer,
+//!   as a [`attune_core::KnowledgeTracer`].
+//!
+//! DKVMN, SAKT and AKT follow; burn types stay inside this crate.
+
+mod dkt;
+mod error;
+
+pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, masked_bce};
+pub use crate::error::{Error, Result};
