@@ -52,6 +52,9 @@ struct FoldResult {
     metrics: Metrics,
     fit_seconds: f64,
     predict_seconds: f64,
+    /// Neural models: epochs, best epoch, time to best validation AUC, throughput.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    training: Option<serde_json::Value>,
 }
 
 /// The JSON contract of `attune eval --json` (keys are relied on by scripts; add, never rename).
@@ -116,7 +119,13 @@ impl EvalModel {
     }
 
     /// Fits on the fold and predicts its test learners; saves the model if asked.
-    fn run(&self, fold: &Fold, seed: u64, bar: &Bar, save: Option<&Path>) -> anyhow::Result<(Vec<Probability>, f64)> {
+    fn run(
+        &self,
+        fold: &Fold,
+        seed: u64,
+        bar: &Bar,
+        save: Option<&Path>,
+    ) -> anyhow::Result<(Vec<Probability>, f64, Option<serde_json::Value>)> {
         let t0 = Instant::now();
         match self {
             Self::Classical(_, config) => {
@@ -125,7 +134,7 @@ impl EvalModel {
                 if let Some(path) = save {
                     model.save(path)?;
                 }
-                Ok((model.predict_dataset(&fold.test), fit))
+                Ok((model.predict_dataset(&fold.test), fit, None))
             }
             Self::Dkt(config) => {
                 // Early stopping on the protocol's validation split, or on 10 % of the training
@@ -141,7 +150,17 @@ impl EvalModel {
                     std::fs::write(path, serde_json::to_vec(&file)?)
                         .with_context(|| format!("writing {}", path.display()))?;
                 }
-                Ok((attune_kt::predict_parallel(&model, &fold.test), fit))
+                let best = model.best_epoch();
+                let h = &model.history;
+                let training = serde_json::json!({
+                    "epochs": h.len(),
+                    "best_epoch": best.map(|e| e.epoch),
+                    "best_valid_auc": best.map(|e| e.valid_auc),
+                    "time_to_best_seconds": best.map(|e| e.elapsed_seconds),
+                    "interactions_per_second": h.iter().map(|e| e.interactions_per_second).sum::<f64>() / h.len().max(1) as f64,
+                    "history": h,
+                });
+                Ok((attune_kt::predict_parallel(&model, &fold.test), fit, Some(training)))
             }
         }
     }
@@ -175,10 +194,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     for (k, fold) in folds.iter().enumerate() {
         let save = if k == 0 { args.save_model.as_deref() } else { None };
         let t1 = Instant::now();
-        let (p, fit_seconds) = model.run(fold, args.seed, &bar, save)?;
+        let (p, fit_seconds, training) = model.run(fold, args.seed, &bar, save)?;
         let predict_seconds = t1.elapsed().as_secs_f64() - fit_seconds;
         let metrics = Metrics::compute(&p, fold.test.correct());
-        results.push(FoldResult { fold: fold.name.clone(), metrics, fit_seconds, predict_seconds });
+        results.push(FoldResult { fold: fold.name.clone(), metrics, fit_seconds, predict_seconds, training });
     }
     bar.finish();
     let report = summarize(args, model.name(), results);

@@ -6,5 +6,5 @@ mod net;
 mod train;
 
 pub use config::DktConfig;
-pub use model::{Dkt, DktState};
+pub use model::{Dkt, DktState, EpochRecord};
 pub use net::{DktNet, masked_bce};

@@ -29,6 +29,24 @@ pub struct Dkt {
     pub item_skill: Vec<u32>,
     /// Correct rate of the training data, predicted for items without a known skill.
     pub base_rate: f64,
+    /// One record per training epoch.
+    #[serde(default)]
+    pub history: Vec<EpochRecord>,
+}
+
+/// What one training epoch did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub train_loss: f64,
+    /// Validation AUC after the epoch (NaN without a validation set).
+    pub valid_auc: f64,
+    /// Seconds since training started, at the end of the epoch (validation included).
+    pub elapsed_seconds: f64,
+    /// Training answers per second of the epoch's optimisation steps.
+    pub interactions_per_second: f64,
 }
 
 /// A learner's LSTM state.
@@ -70,7 +88,13 @@ impl Dkt {
             b_out,
             item_skill,
             base_rate,
+            history: Vec::new(),
         }
+    }
+
+    /// The epoch with the best validation AUC, if any was validated.
+    pub fn best_epoch(&self) -> Option<&EpochRecord> {
+        self.history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
     }
 
     fn skill_of(&self, item: ItemId) -> Option<usize> {

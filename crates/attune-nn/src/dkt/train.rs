@@ -86,27 +86,46 @@ impl DktConfig {
         let (items, base) = (item_skills(train), train.correct_rate());
         let mut best: Option<(f64, Dkt)> = None;
         let mut since_best = 0;
+        let answers: usize = ws.iter().map(Vec::len).sum();
+        let started = std::time::Instant::now();
+        let mut history = Vec::new();
         progress.start("training DKT (batches)", (batches.len() * self.max_epochs) as u64);
-        for _epoch in 0..self.max_epochs {
+        for epoch in 1..=self.max_epochs {
             let mut visit: Vec<usize> = (0..batches.len()).collect();
             visit.shuffle(&mut rng);
+            let epoch_start = std::time::Instant::now();
+            let mut loss_sum = 0.0;
             for &k in &visit {
                 let refs: Vec<&Window> = batches[k].iter().map(|&i| &ws[i]).collect();
                 let b = batch(&refs, n_skills, &device);
                 let loss = masked_bce(net.forward(b.tokens, b.targets), b.labels, b.mask);
+                loss_sum += f64::from(loss.clone().into_scalar::<f32>());
                 let grads = GradientsParams::from_grads(loss.backward(), &net);
                 net = optim.step(self.learning_rate, net, grads);
                 if !progress.advance(1) {
                     return Err(Cancelled.into());
                 }
             }
-            let model = Dkt::from_net(&net, self, n_skills, items.clone(), base);
-            let Some(valid) = valid else {
+            let train_seconds = epoch_start.elapsed().as_secs_f64();
+            let mut model = Dkt::from_net(&net, self, n_skills, items.clone(), base);
+            let auc = valid.map_or(f64::NAN, |valid| {
+                let p: Vec<f64> = attune_core::predict_sequence(&model, valid).iter().map(|p| p.get()).collect();
+                metrics::auc(&p, valid.correct())
+            });
+            history.push(super::model::EpochRecord {
+                epoch,
+                train_loss: loss_sum / batches.len().max(1) as f64,
+                valid_auc: auc,
+                elapsed_seconds: started.elapsed().as_secs_f64(),
+                interactions_per_second: answers as f64 / train_seconds.max(1e-9),
+            });
+            progress.start(&format!("DKT epoch {epoch}: valid AUC {auc:.4}"), (batches.len() * self.max_epochs) as u64);
+            progress.advance((epoch * batches.len()) as u64);
+            model.history.clone_from(&history);
+            if valid.is_none() {
                 best = Some((f64::NAN, model));
                 continue;
-            };
-            let p: Vec<f64> = attune_core::predict_sequence(&model, valid).iter().map(|p| p.get()).collect();
-            let auc = metrics::auc(&p, valid.correct());
+            }
             if best.as_ref().is_none_or(|(b, _)| auc > *b) {
                 best = Some((auc, model));
                 since_best = 0;
@@ -117,6 +136,8 @@ impl DktConfig {
                 }
             }
         }
-        best.map(|b| b.1).ok_or(Error::EmptyTrainingSet { model: "dkt" })
+        let mut model = best.map(|b| b.1).ok_or(Error::EmptyTrainingSet { model: "dkt" })?;
+        model.history = history;
+        Ok(model)
     }
 }
