@@ -4,20 +4,26 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use attune_policy::sim::{EnvKind, EpisodeConfig, PolicyKind, simulate_paths};
+use anyhow::Context;
+use attune_data::DatasetFolder;
+use attune_nn::Dkt;
+use attune_policy::sim::{
+    EnvKind, EpisodeConfig, PolicyKind, SimulationReport, simulate_paths, simulate_paths_with_tracer,
+};
+use attune_policy::{EdgeEstimation, PrereqGraph, estimate_prerequisites};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Simulated learner: kss, irt, bkt (dkt needs the neural models, not built yet).
+    /// Simulated learner: kss, irt, bkt (rule-based), or dkt (a trained DKT, see --dkt-model).
     #[arg(long)]
-    env: EnvKind,
+    env: String,
     /// Policy: random, topological, greedy, lookahead.
     #[arg(long)]
     policy: PolicyKind,
     /// Episodes (one fresh learner and target set each).
     #[arg(long, default_value_t = 1000)]
     episodes: usize,
-    /// Skills in the random knowledge structure.
+    /// Skills in the random knowledge structure (rule-based learners).
     #[arg(long, default_value_t = 20)]
     skills: usize,
     /// Practice steps per episode.
@@ -29,6 +35,15 @@ pub(crate) struct Args {
     /// Seed of the structure, learners and targets.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// The DKT learner: a model saved by `attune eval --model dkt --save-model <file>`.
+    #[arg(long)]
+    dkt_model: Option<PathBuf>,
+    /// The dataset the DKT was trained on; its prerequisite graph is estimated from the log.
+    #[arg(long)]
+    dataset: Option<PathBuf>,
+    /// Random answers a DKT learner gives before an episode, so episodes start apart.
+    #[arg(long, default_value_t = 10)]
+    warm_up: usize,
     /// Write `env, policy, episodes, seed, ep_mean, ep_sd` (and more) as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -38,26 +53,26 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     if args.episodes == 0 || args.steps == 0 || args.targets == 0 || args.skills < 2 {
         anyhow::bail!("need --episodes, --steps, --targets > 0 and --skills >= 2");
     }
-    let cfg = EpisodeConfig {
-        env: args.env,
+    let cfg = |env: EnvKind| EpisodeConfig {
+        env,
         policy: args.policy,
         skills: args.skills,
         steps: args.steps,
         targets: args.targets,
         seed: args.seed,
     };
-    let r = simulate_paths(&cfg, args.episodes);
-    writeln!(
-        std::io::stdout().lock(),
-        "{:?} / {:?}: E_p {:.4} ± {:.4} over {} episodes (target score {:.3} -> {:.3})",
-        r.env,
-        r.policy,
-        r.ep_mean,
-        r.ep_sd,
-        r.episodes,
-        r.start_mean,
-        r.end_mean
-    )?;
+    let r = if args.env == "dkt" {
+        let (Some(model), Some(dataset)) = (&args.dkt_model, &args.dataset) else {
+            anyhow::bail!("--env dkt needs --dkt-model <file> and --dataset <folder>");
+        };
+        let dkt = load_dkt(model)?;
+        let graph = graph_for(&dkt, dataset)?;
+        simulate_paths_with_tracer(&dkt, &graph, &cfg(EnvKind::Kss), args.episodes, args.warm_up)
+    } else {
+        let env: EnvKind = args.env.parse().map_err(anyhow::Error::msg)?;
+        simulate_paths(&cfg(env), args.episodes)
+    };
+    print(&r)?;
     if let Some(path) = &args.json {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
@@ -65,4 +80,50 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         std::fs::write(path, serde_json::to_string_pretty(&r)? + "\n")?;
     }
     Ok(())
+}
+
+fn print(r: &SimulationReport) -> std::io::Result<()> {
+    writeln!(
+        std::io::stdout().lock(),
+        "{} / {:?}: E_p {:.4} ± {:.4} over {} episodes (target score {:.3} -> {:.3})",
+        r.env,
+        r.policy,
+        r.ep_mean,
+        r.ep_sd,
+        r.episodes,
+        r.start_mean,
+        r.end_mean
+    )
+}
+
+fn load_dkt(path: &std::path::Path) -> anyhow::Result<Dkt> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        format_version: u32,
+        model: String,
+        weights: Dkt,
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let f: File = serde_json::from_slice(&bytes).with_context(|| format!("{}: not a saved DKT", path.display()))?;
+    if f.format_version != 1 || f.model != "dkt" {
+        anyhow::bail!("{}: model {:?} format {}, expected dkt format 1", path.display(), f.model, f.format_version);
+    }
+    Ok(f.weights)
+}
+
+/// The prerequisite graph estimated from the dataset's log, with node `k` = the model's skill `k`.
+fn graph_for(dkt: &Dkt, dataset: &std::path::Path) -> anyhow::Result<PrereqGraph> {
+    let data = DatasetFolder::open(dataset)?.read_all()?;
+    let (edges, _) = estimate_prerequisites(&data, &EdgeEstimation::default());
+    let index_of = |s: attune_core::SkillId| {
+        let id = data.vocab().skills.name(s.0)?;
+        dkt.skill_ids.iter().position(|k| k == id)
+    };
+    let nodes: Vec<String> = (0..dkt.n_skills).map(|k| k.to_string()).collect();
+    let named: Vec<(String, String)> =
+        edges.iter().filter_map(|e| Some((index_of(e.from)?.to_string(), index_of(e.to)?.to_string()))).collect();
+    if named.is_empty() {
+        anyhow::bail!("{}: no prerequisite edge between the model's skills", dataset.display());
+    }
+    Ok(PrereqGraph::new(&nodes, &named))
 }

@@ -274,7 +274,9 @@ fn simulate_writes_the_e6_contract() {
         (Some("kss"), Some("lookahead"), Some(50))
     );
     let o = attune(&["simulate", "--env", "dkt", "--policy", "greedy"]);
-    assert!(!o.status.success() && text(&o).contains("neural"), "{}", text(&o));
+    assert!(!o.status.success() && text(&o).contains("--dkt-model"), "{}", text(&o));
+    let o = attune(&["simulate", "--env", "xyz", "--policy", "greedy"]);
+    assert!(!o.status.success() && text(&o).contains("unknown environment"), "{}", text(&o));
 }
 
 #[test]

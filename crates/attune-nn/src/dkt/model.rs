@@ -32,6 +32,9 @@ pub struct Dkt {
     /// One record per training epoch.
     #[serde(default)]
     pub history: Vec<EpochRecord>,
+    /// Source ids of the skills, by the model's skill index.
+    #[serde(default)]
+    pub skill_ids: Vec<String>,
 }
 
 /// What one training epoch did.
@@ -89,6 +92,7 @@ impl Dkt {
             item_skill,
             base_rate,
             history: Vec::new(),
+            skill_ids: Vec::new(),
         }
     }
 

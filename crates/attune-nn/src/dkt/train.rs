@@ -138,6 +138,8 @@ impl DktConfig {
         }
         let mut model = best.map(|b| b.1).ok_or(Error::EmptyTrainingSet { model: "dkt" })?;
         model.history = history;
+        let v = train.vocab();
+        model.skill_ids = (0..n_skills).map(|k| v.skills.name(k as u32).unwrap_or("?").to_owned()).collect();
         Ok(model)
     }
 }

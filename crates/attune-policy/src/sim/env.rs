@@ -28,6 +28,17 @@ pub enum EnvKind {
     Bkt,
 }
 
+impl EnvKind {
+    /// The name the CLI and the JSON use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Kss => "kss",
+            Self::Irt => "irt",
+            Self::Bkt => "bkt",
+        }
+    }
+}
+
 impl std::str::FromStr for EnvKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -35,7 +46,6 @@ impl std::str::FromStr for EnvKind {
             "kss" => Ok(Self::Kss),
             "irt" => Ok(Self::Irt),
             "bkt" => Ok(Self::Bkt),
-            "dkt" => Err("the DKT environment needs the neural DKT of the neural-models issue, not built yet".into()),
             _ => Err(format!("unknown environment {s:?} (kss, irt, bkt, dkt)")),
         }
     }

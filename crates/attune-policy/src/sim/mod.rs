@@ -5,9 +5,10 @@
 mod env;
 mod planners;
 
-use rand::SeedableRng;
+use attune_core::{Interaction, ItemId, KnowledgeTracer, SkillId, StudentId};
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
+use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -36,8 +37,8 @@ pub struct EpisodeConfig {
 /// Results of an E6 experiment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimulationReport {
-    /// The environment.
-    pub env: EnvKind,
+    /// The environment: `kss`, `irt`, `bkt` or `dkt`.
+    pub env: String,
     /// The policy.
     pub policy: PolicyKind,
     /// Episodes run.
@@ -54,12 +55,78 @@ pub struct SimulationReport {
     pub end_mean: f64,
 }
 
-/// One episode: a fresh learner, random targets, `steps` practice choices; returns
-/// `(E_p, E_start, E_end)` with `E_sup = 1`.
-pub fn episode(graph: &PrereqGraph, cfg: &EpisodeConfig, index: usize) -> (f64, f64, f64) {
+/// A simulated learner an episode can teach.
+pub trait SimLearner {
+    /// Mastery of `skill` in [0, 1].
+    fn mastery(&self, skill: usize) -> f64;
+    /// The learner practises `skill`: answers (returned) and learns.
+    fn practice(&mut self, graph: &PrereqGraph, skill: usize, rng: &mut StdRng) -> bool;
+    /// Exam score on `targets`: mean mastery.
+    fn score(&self, targets: &[usize]) -> f64 {
+        targets.iter().map(|&t| self.mastery(t)).sum::<f64>() / targets.len().max(1) as f64
+    }
+}
+
+impl SimLearner for Learner {
+    fn mastery(&self, skill: usize) -> f64 {
+        Learner::mastery(self, skill)
+    }
+    fn practice(&mut self, graph: &PrereqGraph, skill: usize, rng: &mut StdRng) -> bool {
+        Learner::practice(self, graph, skill, rng)
+    }
+}
+
+/// A learner simulated by a trained knowledge tracer (e.g. a DKT fitted on real data, as in
+/// the "learned simulator" of Liu et al. 2019): answers are drawn from the model's
+/// predictions and fed back into its state; mastery is the model's mastery (or predicted
+/// success) on the skill. Graph node `k` is the tracer's `SkillId(k)`.
+pub struct TracerLearner<'a, T: KnowledgeTracer> {
+    model: &'a T,
+    state: T::State,
+}
+
+impl<'a, T: KnowledgeTracer> TracerLearner<'a, T> {
+    /// A learner with a short random history of `warm_up` answers on random skills, so that
+    /// episodes start from different knowledge states.
+    pub fn new(model: &'a T, n_skills: usize, warm_up: usize, rng: &mut StdRng) -> Self {
+        let mut learner = Self { model, state: model.initial_state() };
+        for _ in 0..warm_up {
+            let skill = rng.random_range(0..n_skills.max(1));
+            learner.answer(skill, rng);
+        }
+        learner
+    }
+
+    fn answer(&mut self, skill: usize, rng: &mut StdRng) -> bool {
+        let correct = rng.random::<f64>() < SimLearner::mastery(self, skill);
+        let s = [SkillId(u32::try_from(skill).unwrap_or(u32::MAX))];
+        let obs = Interaction { student: StudentId(0), item: ItemId(u32::MAX), skills: &s, correct, time: 0 };
+        self.model.update(&mut self.state, &obs);
+        correct
+    }
+}
+
+impl<T: KnowledgeTracer> SimLearner for TracerLearner<'_, T> {
+    fn mastery(&self, skill: usize) -> f64 {
+        let s = SkillId(u32::try_from(skill).unwrap_or(u32::MAX));
+        self.model.mastery(&self.state, s).map_or(0.5, |p| p.get())
+    }
+    fn practice(&mut self, _graph: &PrereqGraph, skill: usize, rng: &mut StdRng) -> bool {
+        self.answer(skill, rng)
+    }
+}
+
+/// One episode with a learner from `make`: random targets among skills with prerequisites,
+/// `steps` practice choices; returns `(E_p, E_start, E_end)` with `E_sup = 1`.
+pub fn episode_with<L: SimLearner>(
+    graph: &PrereqGraph,
+    cfg: &EpisodeConfig,
+    index: usize,
+    make: &(dyn Fn(&mut StdRng) -> L + Sync),
+) -> (f64, f64, f64) {
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let learner_rng_seed = rand::Rng::random::<u64>(&mut rng);
-    let mut learner = Learner::new(cfg.env, graph, &mut StdRng::seed_from_u64(learner_rng_seed));
+    let mut learner = make(&mut StdRng::seed_from_u64(learner_rng_seed));
     let deep: Vec<usize> = (0..graph.len()).filter(|&v| !graph.prerequisites(v).is_empty()).collect();
     let pool = if deep.len() >= cfg.targets { deep } else { (0..graph.len()).collect() };
     let targets: Vec<usize> =
@@ -79,15 +146,40 @@ pub fn episode(graph: &PrereqGraph, cfg: &EpisodeConfig, index: usize) -> (f64, 
     (ep, start, end)
 }
 
-/// Runs `episodes` episodes (in parallel; reproducible from the seed).
+/// One episode with a rule-based learner of `cfg.env`.
+pub fn episode(graph: &PrereqGraph, cfg: &EpisodeConfig, index: usize) -> (f64, f64, f64) {
+    episode_with(graph, cfg, index, &|rng: &mut StdRng| Learner::new(cfg.env, graph, rng))
+}
+
+/// Runs `episodes` episodes with rule-based learners on a seeded random structure (in
+/// parallel; reproducible from the seed).
 pub fn simulate_paths(cfg: &EpisodeConfig, episodes: usize) -> SimulationReport {
     let graph = random_structure(cfg.skills.max(2), cfg.seed);
     let runs: Vec<(f64, f64, f64)> = (0..episodes).into_par_iter().map(|e| episode(&graph, cfg, e)).collect();
+    report(cfg.env.name(), cfg, episodes, &runs)
+}
+
+/// Runs `episodes` episodes with learners simulated by `model` over `graph` (skills = nodes).
+pub fn simulate_paths_with_tracer<T: KnowledgeTracer>(
+    model: &T,
+    graph: &PrereqGraph,
+    cfg: &EpisodeConfig,
+    episodes: usize,
+    warm_up: usize,
+) -> SimulationReport {
+    let n = graph.len();
+    let make = |rng: &mut StdRng| TracerLearner::new(model, n, warm_up, rng);
+    let runs: Vec<(f64, f64, f64)> =
+        (0..episodes).into_par_iter().map(|e| episode_with(graph, cfg, e, &make)).collect();
+    report("dkt", cfg, episodes, &runs)
+}
+
+fn report(env: &str, cfg: &EpisodeConfig, episodes: usize, runs: &[(f64, f64, f64)]) -> SimulationReport {
     let n = episodes.max(1) as f64;
     let mean = runs.iter().map(|r| r.0).sum::<f64>() / n;
     let var = runs.iter().map(|r| (r.0 - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     SimulationReport {
-        env: cfg.env,
+        env: env.to_owned(),
         policy: cfg.policy,
         episodes,
         seed: cfg.seed,
