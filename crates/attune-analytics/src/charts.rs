@@ -25,6 +25,25 @@ fn chart_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -
     Error::Chart(e.to_string())
 }
 
+/// Draws the series legend in a light box at `position`.
+fn legend<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    X: Ranged,
+    Y: Ranged,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(chart_error)
+}
+
 /// Text safe inside SVG whatever the backend does with it.
 pub(crate) fn svg_text(s: &str) -> String {
     let s: String = s
@@ -95,14 +114,7 @@ pub fn learning_curves(curves: &[(String, &LearningCurve)], title: &str) -> Resu
                 chart.draw_series(LineSeries::new(line, color.stroke_width(2))).map_err(chart_error)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(chart_error)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }
@@ -200,13 +212,7 @@ pub fn items(items: &[ItemStats], title: &str) -> Result<String> {
             .map_err(chart_error)?
             .label("flagged (negative discrimination)")
             .legend(|(x, y)| Circle::new((x + 8, y), 4, SERIES[3].filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .draw()
-            .map_err(chart_error)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -244,13 +250,7 @@ pub fn mastery_histogram(means: &[f64], threshold: f64, title: &str) -> Result<S
             .map_err(chart_error)?
             .label("at-risk threshold")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .draw()
-            .map_err(chart_error)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -283,14 +283,7 @@ pub fn trajectory(series: &[(String, Vec<(u32, f64)>)], title: &str) -> Result<S
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
             chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 2, color.filled()))).map_err(chart_error)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(chart_error)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
 }

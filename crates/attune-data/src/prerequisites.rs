@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use crate::source::read_all;
+use crate::table::csv_error;
 use crate::{Error, Result};
 
 /// Nodes and `before → after` edges as named in the file; cycles and self-loops are kept
@@ -28,7 +29,7 @@ pub fn read_junyi_prerequisites(path: &Path) -> Result<PrerequisiteTable> {
     let bytes = read_all(path)?;
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
     let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-    let header = r.headers().map_err(|e| csv_err(path, e))?.clone();
+    let header = r.headers().map_err(|e| csv_error(path, e))?.clone();
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| Error::UnknownColumn {
             path: path.to_owned(),
@@ -39,7 +40,7 @@ pub fn read_junyi_prerequisites(path: &Path) -> Result<PrerequisiteTable> {
     let (name_col, pre_col) = (col("name")?, col("prerequisites")?);
     let mut table = PrerequisiteTable::default();
     for rec in r.records() {
-        let rec = rec.map_err(|e| csv_err(path, e))?;
+        let rec = rec.map_err(|e| csv_error(path, e))?;
         let line = rec.position().map_or(0, |p| p.line() as usize);
         let name = rec.get(name_col).unwrap_or("").trim();
         if name.is_empty() {
@@ -70,7 +71,7 @@ pub fn read_eedi_subjects(path: &Path) -> Result<PrerequisiteTable> {
     let bytes = read_all(path)?;
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
     let mut r = csv::ReaderBuilder::new().from_reader(bytes);
-    let header = r.headers().map_err(|e| csv_err(path, e))?.clone();
+    let header = r.headers().map_err(|e| csv_error(path, e))?.clone();
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| Error::UnknownColumn {
             path: path.to_owned(),
@@ -81,7 +82,7 @@ pub fn read_eedi_subjects(path: &Path) -> Result<PrerequisiteTable> {
     let (id_col, name_col, parent_col) = (col("SubjectId")?, col("Name")?, col("ParentId")?);
     let mut rows = Vec::new();
     for rec in r.records() {
-        let rec = rec.map_err(|e| csv_err(path, e))?;
+        let rec = rec.map_err(|e| csv_error(path, e))?;
         let id = rec.get(id_col).unwrap_or("").trim().to_owned();
         let name = rec.get(name_col).unwrap_or("").trim().to_owned();
         let parent = rec.get(parent_col).unwrap_or("").trim().to_owned();
@@ -100,28 +101,6 @@ pub fn read_eedi_subjects(path: &Path) -> Result<PrerequisiteTable> {
         return Err(Error::Empty { path: path.to_owned() });
     }
     Ok(table)
-}
-
-fn csv_err(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map_or(0, |p| p.line() as usize);
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::Io { path: path.to_owned(), source },
-        csv::ErrorKind::Utf8 { err, .. } => Error::NotUtf8 { path: path.to_owned(), line, byte: err.valid_up_to() },
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::LengthMismatch {
-            path: path.to_owned(),
-            line,
-            field: "row",
-            got: len as usize,
-            expected: expected_len as usize,
-        },
-        other => Error::BadField {
-            path: path.to_owned(),
-            line,
-            field: "row".into(),
-            value: format!("{other:?}").chars().take(40).collect(),
-            expected: "a well-formed CSV row",
-        },
-    }
 }
 
 #[cfg(test)]

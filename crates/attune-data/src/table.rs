@@ -155,7 +155,7 @@ fn utf8<'a>(path: &Path, line: usize, raw: &'a [u8]) -> Result<&'a str> {
     std::str::from_utf8(raw).map_err(|e| Error::NotUtf8 { path: path.to_owned(), line, byte: e.valid_up_to() })
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> Error {
+pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line() as usize);
     match e.into_kind() {
         csv::ErrorKind::Io(source) => Error::Io { path: path.to_owned(), source },
