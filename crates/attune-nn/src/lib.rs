@@ -9,5 +9,5 @@
 mod dkt;
 mod error;
 
-pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, EpochRecord, masked_bce};
+pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, Engine, EpochRecord, masked_bce};
 pub use crate::error::{Error, Result};

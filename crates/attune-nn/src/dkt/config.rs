@@ -26,6 +26,20 @@ pub struct DktConfig {
     pub patience: usize,
     /// Seed of initialisation, shuffling and dropout (default 42).
     pub seed: u64,
+    /// How training runs (default [`Engine::Fused`]).
+    pub engine: Engine,
+}
+
+/// The training implementation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// Hand-written forward and backward passes over `ndarray` matrix products, the embedding
+    /// folded into a per-token gate table (`embedding` is then unused): the fast path.
+    #[default]
+    Fused,
+    /// The generic burn network ([`super::DktNet`]) with burn's autodiff: the reference.
+    Burn,
 }
 
 impl Default for DktConfig {
@@ -40,6 +54,7 @@ impl Default for DktConfig {
             max_epochs: 50,
             patience: 10,
             seed: 42,
+            engine: Engine::Fused,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Deep Knowledge Tracing (Piech et al., NeurIPS 2015).
 
 mod config;
+mod fused;
 mod model;
 mod net;
 mod train;
 
-pub use config::DktConfig;
+pub use config::{DktConfig, Engine};
 pub use model::{Dkt, DktState, EpochRecord};
 pub use net::{DktNet, masked_bce};

@@ -96,6 +96,28 @@ impl Dkt {
         }
     }
 
+    /// A model from fused-engine parameters.
+    pub(crate) fn from_params(
+        p: &super::fused::Params,
+        config: &DktConfig,
+        item_skill: Vec<u32>,
+        base_rate: f64,
+    ) -> Self {
+        Self {
+            config: config.clone(),
+            n_skills: p.n_skills,
+            hidden: p.hidden,
+            token_gates: p.table.clone(),
+            w_hh: p.w_hh.clone(),
+            w_out: p.w_out.clone(),
+            b_out: p.b_out.clone(),
+            item_skill,
+            base_rate,
+            history: Vec::new(),
+            skill_ids: Vec::new(),
+        }
+    }
+
     /// The epoch with the best validation AUC, if any was validated.
     pub fn best_epoch(&self) -> Option<&EpochRecord> {
         self.history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))

@@ -8,7 +8,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use super::config::DktConfig;
+use super::config::{DktConfig, Engine};
+use super::fused;
 use super::model::Dkt;
 use super::net::{DktNet, masked_bce};
 use crate::{Error, Result};
@@ -74,10 +75,7 @@ impl DktConfig {
         if ws.is_empty() || n_skills == 0 {
             return Err(Error::EmptyTrainingSet { model: "dkt" });
         }
-        let device = Device::flex().autodiff();
-        device.seed(self.seed);
-        let mut net = DktNet::new(self, n_skills, &device);
-        let mut optim = AdamConfig::new().init();
+        let mut engine = EngineState::new(self, n_skills);
         // Minibatches of similar lengths (little padding), visited in a new order each epoch.
         let mut order: Vec<usize> = (0..ws.len()).collect();
         order.sort_by_key(|&i| (ws[i].len(), i));
@@ -97,17 +95,13 @@ impl DktConfig {
             let mut loss_sum = 0.0;
             for &k in &visit {
                 let refs: Vec<&Window> = batches[k].iter().map(|&i| &ws[i]).collect();
-                let b = batch(&refs, n_skills, &device);
-                let loss = masked_bce(net.forward(b.tokens, b.targets), b.labels, b.mask);
-                loss_sum += f64::from(loss.clone().into_scalar::<f32>());
-                let grads = GradientsParams::from_grads(loss.backward(), &net);
-                net = optim.step(self.learning_rate, net, grads);
+                loss_sum += engine.train_step(self, &refs, n_skills, &mut rng);
                 if !progress.advance(1) {
                     return Err(Cancelled.into());
                 }
             }
             let train_seconds = epoch_start.elapsed().as_secs_f64();
-            let mut model = Dkt::from_net(&net, self, n_skills, items.clone(), base);
+            let mut model = engine.model(self, n_skills, items.clone(), base);
             let auc = valid.map_or(f64::NAN, |valid| {
                 let p: Vec<f64> = attune_core::predict_sequence(&model, valid).iter().map(|p| p.get()).collect();
                 metrics::auc(&p, valid.correct())
@@ -141,5 +135,108 @@ impl DktConfig {
         let v = train.vocab();
         model.skill_ids = (0..n_skills).map(|k| v.skills.name(k as u32).unwrap_or("?").to_owned()).collect();
         Ok(model)
+    }
+}
+
+/// The state of either training engine.
+enum EngineState {
+    Fused { params: fused::Params, grads: fused::Params, adam: fused::Adam },
+    Burn { device: Device, net: DktNet, optim: burn::optim::ModuleOptimizer },
+}
+
+impl EngineState {
+    fn new(cfg: &DktConfig, n_skills: usize) -> Self {
+        match cfg.engine {
+            Engine::Fused => {
+                let params = fused::Params::init(n_skills, cfg.hidden, cfg.seed);
+                let adam = fused::Adam::new(&params, cfg.learning_rate as f32);
+                let grads = params.zeros_like();
+                Self::Fused { params, grads, adam }
+            }
+            Engine::Burn => {
+                let device = Device::flex().autodiff();
+                device.seed(cfg.seed);
+                let net = DktNet::new(cfg, n_skills, &device);
+                Self::Burn { device, net, optim: AdamConfig::new().init() }
+            }
+        }
+    }
+
+    /// One optimisation step on a minibatch; returns its loss.
+    fn train_step(&mut self, cfg: &DktConfig, windows: &[&Window], n_skills: usize, rng: &mut StdRng) -> f64 {
+        match self {
+            Self::Fused { params, grads, adam } => {
+                let b = fused_batch(windows, n_skills);
+                let loss = fused::loss_and_grad(params, &b, cfg.dropout as f32, rng, Some(grads));
+                adam.step(params, grads);
+                f64::from(loss)
+            }
+            Self::Burn { device, net, optim } => {
+                let b = batch(windows, n_skills, device);
+                let loss = masked_bce(net.forward(b.tokens, b.targets), b.labels, b.mask);
+                let value = f64::from(loss.clone().into_scalar::<f32>());
+                let grads = GradientsParams::from_grads(loss.backward(), net);
+                let taken = std::mem::replace(net, DktNet::new(cfg, n_skills, device));
+                *net = optim.step(cfg.learning_rate, taken, grads);
+                value
+            }
+        }
+    }
+
+    fn model(&self, cfg: &DktConfig, n_skills: usize, items: Vec<u32>, base: f64) -> Dkt {
+        match self {
+            Self::Fused { params, .. } => Dkt::from_params(params, cfg, items, base),
+            Self::Burn { net, .. } => Dkt::from_net(net, cfg, n_skills, items, base),
+        }
+    }
+}
+
+fn fused_batch(ws: &[&Window], n_skills: usize) -> fused::Batch {
+    let b = ws.len();
+    let l = ws.iter().map(|w| w.len()).max().unwrap_or(1).max(1);
+    let mut out = fused::Batch {
+        b,
+        l,
+        tokens: vec![2 * n_skills; b * l],
+        targets: vec![0; b * l],
+        labels: vec![0.0; b * l],
+        mask: vec![0.0; b * l],
+    };
+    for (r, w) in ws.iter().enumerate() {
+        for (t, &(s, c)) in w.iter().enumerate() {
+            let k = r * l + t;
+            out.tokens[k] = s as usize + n_skills * usize::from(c);
+            out.targets[k] = s as usize;
+            out.labels[k] = f32::from(u8::from(c));
+            out.mask[k] = 1.0;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fused engine computes the burn network's loss for the same weights.
+    #[test]
+    fn fused_loss_equals_the_burn_networks() {
+        let device = Device::flex();
+        device.seed(9);
+        let cfg = DktConfig { embedding: 6, hidden: 5, dropout: 0.0, ..DktConfig::default() };
+        let n = 3;
+        let net = DktNet::new(&cfg, n, &device);
+        let model = Dkt::from_net(&net, &cfg, n, vec![0, 1, 2], 0.5);
+        let params = fused::Params::from_model(&model);
+        let a: Window = vec![(0, true), (2, false), (1, true), (0, false), (2, true)];
+        let b: Window = vec![(1, false), (1, true), (0, true)];
+        let windows = [&a, &b];
+        let burn_batch = batch(&windows, n, &device);
+        let burn_loss =
+            masked_bce(net.forward(burn_batch.tokens, burn_batch.targets), burn_batch.labels, burn_batch.mask)
+                .into_scalar::<f32>();
+        let fused_loss =
+            fused::loss_and_grad(&params, &fused_batch(&windows, n), 0.0, &mut StdRng::seed_from_u64(0), None);
+        assert!((burn_loss - fused_loss).abs() < 1e-5, "burn {burn_loss} vs fused {fused_loss}");
     }
 }

@@ -1,0 +1,318 @@
+//! DKT training without a tensor framework: the same network as [`super::DktNet`] with the
+//! embedding folded into a per-token gate table, a hand-written backward pass through time,
+//! and the three matrix products per step done by `ndarray` (matrixmultiply's SIMD kernels).
+//! Checked against the burn network's loss and against finite differences in the tests.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, aview1};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Trainable parameters, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Params {
+    pub(crate) n_skills: usize,
+    pub(crate) hidden: usize,
+    /// `[2 · n_skills + 1, 4 · hidden]`: gate pre-activations contributed by each token.
+    pub(crate) table: Vec<f32>,
+    /// `[hidden, 4 · hidden]`.
+    pub(crate) w_hh: Vec<f32>,
+    /// `[n_skills, hidden]`.
+    pub(crate) w_out: Vec<f32>,
+    /// `[n_skills]`.
+    pub(crate) b_out: Vec<f32>,
+}
+
+impl Params {
+    /// Uniform(±1/√hidden) initialisation, as PyTorch's LSTM and Linear.
+    pub(crate) fn init(n_skills: usize, hidden: usize, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let k = 1.0 / (hidden as f32).sqrt();
+        let mut draw = |n: usize| (0..n).map(|_| rng.random_range(-k..k)).collect::<Vec<f32>>();
+        Self {
+            n_skills,
+            hidden,
+            table: draw((2 * n_skills + 1) * 4 * hidden),
+            w_hh: draw(hidden * 4 * hidden),
+            w_out: draw(n_skills * hidden),
+            b_out: vec![0.0; n_skills],
+        }
+    }
+
+    pub(crate) fn zeros_like(&self) -> Self {
+        Self {
+            n_skills: self.n_skills,
+            hidden: self.hidden,
+            table: vec![0.0; self.table.len()],
+            w_hh: vec![0.0; self.w_hh.len()],
+            w_out: vec![0.0; self.w_out.len()],
+            b_out: vec![0.0; self.b_out.len()],
+        }
+    }
+
+    fn slices_mut(&mut self) -> [&mut Vec<f32>; 4] {
+        [&mut self.table, &mut self.w_hh, &mut self.w_out, &mut self.b_out]
+    }
+}
+
+impl Params {
+    /// The parameters of a burn network: the embedding folds into the gate table.
+    #[cfg(test)]
+    pub(crate) fn from_model(model: &super::Dkt) -> Self {
+        Self {
+            n_skills: model.n_skills,
+            hidden: model.hidden,
+            table: model.token_gates.clone(),
+            w_hh: model.w_hh.clone(),
+            w_out: model.w_out.clone(),
+            b_out: model.b_out.clone(),
+        }
+    }
+}
+
+/// A padded minibatch: `b` windows of `l` steps, row-major `[b, l]`.
+pub(crate) struct Batch {
+    pub(crate) b: usize,
+    pub(crate) l: usize,
+    pub(crate) tokens: Vec<usize>,
+    pub(crate) targets: Vec<usize>,
+    pub(crate) labels: Vec<f32>,
+    pub(crate) mask: Vec<f32>,
+}
+
+fn sig(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Loss of the batch and, if `grads` is given, its gradient (overwritten). `dropout` is the
+/// drop probability on the read-out's input, drawn from `rng`.
+pub(crate) fn loss_and_grad(
+    p: &Params,
+    batch: &Batch,
+    dropout: f32,
+    rng: &mut StdRng,
+    mut grads: Option<&mut Params>,
+) -> f32 {
+    let (b, l, h) = (batch.b, batch.l, p.hidden);
+    let g4 = 4 * h;
+    let Ok(w_hh) = ArrayView2::from_shape((h, g4), &p.w_hh) else { return f32::NAN };
+    // hs[t], cs[t]: [b, h] for t = 0..l (h_0 = c_0 = 0); acts[t]: [b, 4h] activated gates for t = 1..l.
+    let mut hs: Vec<Array2<f32>> = Vec::with_capacity(l);
+    let mut cs: Vec<Array2<f32>> = Vec::with_capacity(l);
+    let mut acts: Vec<Array2<f32>> = Vec::with_capacity(l);
+    hs.push(Array2::zeros((b, h)));
+    cs.push(Array2::zeros((b, h)));
+    acts.push(Array2::zeros((0, 0)));
+    for t in 1..l {
+        let mut g = Array2::<f32>::zeros((b, g4));
+        for r in 0..b {
+            let tok = batch.tokens[r * l + t - 1];
+            g.row_mut(r).assign(&aview1(&p.table[tok * g4..(tok + 1) * g4]));
+        }
+        general_mat_mul(1.0, &hs[t - 1], &w_hh, 1.0, &mut g);
+        let mut c = Array2::<f32>::zeros((b, h));
+        let mut hn = Array2::<f32>::zeros((b, h));
+        for r in 0..b {
+            for j in 0..h {
+                let (i, f, gg, o) =
+                    (sig(g[[r, j]]), sig(g[[r, h + j]]), g[[r, 2 * h + j]].tanh(), sig(g[[r, 3 * h + j]]));
+                g[[r, j]] = i;
+                g[[r, h + j]] = f;
+                g[[r, 2 * h + j]] = gg;
+                g[[r, 3 * h + j]] = o;
+                let cv = f * cs[t - 1][[r, j]] + i * gg;
+                c[[r, j]] = cv;
+                hn[[r, j]] = o * cv.tanh();
+            }
+        }
+        acts.push(g);
+        cs.push(c);
+        hs.push(hn);
+    }
+    // Read-out on the target skill only, with inverted dropout on h.
+    let total: f32 = batch.mask.iter().sum::<f32>().max(1.0);
+    let keep = 1.0 - dropout;
+    let mut loss = 0.0;
+    let mut dhs: Vec<Array2<f32>> =
+        if grads.is_some() { (0..l).map(|_| Array2::zeros((b, h))).collect() } else { Vec::new() };
+    let mut drop = vec![1.0f32; h];
+    for t in 0..l {
+        for r in 0..b {
+            let m = batch.mask[r * l + t];
+            if m == 0.0 {
+                continue;
+            }
+            let q = batch.targets[r * l + t];
+            let w = &p.w_out[q * h..(q + 1) * h];
+            let hrow = hs[t].row(r);
+            if dropout > 0.0 {
+                drop.iter_mut().for_each(|d| *d = if rng.random::<f32>() < dropout { 0.0 } else { 1.0 / keep });
+            }
+            let z = p.b_out[q] + (0..h).map(|j| w[j] * hrow[j] * drop[j]).sum::<f32>();
+            let y = batch.labels[r * l + t];
+            // -[y log σ(z) + (1 - y) log(1 - σ(z))], stably.
+            let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+            loss += m * (softplus - y * z);
+            if let Some(gr) = grads.as_deref_mut() {
+                let dz = m * (sig(z) - y) / total;
+                gr.b_out[q] += dz;
+                let dw = &mut gr.w_out[q * h..(q + 1) * h];
+                let mut dh = dhs[t].row_mut(r);
+                for j in 0..h {
+                    dw[j] += dz * hrow[j] * drop[j];
+                    dh[j] += dz * w[j] * drop[j];
+                }
+            }
+        }
+    }
+    let Some(gr) = grads else { return loss / total };
+    // Backward through time.
+    let mut dh_next = Array2::<f32>::zeros((b, h));
+    let mut dc_next = Array2::<f32>::zeros((b, h));
+    let mut dg = Array2::<f32>::zeros((b, g4));
+    let mut dw_hh = Array2::<f32>::zeros((h, g4));
+    for t in (1..l).rev() {
+        let a = &acts[t];
+        for r in 0..b {
+            for j in 0..h {
+                let (i, f, gg, o) = (a[[r, j]], a[[r, h + j]], a[[r, 2 * h + j]], a[[r, 3 * h + j]]);
+                let c = cs[t][[r, j]];
+                let tc = c.tanh();
+                let dh = dhs[t][[r, j]] + dh_next[[r, j]];
+                let do_ = dh * tc;
+                let dc = dh * o * (1.0 - tc * tc) + dc_next[[r, j]];
+                let cp = cs[t - 1][[r, j]];
+                dg[[r, j]] = dc * gg * i * (1.0 - i);
+                dg[[r, h + j]] = dc * cp * f * (1.0 - f);
+                dg[[r, 2 * h + j]] = dc * i * (1.0 - gg * gg);
+                dg[[r, 3 * h + j]] = do_ * o * (1.0 - o);
+                dc_next[[r, j]] = dc * f;
+            }
+            let tok = batch.tokens[r * l + t - 1];
+            let dt = &mut gr.table[tok * g4..(tok + 1) * g4];
+            dt.iter_mut().zip(dg.row(r).iter()).for_each(|(d, g)| *d += g);
+        }
+        // dW_hh += h_{t-1}ᵀ dG; dh_{t-1} = dG W_hhᵀ.
+        general_mat_mul(1.0, &hs[t - 1].t(), &dg, 1.0, &mut dw_hh);
+        general_mat_mul(1.0, &dg, &w_hh.t(), 0.0, &mut dh_next);
+    }
+    for (d, v) in gr.w_hh.iter_mut().zip(dw_hh.iter()) {
+        *d += v;
+    }
+    loss / total
+}
+
+/// Adam (Kingma & Ba, 2015) over the parameter vectors.
+pub(crate) struct Adam {
+    m: Params,
+    v: Params,
+    t: i32,
+    lr: f32,
+}
+
+impl Adam {
+    pub(crate) fn new(p: &Params, lr: f32) -> Self {
+        Self { m: p.zeros_like(), v: p.zeros_like(), t: 0, lr }
+    }
+
+    pub(crate) fn step(&mut self, p: &mut Params, g: &mut Params) {
+        const B1: f32 = 0.9;
+        const B2: f32 = 0.999;
+        const EPS: f32 = 1e-8;
+        self.t += 1;
+        let c1 = 1.0 - B1.powi(self.t);
+        let c2 = 1.0 - B2.powi(self.t);
+        let lr = self.lr;
+        let (ps, gs, ms, vs) = (p.slices_mut(), g.slices_mut(), self.m.slices_mut(), self.v.slices_mut());
+        for (((p, g), m), v) in ps.into_iter().zip(gs).zip(ms).zip(vs) {
+            for k in 0..p.len() {
+                let gk = g[k];
+                m[k] = B1 * m[k] + (1.0 - B1) * gk;
+                v[k] = B2 * v[k] + (1.0 - B2) * gk * gk;
+                p[k] -= lr * (m[k] / c1) / ((v[k] / c2).sqrt() + EPS);
+                g[k] = 0.0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> (Params, Batch) {
+        let p = Params::init(3, 4, 7);
+        let seq = [(0usize, true), (2, false), (1, true), (0, false), (2, true)];
+        let (b, l) = (2, 5);
+        let mut batch = Batch {
+            b,
+            l,
+            tokens: vec![6; b * l],
+            targets: vec![0; b * l],
+            labels: vec![0.0; b * l],
+            mask: vec![0.0; b * l],
+        };
+        for (t, &(s, c)) in seq.iter().enumerate() {
+            for r in 0..b {
+                if r == 1 && t >= 3 {
+                    continue; // the second window is shorter: padding must not count
+                }
+                let k = r * l + t;
+                batch.tokens[k] = s + 3 * usize::from(c ^ (r == 1));
+                batch.targets[k] = s;
+                batch.labels[k] = f32::from(u8::from(c ^ (r == 1)));
+                batch.mask[k] = 1.0;
+            }
+        }
+        (p, batch)
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let (p, batch) = toy();
+        let mut rng = StdRng::seed_from_u64(0);
+        let mut g = p.zeros_like();
+        loss_and_grad(&p, &batch, 0.0, &mut rng, Some(&mut g));
+        let probe = |which: usize, k: usize| {
+            let f = |delta: f32| {
+                let mut q = p.clone();
+                q.slices_mut()[which][k] += delta;
+                f64::from(loss_and_grad(&q, &batch, 0.0, &mut StdRng::seed_from_u64(0), None))
+            };
+            let h = 1e-2;
+            (f(h) - f(-h)) / (2.0 * f64::from(h))
+        };
+        let mut g2 = g.clone();
+        let analytic = g2.slices_mut().map(|v| v.clone());
+        for (which, ks) in
+            [(0usize, vec![0, 5, 17, 40]), (1, vec![0, 9, 33, 63]), (2, vec![0, 5, 11]), (3, vec![0, 1, 2])]
+        {
+            for k in ks {
+                let fd = probe(which, k);
+                let an = f64::from(analytic[which][k]);
+                assert!(
+                    (fd - an).abs() < 1e-3 + 0.02 * fd.abs(),
+                    "param {which}[{k}]: analytic {an} vs finite difference {fd}"
+                );
+            }
+        }
+        // Padding rows never receive gradient through the table's padding token.
+        assert!(analytic[0][6 * 16..7 * 16].iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn adam_lowers_the_loss() {
+        let (mut p, batch) = toy();
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut g = p.zeros_like();
+        let mut adam = Adam::new(&p, 0.05);
+        let first = loss_and_grad(&p, &batch, 0.0, &mut rng, Some(&mut g));
+        adam.step(&mut p, &mut g);
+        for _ in 0..50 {
+            loss_and_grad(&p, &batch, 0.0, &mut rng, Some(&mut g));
+            adam.step(&mut p, &mut g);
+        }
+        let last = loss_and_grad(&p, &batch, 0.0, &mut rng, None);
+        assert!(last < 0.5 * first, "{first} -> {last}");
+    }
+}
