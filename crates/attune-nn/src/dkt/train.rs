@@ -138,10 +138,17 @@ impl DktConfig {
     }
 }
 
+/// The burn engine's network and optimiser.
+struct BurnState {
+    device: Device,
+    net: DktNet,
+    optim: burn::optim::ModuleOptimizer,
+}
+
 /// The state of either training engine.
 enum EngineState {
     Fused { params: fused::Params, grads: fused::Params, adam: fused::Adam },
-    Burn { device: Device, net: DktNet, optim: burn::optim::ModuleOptimizer },
+    Burn(Box<BurnState>),
 }
 
 impl EngineState {
@@ -157,7 +164,7 @@ impl EngineState {
                 let device = Device::flex().autodiff();
                 device.seed(cfg.seed);
                 let net = DktNet::new(cfg, n_skills, &device);
-                Self::Burn { device, net, optim: AdamConfig::new().init() }
+                Self::Burn(Box::new(BurnState { device, net, optim: AdamConfig::new().init() }))
             }
         }
     }
@@ -171,7 +178,8 @@ impl EngineState {
                 adam.step(params, grads);
                 f64::from(loss)
             }
-            Self::Burn { device, net, optim } => {
+            Self::Burn(state) => {
+                let BurnState { device, net, optim } = state.as_mut();
                 let b = batch(windows, n_skills, device);
                 let loss = masked_bce(net.forward(b.tokens, b.targets), b.labels, b.mask);
                 let value = f64::from(loss.clone().into_scalar::<f32>());
@@ -186,7 +194,7 @@ impl EngineState {
     fn model(&self, cfg: &DktConfig, n_skills: usize, items: Vec<u32>, base: f64) -> Dkt {
         match self {
             Self::Fused { params, .. } => Dkt::from_params(params, cfg, items, base),
-            Self::Burn { net, .. } => Dkt::from_net(net, cfg, n_skills, items, base),
+            Self::Burn(state) => Dkt::from_net(&state.net, cfg, n_skills, items, base),
         }
     }
 }
