@@ -138,6 +138,13 @@ impl DktConfig {
     }
 }
 
+/// The fused engine's parameters, gradient buffer and optimiser.
+struct FusedState {
+    params: fused::Params,
+    grads: fused::Params,
+    adam: fused::Adam,
+}
+
 /// The burn engine's network and optimiser.
 struct BurnState {
     device: Device,
@@ -147,7 +154,7 @@ struct BurnState {
 
 /// The state of either training engine.
 enum EngineState {
-    Fused { params: fused::Params, grads: fused::Params, adam: fused::Adam },
+    Fused(Box<FusedState>),
     Burn(Box<BurnState>),
 }
 
@@ -158,7 +165,7 @@ impl EngineState {
                 let params = fused::Params::init(n_skills, cfg.hidden, cfg.seed);
                 let adam = fused::Adam::new(&params, cfg.learning_rate as f32);
                 let grads = params.zeros_like();
-                Self::Fused { params, grads, adam }
+                Self::Fused(Box::new(FusedState { params, grads, adam }))
             }
             Engine::Burn => {
                 let device = Device::flex().autodiff();
@@ -172,7 +179,8 @@ impl EngineState {
     /// One optimisation step on a minibatch; returns its loss.
     fn train_step(&mut self, cfg: &DktConfig, windows: &[&Window], n_skills: usize, rng: &mut StdRng) -> f64 {
         match self {
-            Self::Fused { params, grads, adam } => {
+            Self::Fused(state) => {
+                let FusedState { params, grads, adam } = state.as_mut();
                 let b = fused_batch(windows, n_skills);
                 let loss = fused::loss_and_grad(params, &b, cfg.dropout as f32, rng, Some(grads));
                 adam.step(params, grads);
@@ -193,7 +201,7 @@ impl EngineState {
 
     fn model(&self, cfg: &DktConfig, n_skills: usize, items: Vec<u32>, base: f64) -> Dkt {
         match self {
-            Self::Fused { params, .. } => Dkt::from_params(params, cfg, items, base),
+            Self::Fused(state) => Dkt::from_params(&state.params, cfg, items, base),
             Self::Burn(state) => Dkt::from_net(&state.net, cfg, n_skills, items, base),
         }
     }
