@@ -5,7 +5,7 @@ out = sys.argv[1] if len(sys.argv) > 1 else "bench/results"
 pols = ["random", "topological", "greedy", "lookahead"]
 print("| env | seed | random | topological | greedy | lookahead |")
 print("|---|---|---|---|---|---|")
-for env in ["kss", "irt", "bkt"]:
+for env in ["kss", "irt", "bkt", "dkt"]:
     for seed in [1, 2, 3]:
         vals = [json.load(open(f"{out}/e6-{env}-{p}-{seed}.json")) for p in pols]
         best = max(v["ep_mean"] for v in vals)
