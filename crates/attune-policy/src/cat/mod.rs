@@ -8,7 +8,7 @@ mod simulate;
 
 pub use bank::{BankItem, BankModel, ItemBank, normal as standard_normal};
 pub use estimate::{Estimate, Estimator, THETA_RANGE};
-pub use select::{Exposure, Selector, select};
+pub use select::{ControlledSelector, Exposure, ItemSelector, Selector, select};
 pub use simulate::{CatConfig, CatReport, calibrate_sympson_hetter, simulate};
 
 #[cfg(test)]

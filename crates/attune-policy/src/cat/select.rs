@@ -182,3 +182,75 @@ mod tests {
         assert_eq!(seen, [Some(0), Some(1), Some(2)].into_iter().collect());
     }
 }
+
+/// Chooses the next item of an adaptive test from the bank, given the current ability
+/// estimate and the items already used. Implemented by every [`Selector`] (the best item by
+/// its rule) and by [`ControlledSelector`] (a rule with exposure control); simulations and
+/// the service are generic over it.
+pub trait ItemSelector: Send + Sync {
+    /// The next item, or `None` when no unused item is left.
+    fn select_item(
+        &self,
+        bank: &ItemBank,
+        est: Estimate,
+        used: &[bool],
+        answered: usize,
+        rng: &mut rand::rngs::StdRng,
+    ) -> Option<usize>;
+}
+
+impl ItemSelector for Selector {
+    fn select_item(
+        &self,
+        bank: &ItemBank,
+        est: Estimate,
+        used: &[bool],
+        answered: usize,
+        rng: &mut rand::rngs::StdRng,
+    ) -> Option<usize> {
+        select(*self, &Exposure::None, bank, est, used, answered, rng)
+    }
+}
+
+/// A selection rule with exposure control.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControlledSelector {
+    /// The rule.
+    pub selector: Selector,
+    /// The exposure control.
+    pub exposure: Exposure,
+}
+
+impl ItemSelector for ControlledSelector {
+    fn select_item(
+        &self,
+        bank: &ItemBank,
+        est: Estimate,
+        used: &[bool],
+        answered: usize,
+        rng: &mut rand::rngs::StdRng,
+    ) -> Option<usize> {
+        select(self.selector, &self.exposure, bank, est, used, answered, rng)
+    }
+}
+
+#[cfg(test)]
+mod trait_tests {
+    use super::*;
+    use crate::cat::bank::BankItem;
+    use rand::SeedableRng;
+
+    #[test]
+    fn selectors_work_behind_the_trait() {
+        let bank = ItemBank { items: [-1.0, 0.0, 1.0].iter().map(|&b| BankItem { a: 1.0, b, c: 0.0 }).collect() };
+        let est = Estimate { theta: 0.9, se: 0.5 };
+        let rules: Vec<Box<dyn ItemSelector>> = vec![
+            Box::new(Selector::Mfi),
+            Box::new(ControlledSelector { selector: Selector::Mfi, exposure: Exposure::Randomesque { k: 1 } }),
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        for r in &rules {
+            assert_eq!(r.select_item(&bank, est, &[false; 3], 2, &mut rng), Some(2));
+        }
+    }
+}
