@@ -28,6 +28,9 @@ pub struct DktConfig {
     pub seed: u64,
     /// How training runs (default [`Engine::Fused`]).
     pub engine: Engine,
+    /// Fused engine: parametrise the gate table as `embedding · W_ih + b_ih` as pyKT does
+    /// (default `true`), rather than as one free table.
+    pub factorize: bool,
 }
 
 /// The training implementation.
@@ -55,6 +58,7 @@ impl Default for DktConfig {
             patience: 10,
             seed: 42,
             engine: Engine::Fused,
+            factorize: true,
         }
     }
 }

@@ -55,7 +55,7 @@ impl Params {
         }
     }
 
-    fn slices_mut(&mut self) -> [&mut Vec<f32>; 4] {
+    pub(crate) fn slices_mut(&mut self) -> [&mut Vec<f32>; 4] {
         [&mut self.table, &mut self.w_hh, &mut self.w_out, &mut self.b_out]
     }
 }
@@ -207,20 +207,27 @@ pub(crate) fn loss_and_grad(
     loss / total
 }
 
-/// Adam (Kingma & Ba, 2015) over the parameter vectors.
+/// Adam (Kingma & Ba, 2015) over a fixed list of parameter vectors.
 pub(crate) struct Adam {
-    m: Params,
-    v: Params,
+    m: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
     t: i32,
     lr: f32,
 }
 
 impl Adam {
-    pub(crate) fn new(p: &Params, lr: f32) -> Self {
-        Self { m: p.zeros_like(), v: p.zeros_like(), t: 0, lr }
+    pub(crate) fn for_sizes(sizes: &[usize], lr: f32) -> Self {
+        Self {
+            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            t: 0,
+            lr,
+        }
     }
 
-    pub(crate) fn step(&mut self, p: &mut Params, g: &mut Params) {
+    /// One step on `params` with gradients `grads` (same order and sizes as at creation);
+    /// the gradients are zeroed for the next accumulation.
+    pub(crate) fn step(&mut self, params: &mut [&mut Vec<f32>], grads: &mut [&mut Vec<f32>]) {
         const B1: f32 = 0.9;
         const B2: f32 = 0.999;
         const EPS: f32 = 1e-8;
@@ -228,8 +235,7 @@ impl Adam {
         let c1 = 1.0 - B1.powi(self.t);
         let c2 = 1.0 - B2.powi(self.t);
         let lr = self.lr;
-        let (ps, gs, ms, vs) = (p.slices_mut(), g.slices_mut(), self.m.slices_mut(), self.v.slices_mut());
-        for (((p, g), m), v) in ps.into_iter().zip(gs).zip(ms).zip(vs) {
+        for (((p, g), m), v) in params.iter_mut().zip(grads.iter_mut()).zip(&mut self.m).zip(&mut self.v) {
             for k in 0..p.len() {
                 let gk = g[k];
                 m[k] = B1 * m[k] + (1.0 - B1) * gk;
@@ -239,6 +245,66 @@ impl Adam {
             }
         }
     }
+}
+
+/// The gate table factorised as PyTorch's DKT has it: `table = embedding · W_ih + b_ih`
+/// (embedding `[tokens, e]`, `W_ih` `[e, 4h]`). The table is rebuilt before each step and its
+/// gradient pulled back through the product (three matrix products per minibatch).
+#[derive(Clone, Debug)]
+pub(crate) struct Factors {
+    pub(crate) tokens: usize,
+    pub(crate) dim: usize,
+    pub(crate) gates: usize,
+    pub(crate) emb: Vec<f32>,
+    pub(crate) w_ih: Vec<f32>,
+    pub(crate) b_ih: Vec<f32>,
+}
+
+impl Factors {
+    /// N(0, 1) embedding (PyTorch's `nn.Embedding`), `W_ih`, `b_ih` uniform ±1/√hidden.
+    pub(crate) fn init(tokens: usize, dim: usize, hidden: usize, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed ^ 0xE3B0);
+        let gates = 4 * hidden;
+        let k = 1.0 / (hidden as f32).sqrt();
+        let emb = (0..tokens * dim).map(|_| crate::dkt::fused::normal(&mut rng)).collect();
+        let w_ih = (0..dim * gates).map(|_| rng.random_range(-k..k)).collect();
+        let b_ih = (0..gates).map(|_| rng.random_range(-k..k)).collect();
+        Self { tokens, dim, gates, emb, w_ih, b_ih }
+    }
+
+    /// `embedding · W_ih + b_ih`, row-major `[tokens, 4h]`.
+    pub(crate) fn table(&self) -> Vec<f32> {
+        let (Ok(e), Ok(w)) = (
+            ArrayView2::from_shape((self.tokens, self.dim), &self.emb),
+            ArrayView2::from_shape((self.dim, self.gates), &self.w_ih),
+        ) else {
+            return Vec::new();
+        };
+        let mut t = e.dot(&w);
+        t += &aview1(&self.b_ih);
+        t.iter().copied().collect()
+    }
+
+    /// Gradients of the factors from the gradient of the table.
+    pub(crate) fn pull_back(&self, d_table: &[f32], d_emb: &mut Vec<f32>, d_w: &mut Vec<f32>, d_b: &mut Vec<f32>) {
+        let (Ok(e), Ok(w), Ok(dt)) = (
+            ArrayView2::from_shape((self.tokens, self.dim), &self.emb),
+            ArrayView2::from_shape((self.dim, self.gates), &self.w_ih),
+            ArrayView2::from_shape((self.tokens, self.gates), d_table),
+        ) else {
+            return;
+        };
+        *d_emb = dt.dot(&w.t()).iter().copied().collect();
+        *d_w = e.t().dot(&dt).iter().copied().collect();
+        *d_b = dt.sum_axis(ndarray::Axis(0)).to_vec();
+    }
+}
+
+/// A standard normal draw (Box–Muller).
+pub(crate) fn normal(rng: &mut StdRng) -> f32 {
+    let u1: f32 = rng.random_range(f32::EPSILON..1.0);
+    let u2: f32 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
 }
 
 #[cfg(test)]
@@ -310,14 +376,39 @@ mod tests {
         let (mut p, batch) = toy();
         let mut rng = StdRng::seed_from_u64(1);
         let mut g = p.zeros_like();
-        let mut adam = Adam::new(&p, 0.05);
+        let sizes: Vec<usize> = p.clone().slices_mut().iter().map(|v| v.len()).collect();
+        let mut adam = Adam::for_sizes(&sizes, 0.05);
         let first = loss_and_grad(&p, &batch, 0.0, &mut rng, Some(&mut g));
-        adam.step(&mut p, &mut g);
+        adam.step(&mut p.slices_mut(), &mut g.slices_mut());
         for _ in 0..50 {
             loss_and_grad(&p, &batch, 0.0, &mut rng, Some(&mut g));
-            adam.step(&mut p, &mut g);
+            adam.step(&mut p.slices_mut(), &mut g.slices_mut());
         }
         let last = loss_and_grad(&p, &batch, 0.0, &mut rng, None);
         assert!(last < 0.5 * first, "{first} -> {last}");
+    }
+}
+
+#[cfg(test)]
+mod factor_tests {
+    use super::*;
+
+    #[test]
+    fn factor_gradients_match_finite_differences() {
+        let f = Factors::init(5, 3, 2, 1);
+        // A linear functional of the table: L = sum(table * c).
+        let c: Vec<f32> = (0..5 * 8).map(|k| (k as f32 * 0.37).sin()).collect();
+        let loss = |f: &Factors| f.table().iter().zip(&c).map(|(t, c)| f64::from(t * c)).sum::<f64>();
+        let (mut de, mut dw, mut db) = (Vec::new(), Vec::new(), Vec::new());
+        f.pull_back(&c, &mut de, &mut dw, &mut db);
+        for (which, k, an) in [(0usize, 4usize, de[4]), (1, 7, dw[7]), (2, 3, db[3])] {
+            let bump = |d: f32| {
+                let mut g = f.clone();
+                [&mut g.emb, &mut g.w_ih, &mut g.b_ih][which][k] += d;
+                loss(&g)
+            };
+            let fd = (bump(1e-2) - bump(-1e-2)) / 2e-2;
+            assert!((fd - f64::from(an)).abs() < 1e-3, "factor {which}[{k}]: {an} vs {fd}");
+        }
     }
 }

@@ -138,10 +138,12 @@ impl DktConfig {
     }
 }
 
-/// The fused engine's parameters, gradient buffer and optimiser.
+/// The fused engine's parameters, gradient buffers and optimiser. With `factors`, the gate
+/// table is `embedding · W_ih + b_ih` (pyKT's parametrisation) and Adam updates the factors.
 struct FusedState {
     params: fused::Params,
     grads: fused::Params,
+    factors: Option<(fused::Factors, [Vec<f32>; 3])>,
     adam: fused::Adam,
 }
 
@@ -162,10 +164,27 @@ impl EngineState {
     fn new(cfg: &DktConfig, n_skills: usize) -> Self {
         match cfg.engine {
             Engine::Fused => {
-                let params = fused::Params::init(n_skills, cfg.hidden, cfg.seed);
-                let adam = fused::Adam::new(&params, cfg.learning_rate as f32);
+                let mut params = fused::Params::init(n_skills, cfg.hidden, cfg.seed);
                 let grads = params.zeros_like();
-                Self::Fused(Box::new(FusedState { params, grads, adam }))
+                let factors = cfg.factorize.then(|| {
+                    let f = fused::Factors::init(2 * n_skills + 1, cfg.embedding, cfg.hidden, cfg.seed);
+                    params.table = f.table();
+                    let zeros = [vec![0.0; f.emb.len()], vec![0.0; f.w_ih.len()], vec![0.0; f.b_ih.len()]];
+                    (f, zeros)
+                });
+                let sizes: Vec<usize> = match &factors {
+                    Some((f, _)) => vec![
+                        f.emb.len(),
+                        f.w_ih.len(),
+                        f.b_ih.len(),
+                        params.w_hh.len(),
+                        params.w_out.len(),
+                        params.b_out.len(),
+                    ],
+                    None => vec![params.table.len(), params.w_hh.len(), params.w_out.len(), params.b_out.len()],
+                };
+                let adam = fused::Adam::for_sizes(&sizes, cfg.learning_rate as f32);
+                Self::Fused(Box::new(FusedState { params, grads, factors, adam }))
             }
             Engine::Burn => {
                 let device = Device::flex().autodiff();
@@ -180,10 +199,28 @@ impl EngineState {
     fn train_step(&mut self, cfg: &DktConfig, windows: &[&Window], n_skills: usize, rng: &mut StdRng) -> f64 {
         match self {
             Self::Fused(state) => {
-                let FusedState { params, grads, adam } = state.as_mut();
+                let FusedState { params, grads, factors, adam } = state.as_mut();
                 let b = fused_batch(windows, n_skills);
                 let loss = fused::loss_and_grad(params, &b, cfg.dropout as f32, rng, Some(grads));
-                adam.step(params, grads);
+                match factors {
+                    Some((f, [de, dw, db])) => {
+                        f.pull_back(&grads.table, de, dw, db);
+                        grads.table.fill(0.0);
+                        adam.step(
+                            &mut [
+                                &mut f.emb,
+                                &mut f.w_ih,
+                                &mut f.b_ih,
+                                &mut params.w_hh,
+                                &mut params.w_out,
+                                &mut params.b_out,
+                            ],
+                            &mut [de, dw, db, &mut grads.w_hh, &mut grads.w_out, &mut grads.b_out],
+                        );
+                        params.table = f.table();
+                    }
+                    None => adam.step(&mut params.slices_mut(), &mut grads.slices_mut()),
+                }
                 f64::from(loss)
             }
             Self::Burn(state) => {
