@@ -30,13 +30,7 @@ pub fn read_junyi_prerequisites(path: &Path) -> Result<PrerequisiteTable> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
     let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let header = r.headers().map_err(|e| csv_error(path, e))?.clone();
-    let col = |name: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| Error::UnknownColumn {
-            path: path.to_owned(),
-            column: name.to_owned(),
-            available: header.iter().collect::<Vec<_>>().join(", "),
-        })
-    };
+    let col = |name: &str| column(path, &header, name);
     let (name_col, pre_col) = (col("name")?, col("prerequisites")?);
     let mut table = PrerequisiteTable::default();
     for rec in r.records() {
@@ -72,13 +66,7 @@ pub fn read_eedi_subjects(path: &Path) -> Result<PrerequisiteTable> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
     let mut r = csv::ReaderBuilder::new().from_reader(bytes);
     let header = r.headers().map_err(|e| csv_error(path, e))?.clone();
-    let col = |name: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| Error::UnknownColumn {
-            path: path.to_owned(),
-            column: name.to_owned(),
-            available: header.iter().collect::<Vec<_>>().join(", "),
-        })
-    };
+    let col = |name: &str| column(path, &header, name);
     let (id_col, name_col, parent_col) = (col("SubjectId")?, col("Name")?, col("ParentId")?);
     let mut rows = Vec::new();
     for rec in r.records() {
@@ -101,6 +89,15 @@ pub fn read_eedi_subjects(path: &Path) -> Result<PrerequisiteTable> {
         return Err(Error::Empty { path: path.to_owned() });
     }
     Ok(table)
+}
+
+/// The index of column `name` in `header`, or an error listing the columns there are.
+fn column(path: &Path, header: &csv::StringRecord, name: &str) -> Result<usize> {
+    header.iter().position(|h| h == name).ok_or_else(|| Error::UnknownColumn {
+        path: path.to_owned(),
+        column: name.to_owned(),
+        available: header.iter().collect::<Vec<_>>().join(", "),
+    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,10 @@ fn attune(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_attune")).args(args).env("RUST_BACKTRACE", "0").output().expect("runs")
 }
 
+fn read_json(path: impl AsRef<std::path::Path>) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -37,7 +41,7 @@ fn eval_writes_the_json_contract_and_the_config_beside_it() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("bkt"), "table printed: {}", text(&o));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     for key in [
         "protocol",
         "dataset",
@@ -58,8 +62,7 @@ fn eval_writes_the_json_contract_and_the_config_beside_it() {
     assert_eq!(v["seed"], 7);
     let auc = v["auc"].as_f64().unwrap();
     assert!((0.70..0.73).contains(&auc), "auc {auc}");
-    let cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("res/bkt.config.json")).unwrap()).unwrap();
+    let cfg = read_json(dir.path().join("res/bkt.config.json"));
     assert_eq!(cfg["config"]["restarts"], 5);
     assert_eq!(cfg["config"]["seed"], 7);
 }
@@ -81,7 +84,7 @@ fn e3_reports_the_mean_and_sd_over_five_folds() {
         json.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     assert_eq!(v["folds"].as_array().unwrap().len(), 5);
     let sd = v["auc_sd"].as_f64().unwrap();
     assert!(sd > 0.0 && sd < 0.05, "sd {sd}");
@@ -221,7 +224,7 @@ fn cat_writes_rmse_per_step_and_exposure() {
             json.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", text(&o));
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let v = read_json(&json);
         for key in ["selector", "rmse_at", "bias_at", "max_exposure", "mean_overlap"] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
@@ -240,7 +243,7 @@ fn practice_hits_the_target_success_rate() {
     let o =
         attune(&["practice", "--learners", "300", "--target", "0.7", "--seed", "2", "--json", json.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     let observed = v["observed_success"].as_f64().unwrap();
     assert!((observed - 0.7).abs() <= 0.05, "{observed}");
     let o = attune(&["practice", "--target", "1.5"]);
@@ -265,7 +268,7 @@ fn simulate_writes_the_e6_contract() {
         json.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     for key in ["env", "policy", "episodes", "seed", "ep_mean", "ep_sd"] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
@@ -315,11 +318,10 @@ fn dkt_evaluates_under_the_same_contract() {
         "--quiet",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     assert_eq!(v["model"], "dkt");
     assert!(v["auc"].as_f64().unwrap() > 0.6);
-    let cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("dkt.config.json")).unwrap()).unwrap();
+    let cfg = read_json(dir.path().join("dkt.config.json"));
     assert_eq!(cfg["config"]["hidden"], 16);
     let o = attune(&[
         "eval",
