@@ -31,6 +31,9 @@ pub struct DktConfig {
     /// Fused engine: parametrise the gate table as `embedding · W_ih + b_ih` as pyKT does
     /// (default `true`), rather than as one free table.
     pub factorize: bool,
+    /// Batch windows of similar lengths together (less padding for the burn engine) instead
+    /// of shuffling them across the whole training set (default `false`).
+    pub sort_by_length: bool,
 }
 
 /// The training implementation.
@@ -59,6 +62,7 @@ impl Default for DktConfig {
             seed: 42,
             engine: Engine::Fused,
             factorize: true,
+            sort_by_length: false,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! Checked against the burn network's loss and against finite differences in the tests.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, aview1};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Slice, aview1};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -75,7 +75,8 @@ impl Params {
     }
 }
 
-/// A padded minibatch: `b` windows of `l` steps, row-major `[b, l]`.
+/// A padded minibatch: `b` windows of `l` steps, row-major `[b, l]`, longest window first, so
+/// that the windows still running at any step are a prefix of the rows (padding costs nothing).
 pub(crate) struct Batch {
     pub(crate) b: usize,
     pub(crate) l: usize,
@@ -83,6 +84,19 @@ pub(crate) struct Batch {
     pub(crate) targets: Vec<usize>,
     pub(crate) labels: Vec<f32>,
     pub(crate) mask: Vec<f32>,
+    /// What the summed loss is divided by: the answers of an average minibatch, so that every
+    /// answer weighs the same whatever the size of its batch (0 = this batch's answers).
+    pub(crate) denominator: f32,
+}
+
+/// The first `n` rows.
+fn rows(a: &Array2<f32>, n: usize) -> ArrayView2<'_, f32> {
+    a.slice_axis(Axis(0), Slice::from(..n))
+}
+
+/// The first `n` rows, mutably.
+fn rows_mut(a: &mut Array2<f32>, n: usize) -> ArrayViewMut2<'_, f32> {
+    a.slice_axis_mut(Axis(0), Slice::from(..n))
 }
 
 fn sig(x: f32) -> f32 {
@@ -101,6 +115,8 @@ pub(crate) fn loss_and_grad(
     let (b, l, h) = (batch.b, batch.l, p.hidden);
     let g4 = 4 * h;
     let Ok(w_hh) = ArrayView2::from_shape((h, g4), &p.w_hh) else { return f32::NAN };
+    // active[t]: rows whose window reaches position t (a prefix, the batch being sorted).
+    let active: Vec<usize> = (0..l).map(|t| (0..b).take_while(|&r| batch.mask[r * l + t] > 0.0).count()).collect();
     // hs[t], cs[t]: [b, h] for t = 0..l (h_0 = c_0 = 0); acts[t]: [b, 4h] activated gates for t = 1..l.
     let mut hs: Vec<Array2<f32>> = Vec::with_capacity(l);
     let mut cs: Vec<Array2<f32>> = Vec::with_capacity(l);
@@ -109,15 +125,16 @@ pub(crate) fn loss_and_grad(
     cs.push(Array2::zeros((b, h)));
     acts.push(Array2::zeros((0, 0)));
     for t in 1..l {
+        let n = active[t];
         let mut g = Array2::<f32>::zeros((b, g4));
-        for r in 0..b {
+        for r in 0..n {
             let tok = batch.tokens[r * l + t - 1];
             g.row_mut(r).assign(&aview1(&p.table[tok * g4..(tok + 1) * g4]));
         }
-        general_mat_mul(1.0, &hs[t - 1], &w_hh, 1.0, &mut g);
+        general_mat_mul(1.0, &rows(&hs[t - 1], n), &w_hh, 1.0, &mut rows_mut(&mut g, n));
         let mut c = Array2::<f32>::zeros((b, h));
         let mut hn = Array2::<f32>::zeros((b, h));
-        for r in 0..b {
+        for r in 0..n {
             for j in 0..h {
                 let (i, f, gg, o) =
                     (sig(g[[r, j]]), sig(g[[r, h + j]]), g[[r, 2 * h + j]].tanh(), sig(g[[r, 3 * h + j]]));
@@ -135,7 +152,7 @@ pub(crate) fn loss_and_grad(
         hs.push(hn);
     }
     // Read-out on the target skill only, with inverted dropout on h.
-    let total: f32 = batch.mask.iter().sum::<f32>().max(1.0);
+    let total: f32 = if batch.denominator > 0.0 { batch.denominator } else { batch.mask.iter().sum::<f32>().max(1.0) };
     let keep = 1.0 - dropout;
     let mut loss = 0.0;
     let mut dhs: Vec<Array2<f32>> =
@@ -177,8 +194,9 @@ pub(crate) fn loss_and_grad(
     let mut dg = Array2::<f32>::zeros((b, g4));
     let mut dw_hh = Array2::<f32>::zeros((h, g4));
     for t in (1..l).rev() {
+        let n = active[t];
         let a = &acts[t];
-        for r in 0..b {
+        for r in 0..n {
             for j in 0..h {
                 let (i, f, gg, o) = (a[[r, j]], a[[r, h + j]], a[[r, 2 * h + j]], a[[r, 3 * h + j]]);
                 let c = cs[t][[r, j]];
@@ -198,8 +216,10 @@ pub(crate) fn loss_and_grad(
             dt.iter_mut().zip(dg.row(r).iter()).for_each(|(d, g)| *d += g);
         }
         // dW_hh += h_{t-1}ᵀ dG; dh_{t-1} = dG W_hhᵀ.
-        general_mat_mul(1.0, &hs[t - 1].t(), &dg, 1.0, &mut dw_hh);
-        general_mat_mul(1.0, &dg, &w_hh.t(), 0.0, &mut dh_next);
+        // Rows past `n` ended before `t` and were never written: their dh, dc stay zero.
+        let dg_n = rows(&dg, n);
+        general_mat_mul(1.0, &rows(&hs[t - 1], n).t(), &dg_n, 1.0, &mut dw_hh);
+        general_mat_mul(1.0, &dg_n, &w_hh.t(), 0.0, &mut rows_mut(&mut dh_next, n));
     }
     for (d, v) in gr.w_hh.iter_mut().zip(dw_hh.iter()) {
         *d += v;
@@ -322,6 +342,7 @@ mod tests {
             targets: vec![0; b * l],
             labels: vec![0.0; b * l],
             mask: vec![0.0; b * l],
+            denominator: 0.0,
         };
         for (t, &(s, c)) in seq.iter().enumerate() {
             for r in 0..b {

@@ -57,6 +57,27 @@ fn batch(ws: &[&Window], n_skills: usize, device: &Device) -> Batch {
     Batch { tokens: int(tok), targets: int(tgt), labels: float(y), mask: float(m) }
 }
 
+/// One epoch's minibatches of window indices, each longest window first. By default windows
+/// are shuffled across the whole set, so a batch mixes long and short histories as pyKT's
+/// do (the fused engine skips the padding); `sort_by_length` instead groups similar lengths
+/// and shuffles only the order of the groups.
+fn epoch_batches(ws: &[Window], cfg: &DktConfig, rng: &mut StdRng) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..ws.len()).collect();
+    let mut batches: Vec<Vec<usize>> = if cfg.sort_by_length {
+        order.sort_by_key(|&i| (ws[i].len(), i));
+        let mut b: Vec<Vec<usize>> = order.chunks(cfg.batch_size).map(<[usize]>::to_vec).collect();
+        b.shuffle(rng);
+        b
+    } else {
+        order.shuffle(rng);
+        order.chunks(cfg.batch_size).map(<[usize]>::to_vec).collect()
+    };
+    for b in &mut batches {
+        b.sort_by_key(|&i| std::cmp::Reverse(ws[i].len()));
+    }
+    batches
+}
+
 /// The first skill of each item, as the model indexes them.
 fn item_skills(data: &Dataset) -> Vec<u32> {
     data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect()
@@ -76,26 +97,25 @@ impl DktConfig {
             return Err(Error::EmptyTrainingSet { model: "dkt" });
         }
         let mut engine = EngineState::new(self, n_skills);
-        // Minibatches of similar lengths (little padding), visited in a new order each epoch.
-        let mut order: Vec<usize> = (0..ws.len()).collect();
-        order.sort_by_key(|&i| (ws[i].len(), i));
-        let batches: Vec<Vec<usize>> = order.chunks(self.batch_size).map(<[usize]>::to_vec).collect();
         let mut rng = StdRng::seed_from_u64(self.seed);
+        let n_batches = ws.len().div_ceil(self.batch_size);
         let (items, base) = (item_skills(train), train.correct_rate());
         let mut best: Option<(f64, Dkt)> = None;
         let mut since_best = 0;
         let answers: usize = ws.iter().map(Vec::len).sum();
+        // Every answer weighs the same: the summed loss of a batch is divided by the answers of
+        // an average batch, not by its own (which would weigh an answer in a batch of short
+        // windows many times more than one in a batch of long ones).
+        let denominator = answers as f32 / n_batches as f32;
         let started = std::time::Instant::now();
         let mut history = Vec::new();
-        progress.start("training DKT (batches)", (batches.len() * self.max_epochs) as u64);
+        progress.start("training DKT (batches)", (n_batches * self.max_epochs) as u64);
         for epoch in 1..=self.max_epochs {
-            let mut visit: Vec<usize> = (0..batches.len()).collect();
-            visit.shuffle(&mut rng);
             let epoch_start = std::time::Instant::now();
             let mut loss_sum = 0.0;
-            for &k in &visit {
-                let refs: Vec<&Window> = batches[k].iter().map(|&i| &ws[i]).collect();
-                loss_sum += engine.train_step(self, &refs, n_skills, &mut rng);
+            for batch in epoch_batches(&ws, self, &mut rng) {
+                let refs: Vec<&Window> = batch.iter().map(|&i| &ws[i]).collect();
+                loss_sum += engine.train_step(self, &refs, n_skills, denominator, &mut rng);
                 if !progress.advance(1) {
                     return Err(Cancelled.into());
                 }
@@ -108,13 +128,13 @@ impl DktConfig {
             });
             history.push(super::model::EpochRecord {
                 epoch,
-                train_loss: loss_sum / batches.len().max(1) as f64,
+                train_loss: loss_sum / n_batches.max(1) as f64,
                 valid_auc: auc,
                 elapsed_seconds: started.elapsed().as_secs_f64(),
                 interactions_per_second: answers as f64 / train_seconds.max(1e-9),
             });
-            progress.start(&format!("DKT epoch {epoch}: valid AUC {auc:.4}"), (batches.len() * self.max_epochs) as u64);
-            progress.advance((epoch * batches.len()) as u64);
+            progress.start(&format!("DKT epoch {epoch}: valid AUC {auc:.4}"), (n_batches * self.max_epochs) as u64);
+            progress.advance((epoch * n_batches) as u64);
             model.history.clone_from(&history);
             if valid.is_none() {
                 best = Some((f64::NAN, model));
@@ -196,11 +216,18 @@ impl EngineState {
     }
 
     /// One optimisation step on a minibatch; returns its loss.
-    fn train_step(&mut self, cfg: &DktConfig, windows: &[&Window], n_skills: usize, rng: &mut StdRng) -> f64 {
+    fn train_step(
+        &mut self,
+        cfg: &DktConfig,
+        windows: &[&Window],
+        n_skills: usize,
+        denominator: f32,
+        rng: &mut StdRng,
+    ) -> f64 {
         match self {
             Self::Fused(state) => {
                 let FusedState { params, grads, factors, adam } = state.as_mut();
-                let b = fused_batch(windows, n_skills);
+                let b = fused_batch(windows, n_skills, denominator);
                 let loss = fused::loss_and_grad(params, &b, cfg.dropout as f32, rng, Some(grads));
                 match factors {
                     Some((f, [de, dw, db])) => {
@@ -244,7 +271,7 @@ impl EngineState {
     }
 }
 
-fn fused_batch(ws: &[&Window], n_skills: usize) -> fused::Batch {
+fn fused_batch(ws: &[&Window], n_skills: usize, denominator: f32) -> fused::Batch {
     let b = ws.len();
     let l = ws.iter().map(|w| w.len()).max().unwrap_or(1).max(1);
     let mut out = fused::Batch {
@@ -254,6 +281,7 @@ fn fused_batch(ws: &[&Window], n_skills: usize) -> fused::Batch {
         targets: vec![0; b * l],
         labels: vec![0.0; b * l],
         mask: vec![0.0; b * l],
+        denominator,
     };
     for (r, w) in ws.iter().enumerate() {
         for (t, &(s, c)) in w.iter().enumerate() {
@@ -289,7 +317,7 @@ mod tests {
             masked_bce(net.forward(burn_batch.tokens, burn_batch.targets), burn_batch.labels, burn_batch.mask)
                 .into_scalar::<f32>();
         let fused_loss =
-            fused::loss_and_grad(&params, &fused_batch(&windows, n), 0.0, &mut StdRng::seed_from_u64(0), None);
+            fused::loss_and_grad(&params, &fused_batch(&windows, n, 0.0), 0.0, &mut StdRng::seed_from_u64(0), None);
         assert!((burn_loss - fused_loss).abs() < 1e-5, "burn {burn_loss} vs fused {fused_loss}");
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod second_order;
+
 use std::path::PathBuf;
 
 use attune_core::{Dataset, NoProgress, metrics};
