@@ -8,6 +8,8 @@
 
 mod dkt;
 mod error;
+mod kernels;
+mod linalg;
 
 pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, Engine, EpochRecord, masked_bce};
 pub use crate::error::{Error, Result};

@@ -150,12 +150,9 @@ impl Dkt {
                 g.iter_mut().zip(row).for_each(|(g, w)| *g += hk * w);
             }
         }
-        let sig = |x: f32| 1.0 / (1.0 + (-x).exp());
-        for j in 0..h {
-            let (i, f, cand, o) = (sig(g[j]), sig(g[h + j]), g[2 * h + j].tanh(), sig(g[3 * h + j]));
-            state.c[j] = f * state.c[j] + i * cand;
-            state.h[j] = o * state.c[j].tanh();
-        }
+        let c_prev = state.c.clone();
+        let mut tanh_c = vec![0.0; h];
+        crate::kernels::lstm_cell(&mut g, &c_prev, &mut state.c, &mut tanh_c, &mut state.h);
     }
 }
 
