@@ -160,7 +160,7 @@ impl EvalModel {
                     "interactions_per_second": h.iter().map(|e| e.interactions_per_second).sum::<f64>() / h.len().max(1) as f64,
                     "history": h,
                 });
-                Ok((attune_kt::predict_parallel(&model, &fold.test), fit, Some(training)))
+                Ok((model.predict_dataset(&fold.test), fit, Some(training)))
             }
         }
     }

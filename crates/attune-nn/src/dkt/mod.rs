@@ -1,5 +1,6 @@
 //! Deep Knowledge Tracing (Piech et al., NeurIPS 2015).
 
+mod batched;
 mod config;
 mod fused;
 mod model;

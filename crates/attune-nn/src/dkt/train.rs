@@ -123,7 +123,7 @@ impl DktConfig {
             let train_seconds = epoch_start.elapsed().as_secs_f64();
             let mut model = engine.model(self, n_skills, items.clone(), base);
             let auc = valid.map_or(f64::NAN, |valid| {
-                let p: Vec<f64> = attune_core::predict_sequence(&model, valid).iter().map(|p| p.get()).collect();
+                let p: Vec<f64> = model.predict_dataset(valid).iter().map(|p| p.get()).collect();
                 metrics::auc(&p, valid.correct())
             });
             history.push(super::model::EpochRecord {
