@@ -1,18 +1,8 @@
 //! Matrix products on row-major slices, the one place the hand-written engines multiply.
-
-use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2, ShapeError};
-
-/// A row-major `[rows, cols]` view of `s`, or of its transpose when `t` (`s` then holds
-/// `[cols, rows]`).
-fn view(s: &[f32], rows: usize, cols: usize, t: bool) -> Result<ArrayView2<'_, f32>, ShapeError> {
-    let len = (rows * cols).min(s.len());
-    if t {
-        ArrayView2::from_shape((cols, rows), &s[..len]).map(ArrayView2::reversed_axes)
-    } else {
-        ArrayView2::from_shape((rows, cols), &s[..len])
-    }
-}
+//!
+//! The `gemm` crate (already compiled for burn's CPU backend) picks AVX-512 kernels at run
+//! time where the CPU has them; its entry point takes raw pointers, so this module is the
+//! crate's only `unsafe`, behind a safe function that checks every extent first.
 
 /// `C = op(A) · op(B) + beta · C` with `C` `[m, n]`, `op(A)` `[m, k]`, `op(B)` `[k, n]`, all
 /// row-major; `ta`/`tb` say that `A`/`B` are stored transposed (`[k, m]`, `[n, k]`).
@@ -20,10 +10,78 @@ fn view(s: &[f32], rows: usize, cols: usize, t: bool) -> Result<ArrayView2<'_, f
 /// # Panics
 /// When a slice is shorter than its shape: a bug in the caller, never input-dependent.
 #[allow(clippy::too_many_arguments)]
+#[allow(unsafe_code)]
 pub(crate) fn gemm(m: usize, n: usize, k: usize, a: &[f32], ta: bool, b: &[f32], tb: bool, c: &mut [f32], beta: f32) {
-    let len = (m * n).min(c.len());
-    match (view(a, m, k, ta), view(b, k, n, tb), ArrayViewMut2::from_shape((m, n), &mut c[..len])) {
-        (Ok(a), Ok(b), Ok(mut c)) => general_mat_mul(1.0, &a, &b, beta, &mut c),
-        _ => panic!("gemm: a slice is shorter than its [{m}, {k}] x [{k}, {n}] shape"),
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "gemm: a slice is shorter than its [{m}, {k}] x [{k}, {n}] shape"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c[..m * n].iter_mut().for_each(|v| *v *= beta);
+        return;
+    }
+    let (m_, n_, k_) = (m as isize, n as isize, k as isize);
+    // (row stride, column stride) of each operand as stored.
+    let (a_rs, a_cs) = if ta { (1, m_) } else { (k_, 1) };
+    let (b_rs, b_cs) = if tb { (1, k_) } else { (n_, 1) };
+    // SAFETY: the assertion above keeps every element gemm reads or writes inside its slice
+    // (`A` spans m·k elements, `B` k·n, `C` m·n, with the strides above); `c` is a unique
+    // borrow, so it aliases neither `a` nor `b`; f32 is one of gemm's element types. gemm
+    // computes dst := alpha·dst + beta·lhs·rhs, reading dst only when asked to.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n_,
+            beta != 0.0,
+            a.as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_ptr(),
+            b_cs,
+            b_rs,
+            beta,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every transpose combination against a naive triple loop, with and without beta.
+    #[test]
+    fn products_match_the_definition() {
+        let (m, n, k) = (5, 7, 3);
+        let a: Vec<f32> = (0..m * k).map(|v| (v as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|v| (v as f32 * 0.91).cos()).collect();
+        let at = |i: usize, p: usize, t: bool| if t { a[p * m + i] } else { a[i * k + p] };
+        let bt = |p: usize, j: usize, t: bool| if t { b[j * k + p] } else { b[p * n + j] };
+        for (ta, tb, beta) in [(false, false, 0.0), (true, false, 1.0), (false, true, 0.5), (true, true, 1.0)] {
+            let mut c: Vec<f32> = (0..m * n).map(|v| v as f32 * 0.1).collect();
+            let before = c.clone();
+            gemm(m, n, k, &a, ta, &b, tb, &mut c, beta);
+            for i in 0..m {
+                for j in 0..n {
+                    let want = beta * before[i * n + j] + (0..k).map(|p| at(i, p, ta) * bt(p, j, tb)).sum::<f32>();
+                    assert!(
+                        (c[i * n + j] - want).abs() < 1e-5,
+                        "ta={ta} tb={tb} ({i},{j}): {} vs {want}",
+                        c[i * n + j]
+                    );
+                }
+            }
+        }
     }
 }

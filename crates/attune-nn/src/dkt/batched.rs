@@ -46,8 +46,10 @@ impl Dkt {
         let mut out = Vec::with_capacity(batch.iter().map(Vec::len).sum());
         // Per learner: the answers still to predict start at `next`; `updates` lists the
         // indices (into the learner) of the answers that step the LSTM.
-        let updates: Vec<Vec<usize>> =
-            batch.iter().map(|l| l.iter().enumerate().filter(|(_, a)| a.1.is_some()).map(|(k, _)| k).collect()).collect();
+        let updates: Vec<Vec<usize>> = batch
+            .iter()
+            .map(|l| l.iter().enumerate().filter(|(_, a)| a.1.is_some()).map(|(k, _)| k).collect())
+            .collect();
         let mut next = vec![0usize; b];
         let (mut hs, mut cs) = (vec![0.0f32; b * h], vec![0.0f32; b * h]);
         let (mut gates, mut tanh_c, mut c_new) = (vec![0.0f32; b * g4], vec![0.0f32; h], vec![0.0f32; h]);
@@ -76,10 +78,26 @@ impl Dkt {
                 let tok = skill.unwrap_or(0) + self.n_skills * usize::from(correct);
                 gates[r * g4..(r + 1) * g4].copy_from_slice(&self.token_gates[tok * g4..(tok + 1) * g4]);
             }
-            linalg::gemm(stepping, g4, h, &hs[..stepping * h], false, &self.w_hh, false, &mut gates[..stepping * g4], 1.0);
+            linalg::gemm(
+                stepping,
+                g4,
+                h,
+                &hs[..stepping * h],
+                false,
+                &self.w_hh,
+                false,
+                &mut gates[..stepping * g4],
+                1.0,
+            );
             for r in 0..stepping {
                 let row = r * h..(r + 1) * h;
-                kernels::lstm_cell(&mut gates[r * g4..(r + 1) * g4], &cs[row.clone()], &mut c_new, &mut tanh_c, &mut hs[row.clone()]);
+                kernels::lstm_cell(
+                    &mut gates[r * g4..(r + 1) * g4],
+                    &cs[row.clone()],
+                    &mut c_new,
+                    &mut tanh_c,
+                    &mut hs[row.clone()],
+                );
                 cs[row].copy_from_slice(&c_new);
             }
         }
@@ -106,7 +124,8 @@ mod tests {
             for t in 0..len {
                 k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
                 let skill = (k >> 16) % 6; // skill 5 is unknown to the model below
-                let (u, i, s) = (b.student(&format!("u{learner}")), b.item(&format!("i{skill}")), b.skill(&format!("s{skill}")));
+                let (u, i, s) =
+                    (b.student(&format!("u{learner}")), b.item(&format!("i{skill}")), b.skill(&format!("s{skill}")));
                 b.push_row(u, i, &[s], (k >> 8) % 3 != 0, t as i64);
             }
         }

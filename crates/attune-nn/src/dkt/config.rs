@@ -40,7 +40,7 @@ pub struct DktConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
-    /// Hand-written forward and backward passes over `ndarray` matrix products, the embedding
+    /// Hand-written forward and backward passes over hand-called matrix products, the embedding
     /// folded into a per-token gate table (`embedding` is then unused): the fast path.
     #[default]
     Fused,

@@ -1,9 +1,8 @@
 //! DKT training without a tensor framework: the same network as [`super::DktNet`] with the
 //! embedding folded into a per-token gate table, a hand-written backward pass through time,
-//! and the three matrix products per step done by `ndarray` (matrixmultiply's SIMD kernels).
+//! and the matrix products done by [`crate::linalg::gemm`].
 //! Checked against the burn network's loss and against finite differences in the tests.
 
-use ndarray::{ArrayView2, aview1};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -439,29 +438,23 @@ impl Factors {
 
     /// `embedding · W_ih + b_ih`, row-major `[tokens, 4h]`.
     pub(crate) fn table(&self) -> Vec<f32> {
-        let (Ok(e), Ok(w)) = (
-            ArrayView2::from_shape((self.tokens, self.dim), &self.emb),
-            ArrayView2::from_shape((self.dim, self.gates), &self.w_ih),
-        ) else {
-            return Vec::new();
-        };
-        let mut t = e.dot(&w);
-        t += &aview1(&self.b_ih);
-        t.iter().copied().collect()
+        let mut t: Vec<f32> = (0..self.tokens).flat_map(|_| self.b_ih.iter().copied()).collect();
+        linalg::gemm(self.tokens, self.gates, self.dim, &self.emb, false, &self.w_ih, false, &mut t, 1.0);
+        t
     }
 
     /// Gradients of the factors from the gradient of the table.
     pub(crate) fn pull_back(&self, d_table: &[f32], d_emb: &mut Vec<f32>, d_w: &mut Vec<f32>, d_b: &mut Vec<f32>) {
-        let (Ok(e), Ok(w), Ok(dt)) = (
-            ArrayView2::from_shape((self.tokens, self.dim), &self.emb),
-            ArrayView2::from_shape((self.dim, self.gates), &self.w_ih),
-            ArrayView2::from_shape((self.tokens, self.gates), d_table),
-        ) else {
-            return;
-        };
-        *d_emb = dt.dot(&w.t()).iter().copied().collect();
-        *d_w = e.t().dot(&dt).iter().copied().collect();
-        *d_b = dt.sum_axis(ndarray::Axis(0)).to_vec();
+        let (tokens, dim, gates) = (self.tokens, self.dim, self.gates);
+        d_emb.resize(tokens * dim, 0.0);
+        d_w.resize(dim * gates, 0.0);
+        linalg::gemm(tokens, dim, gates, d_table, false, &self.w_ih, true, d_emb, 0.0);
+        linalg::gemm(dim, gates, tokens, &self.emb, true, d_table, false, d_w, 0.0);
+        d_b.clear();
+        d_b.resize(gates, 0.0);
+        for row in d_table.chunks_exact(gates) {
+            d_b.iter_mut().zip(row).for_each(|(d, g)| *d += g);
+        }
     }
 }
 
