@@ -126,7 +126,7 @@ mod tests {
                 let skill = (k >> 16) % 6; // skill 5 is unknown to the model below
                 let (u, i, s) =
                     (b.student(&format!("u{learner}")), b.item(&format!("i{skill}")), b.skill(&format!("s{skill}")));
-                b.push_row(u, i, &[s], (k >> 8) % 3 != 0, t as i64);
+                b.push_row(u, i, &[s], !(k >> 8).is_multiple_of(3), t as i64);
             }
         }
         let data = b.finish();
