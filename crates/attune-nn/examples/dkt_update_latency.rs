@@ -25,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 w_hh: (0..h * 4 * h).map(|k| ((k % 89) as f32 - 44.0) / 1000.0).collect(),
                 w_out: vec![0.01; s * h],
                 b_out: vec![0.0; s],
+                item_bias: vec![0.0; s],
                 item_skill: (0..s as u32).collect(),
                 base_rate: 0.6,
                 history: Vec::new(),

@@ -130,7 +130,8 @@ mod tests {
             }
         }
         let data = b.finish();
-        let p = Params::init(5, 8, 4);
+        let mut p = Params::init(5, data.vocab().n_items(), 8, 4);
+        p.b_item.iter_mut().enumerate().for_each(|(k, v)| *v = (k as f32 * 0.7).sin());
         let items: Vec<u32> = data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect();
         let model = Dkt::from_params(&p, &DktConfig { hidden: 8, ..DktConfig::default() }, items, 0.6);
         let batched = model.predict_dataset(&data);

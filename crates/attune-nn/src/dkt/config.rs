@@ -34,6 +34,10 @@ pub struct DktConfig {
     /// Batch windows of similar lengths together (less padding for the burn engine) instead
     /// of shuffling them across the whole training set (default `false`).
     pub sort_by_length: bool,
+    /// Fused engine: add a learned offset per item to its skill's logit (default `true`), so
+    /// that items of one skill may differ in difficulty, as IRT's items do. Where items are
+    /// skills (the DKVMN files), it duplicates the skill's bias and changes nothing.
+    pub item_bias: bool,
 }
 
 /// The training implementation.
@@ -63,6 +67,7 @@ impl Default for DktConfig {
             engine: Engine::Fused,
             factorize: true,
             sort_by_length: false,
+            item_bias: true,
         }
     }
 }

@@ -21,6 +21,8 @@ pub(crate) struct Params {
     pub(crate) w_out: Vec<f32>,
     /// `[n_skills]`.
     pub(crate) b_out: Vec<f32>,
+    /// `[n_items]` offsets of each item's logit from its skill's, or empty.
+    pub(crate) b_item: Vec<f32>,
 }
 
 impl Params {
@@ -29,7 +31,7 @@ impl Params {
     /// whose entries have a standard deviation of about `√(embedding / (3 · hidden))` ≈ 0.58
     /// for 200 × 200; drawing it at ±1/√hidden instead starves the gates of input and slows
     /// the first epochs several-fold (measured on ASSIST2009).
-    pub(crate) fn init(n_skills: usize, hidden: usize, seed: u64) -> Self {
+    pub(crate) fn init(n_skills: usize, n_items: usize, hidden: usize, seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let k = 1.0 / (hidden as f32).sqrt();
         let table = (0..(2 * n_skills + 1) * 4 * hidden).map(|_| rng.random_range(-1.0..1.0)).collect();
@@ -41,6 +43,7 @@ impl Params {
             w_hh: draw(hidden * 4 * hidden),
             w_out: draw(n_skills * hidden),
             b_out: vec![0.0; n_skills],
+            b_item: vec![0.0; n_items],
         }
     }
 
@@ -52,6 +55,7 @@ impl Params {
             w_hh: vec![0.0; self.w_hh.len()],
             w_out: vec![0.0; self.w_out.len()],
             b_out: vec![0.0; self.b_out.len()],
+            b_item: vec![0.0; self.b_item.len()],
         }
     }
 
@@ -62,14 +66,15 @@ impl Params {
             (&mut self.w_hh, &other.w_hh),
             (&mut self.w_out, &other.w_out),
             (&mut self.b_out, &other.b_out),
+            (&mut self.b_item, &other.b_item),
         ];
         for (a, b) in pairs {
             a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
         }
     }
 
-    pub(crate) fn slices_mut(&mut self) -> [&mut Vec<f32>; 4] {
-        [&mut self.table, &mut self.w_hh, &mut self.w_out, &mut self.b_out]
+    pub(crate) fn slices_mut(&mut self) -> [&mut Vec<f32>; 5] {
+        [&mut self.table, &mut self.w_hh, &mut self.w_out, &mut self.b_out, &mut self.b_item]
     }
 }
 
@@ -84,6 +89,7 @@ impl Params {
             w_hh: model.w_hh.clone(),
             w_out: model.w_out.clone(),
             b_out: model.b_out.clone(),
+            b_item: model.item_bias.clone(),
         }
     }
 }
@@ -95,6 +101,8 @@ pub(crate) struct Batch {
     pub(crate) l: usize,
     pub(crate) tokens: Vec<usize>,
     pub(crate) targets: Vec<usize>,
+    /// The item answered at each position (indexes `Params::b_item` when it is not empty).
+    pub(crate) items: Vec<usize>,
     pub(crate) labels: Vec<f32>,
     pub(crate) mask: Vec<f32>,
     /// What the summed loss is divided by: the answers of an average minibatch, so that every
@@ -113,6 +121,7 @@ impl Batch {
             l: self.l,
             tokens: take(&self.tokens),
             targets: take(&self.targets),
+            items: take(&self.items),
             labels: take_f(&self.labels),
             mask: take_f(&self.mask),
             denominator: self.denominator,
@@ -276,7 +285,7 @@ fn part_loss_and_grad(
                 draw(&mut ws.drop[..h], rng);
                 let hrow = &ws.h[(so[t] + r) * h..(so[t] + r + 1) * h];
                 let k = r * l + t;
-                let z = logit(p, batch.targets[k], hrow, &ws.drop[..h]);
+                let z = logit(p, batch.targets[k], batch.items[k], hrow, &ws.drop[..h]);
                 loss += bce(z, batch.labels[k]).0;
             }
         }
@@ -296,11 +305,14 @@ fn part_loss_and_grad(
             let q = batch.targets[k];
             let hrow = &ws.h[(so[t] + r) * h..(so[t] + r + 1) * h];
             let drop = &ws.drop[..h];
-            let z = logit(p, q, hrow, drop);
+            let z = logit(p, q, batch.items[k], hrow, drop);
             let (l_k, d) = bce(z, batch.labels[k]);
             loss += l_k;
             let dz = d / total;
             gr.b_out[q] += dz;
+            if let Some(b) = gr.b_item.get_mut(batch.items[k]) {
+                *b += dz;
+            }
             let w = &p.w_out[q * h..(q + 1) * h];
             let dw = &mut gr.w_out[q * h..(q + 1) * h];
             let dh = &mut ws.dh[r * h..(r + 1) * h];
@@ -357,11 +369,13 @@ fn part_loss_and_grad(
     loss / total
 }
 
-/// The read-out logit of skill `q` from `h` with dropout mask `drop`.
+/// The read-out logit of skill `q` (item `item`) from `h` with dropout mask `drop`.
 #[inline]
-fn logit(p: &Params, q: usize, h: &[f32], drop: &[f32]) -> f32 {
+fn logit(p: &Params, q: usize, item: usize, h: &[f32], drop: &[f32]) -> f32 {
     let w = &p.w_out[q * p.hidden..(q + 1) * p.hidden];
-    p.b_out[q] + w.iter().zip(h).zip(drop).map(|((w, h), d)| w * h * d).sum::<f32>()
+    p.b_out[q]
+        + p.b_item.get(item).copied().unwrap_or(0.0)
+        + w.iter().zip(h).zip(drop).map(|((w, h), d)| w * h * d).sum::<f32>()
 }
 
 /// Binary cross-entropy of logit `z` against `y`, computed stably, and its derivative in `z`.
@@ -470,7 +484,7 @@ mod tests {
     use super::*;
 
     fn toy() -> (Params, Batch) {
-        let p = Params::init(3, 4, 7);
+        let p = Params::init(3, 3, 4, 7);
         let seq = [(0usize, true), (2, false), (1, true), (0, false), (2, true)];
         let (b, l) = (2, 5);
         let mut batch = Batch {
@@ -478,6 +492,7 @@ mod tests {
             l,
             tokens: vec![6; b * l],
             targets: vec![0; b * l],
+            items: vec![0; b * l],
             labels: vec![0.0; b * l],
             mask: vec![0.0; b * l],
             denominator: 0.0,
@@ -490,6 +505,7 @@ mod tests {
                 let k = r * l + t;
                 batch.tokens[k] = s + 3 * usize::from(c ^ (r == 1));
                 batch.targets[k] = s;
+                batch.items[k] = (s + r) % 3;
                 batch.labels[k] = f32::from(u8::from(c ^ (r == 1)));
                 batch.mask[k] = 1.0;
             }
@@ -514,9 +530,13 @@ mod tests {
         };
         let mut g2 = g.clone();
         let analytic = g2.slices_mut().map(|v| v.clone());
-        for (which, ks) in
-            [(0usize, vec![0, 5, 17, 40]), (1, vec![0, 9, 33, 63]), (2, vec![0, 5, 11]), (3, vec![0, 1, 2])]
-        {
+        for (which, ks) in [
+            (0usize, vec![0, 5, 17, 40]),
+            (1, vec![0, 9, 33, 63]),
+            (2, vec![0, 5, 11]),
+            (3, vec![0, 1, 2]),
+            (4, vec![0, 1, 2]),
+        ] {
             for k in ks {
                 let fd = probe(which, k);
                 let an = f64::from(analytic[which][k]);
@@ -533,7 +553,7 @@ mod tests {
     /// Splitting a batch across two threads changes nothing but the order of additions.
     #[test]
     fn two_parts_equal_one() {
-        let p = Params::init(3, 4, 11);
+        let p = Params::init(3, 3, 4, 11);
         let lens = [6usize, 5, 5, 3, 2, 1];
         let (b, l) = (lens.len(), 6);
         let mut batch = Batch {
@@ -541,6 +561,7 @@ mod tests {
             l,
             tokens: vec![6; b * l],
             targets: vec![0; b * l],
+            items: vec![0; b * l],
             labels: vec![0.0; b * l],
             mask: vec![0.0; b * l],
             denominator: 0.0,
@@ -550,6 +571,7 @@ mod tests {
                 let (s, c) = ((r + 2 * t) % 3, (r * t + t) % 2);
                 let k = r * l + t;
                 (batch.tokens[k], batch.targets[k], batch.labels[k], batch.mask[k]) = (s + 3 * c, s, c as f32, 1.0);
+                batch.items[k] = (s + t) % 3;
             }
         }
         let run = |parts| {

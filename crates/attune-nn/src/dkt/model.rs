@@ -25,6 +25,10 @@ pub struct Dkt {
     pub w_out: Vec<f32>,
     /// Read-out bias by skill.
     pub b_out: Vec<f32>,
+    /// Offset of each item's logit from its skill's ([`ItemId`] index); empty when the model
+    /// was trained without item offsets.
+    #[serde(default)]
+    pub item_bias: Vec<f32>,
     /// First skill of each item ([`ItemId`] index), `u32::MAX` when it has none.
     pub item_skill: Vec<u32>,
     /// Correct rate of the training data, predicted for items without a known skill.
@@ -89,6 +93,7 @@ impl Dkt {
             w_hh: to_vec(net.w_hh.weight.val()),
             w_out: out_t,
             b_out,
+            item_bias: Vec::new(),
             item_skill,
             base_rate,
             history: Vec::new(),
@@ -111,6 +116,7 @@ impl Dkt {
             w_hh: p.w_hh.clone(),
             w_out: p.w_out.clone(),
             b_out: p.b_out.clone(),
+            item_bias: p.b_item.clone(),
             item_skill,
             base_rate,
             history: Vec::new(),
@@ -133,9 +139,10 @@ impl Dkt {
         self.b_out[skill] + row.iter().zip(&state.h).map(|(w, h)| w * h).sum::<f32>()
     }
 
-    fn prob(&self, state: &DktState, skill: Option<usize>) -> Probability {
+    fn prob(&self, state: &DktState, skill: Option<usize>, item: Option<ItemId>) -> Probability {
+        let offset = item.and_then(|i| self.item_bias.get(i.index())).copied().unwrap_or(0.0);
         match skill {
-            Some(s) => Probability::from_logit(f64::from(self.logit(state, s))),
+            Some(s) => Probability::from_logit(f64::from(self.logit(state, s) + offset)),
             None => Probability::new(self.base_rate),
         }
     }
@@ -171,15 +178,15 @@ impl KnowledgeTracer for Dkt {
     }
 
     fn predict(&self, state: &DktState, item: ItemId) -> Probability {
-        self.prob(state, self.skill_of(item))
+        self.prob(state, self.skill_of(item), Some(item))
     }
 
     fn predict_interaction(&self, state: &DktState, obs: &Interaction<'_>) -> Probability {
         let skill = obs.skills.first().map(|s| s.index()).filter(|&s| s < self.n_skills);
-        self.prob(state, skill.or_else(|| self.skill_of(obs.item)))
+        self.prob(state, skill.or_else(|| self.skill_of(obs.item)), Some(obs.item))
     }
 
     fn mastery(&self, state: &DktState, skill: SkillId) -> Option<Probability> {
-        (skill.index() < self.n_skills).then(|| self.prob(state, Some(skill.index())))
+        (skill.index() < self.n_skills).then(|| self.prob(state, Some(skill.index()), None))
     }
 }
