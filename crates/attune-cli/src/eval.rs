@@ -10,7 +10,7 @@ use attune_core::{Dataset, Probability};
 use attune_data::Fold;
 use attune_data::{DatasetFolder, Protocol};
 use attune_kt::{ModelConfig, ModelKind};
-use attune_nn::DktConfig;
+use attune_nn::{DktConfig, EpochRecord, SaktConfig};
 use serde::Serialize;
 
 use crate::progress::Bar;
@@ -23,7 +23,7 @@ pub(crate) struct Args {
     /// Dataset folder, e.g. data/assist2009_updated or ../shared/data/lpp/assistments09.
     #[arg(long)]
     dataset: PathBuf,
-    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo, dkt.
+    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo, dkt, sakt.
     #[arg(long)]
     model: String,
     /// Write the results as one JSON object to this file (and the run's config beside it).
@@ -91,6 +91,7 @@ struct RunConfig<'a> {
 enum EvalModel {
     Classical(ModelKind, ModelConfig),
     Dkt(DktConfig),
+    Sakt(SaktConfig),
 }
 
 impl EvalModel {
@@ -100,6 +101,11 @@ impl EvalModel {
             let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
             return Ok(Self::Dkt(serde_json::from_value(value)?));
         }
+        if args.model == "sakt" {
+            let cfg = SaktConfig { seed: args.seed, ..SaktConfig::default() };
+            let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
+            return Ok(Self::Sakt(serde_json::from_value(value)?));
+        }
         let kind = ModelKind::from_name(&args.model)?;
         Ok(Self::Classical(kind, apply_overrides(kind.config(args.seed), &args.overrides)?))
     }
@@ -108,6 +114,7 @@ impl EvalModel {
         match self {
             Self::Classical(kind, _) => kind.name(),
             Self::Dkt(_) => "dkt",
+            Self::Sakt(_) => "sakt",
         }
     }
 
@@ -115,6 +122,7 @@ impl EvalModel {
         Ok(match self {
             Self::Classical(_, c) => serde_json::to_value(c)?,
             Self::Dkt(c) => serde_json::to_value(c)?,
+            Self::Sakt(c) => serde_json::to_value(c)?,
         })
     }
 
@@ -137,33 +145,53 @@ impl EvalModel {
                 Ok((model.predict_dataset(&fold.test), fit, None))
             }
             Self::Dkt(config) => {
-                // Early stopping on the protocol's validation split, or on 10 % of the training
-                // learners (seeded) where the protocol has none.
-                let (train, valid) = match &fold.early_stopping {
-                    Some(es) => (es.train.clone(), es.valid.clone()),
-                    None => hold_out(&fold.train, 0.1, seed),
-                };
+                let (train, valid) = early_stopping_split(fold, seed);
                 let model = config.fit(&train, Some(&valid), bar)?;
                 let fit = t0.elapsed().as_secs_f64();
-                if let Some(path) = save {
-                    let file = serde_json::json!({"format_version": 1, "model": "dkt", "weights": &model});
-                    std::fs::write(path, serde_json::to_vec(&file)?)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                }
-                let best = model.best_epoch();
-                let h = &model.history;
-                let training = serde_json::json!({
-                    "epochs": h.len(),
-                    "best_epoch": best.map(|e| e.epoch),
-                    "best_valid_auc": best.map(|e| e.valid_auc),
-                    "time_to_best_seconds": best.map(|e| e.elapsed_seconds),
-                    "interactions_per_second": h.iter().map(|e| e.interactions_per_second).sum::<f64>() / h.len().max(1) as f64,
-                    "history": h,
-                });
+                save_neural(save, "dkt", &model)?;
+                let training = training_json(&model.history, model.best_epoch());
+                Ok((model.predict_dataset(&fold.test), fit, Some(training)))
+            }
+            Self::Sakt(config) => {
+                let (train, valid) = early_stopping_split(fold, seed);
+                let model = config.fit(&train, Some(&valid), bar)?;
+                let fit = t0.elapsed().as_secs_f64();
+                save_neural(save, "sakt", &model)?;
+                let training = training_json(&model.history, model.best_epoch());
                 Ok((model.predict_dataset(&fold.test), fit, Some(training)))
             }
         }
     }
+}
+
+/// Early stopping on the protocol's validation split, or on 10 % of the training learners
+/// (seeded) where the protocol has none.
+fn early_stopping_split(fold: &Fold, seed: u64) -> (Dataset, Dataset) {
+    match &fold.early_stopping {
+        Some(es) => (es.train.clone(), es.valid.clone()),
+        None => hold_out(&fold.train, 0.1, seed),
+    }
+}
+
+/// Writes a neural model as `{"format_version", "model", "weights"}` when asked to.
+fn save_neural<M: serde::Serialize>(save: Option<&Path>, name: &str, model: &M) -> anyhow::Result<()> {
+    if let Some(path) = save {
+        let file = serde_json::json!({"format_version": 1, "model": name, "weights": model});
+        std::fs::write(path, serde_json::to_vec(&file)?).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The `training` object of a neural model's results.
+fn training_json(h: &[EpochRecord], best: Option<&EpochRecord>) -> serde_json::Value {
+    serde_json::json!({
+        "epochs": h.len(),
+        "best_epoch": best.map(|e| e.epoch),
+        "best_valid_auc": best.map(|e| e.valid_auc),
+        "time_to_best_seconds": best.map(|e| e.elapsed_seconds),
+        "interactions_per_second": h.iter().map(|e| e.interactions_per_second).sum::<f64>() / h.len().max(1) as f64,
+        "history": h,
+    })
 }
 
 /// Splits off a seeded share of the learners as a validation set.

@@ -61,6 +61,14 @@ pub(crate) fn lstm_cell(gates: &mut [f32], c_prev: &[f32], c: &mut [f32], tanh_c
     }
 }
 
+/// A standard normal draw (Box–Muller).
+pub(crate) fn normal(rng: &mut rand::rngs::StdRng) -> f32 {
+    use rand::Rng;
+    let u1: f32 = rng.random_range(f32::EPSILON..1.0);
+    let u2: f32 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

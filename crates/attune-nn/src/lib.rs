@@ -6,10 +6,14 @@
 //!
 //! DKVMN, SAKT and AKT follow; burn types stay inside this crate.
 
+mod batching;
 mod dkt;
 mod error;
 mod kernels;
 mod linalg;
+mod optim;
+mod sakt;
 
 pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, Engine, EpochRecord, masked_bce};
 pub use crate::error::{Error, Result};
+pub use crate::sakt::{Sakt, SaktConfig, SaktState};

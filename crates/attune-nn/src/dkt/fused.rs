@@ -385,46 +385,6 @@ fn bce(z: f32, y: f32) -> (f32, f32) {
     (softplus - y * z, sig(z) - y)
 }
 
-/// Adam (Kingma & Ba, 2015) over a fixed list of parameter vectors.
-pub(crate) struct Adam {
-    m: Vec<Vec<f32>>,
-    v: Vec<Vec<f32>>,
-    t: i32,
-    lr: f32,
-}
-
-impl Adam {
-    pub(crate) fn for_sizes(sizes: &[usize], lr: f32) -> Self {
-        Self {
-            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
-            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
-            t: 0,
-            lr,
-        }
-    }
-
-    /// One step on `params` with gradients `grads` (same order and sizes as at creation);
-    /// the gradients are zeroed for the next accumulation.
-    pub(crate) fn step(&mut self, params: &mut [&mut Vec<f32>], grads: &mut [&mut Vec<f32>]) {
-        const B1: f32 = 0.9;
-        const B2: f32 = 0.999;
-        const EPS: f32 = 1e-8;
-        self.t += 1;
-        let c1 = 1.0 - B1.powi(self.t);
-        let c2 = 1.0 - B2.powi(self.t);
-        let lr = self.lr;
-        for (((p, g), m), v) in params.iter_mut().zip(grads.iter_mut()).zip(&mut self.m).zip(&mut self.v) {
-            for k in 0..p.len() {
-                let gk = g[k];
-                m[k] = B1 * m[k] + (1.0 - B1) * gk;
-                v[k] = B2 * v[k] + (1.0 - B2) * gk * gk;
-                p[k] -= lr * (m[k] / c1) / ((v[k] / c2).sqrt() + EPS);
-                g[k] = 0.0;
-            }
-        }
-    }
-}
-
 /// The gate table factorised as PyTorch's DKT has it: `table = embedding · W_ih + b_ih`
 /// (embedding `[tokens, e]`, `W_ih` `[e, 4h]`). The table is rebuilt before each step and its
 /// gradient pulled back through the product (three matrix products per minibatch).
@@ -444,7 +404,7 @@ impl Factors {
         let mut rng = StdRng::seed_from_u64(seed ^ 0xE3B0);
         let gates = 4 * hidden;
         let k = 1.0 / (hidden as f32).sqrt();
-        let emb = (0..tokens * dim).map(|_| crate::dkt::fused::normal(&mut rng)).collect();
+        let emb = (0..tokens * dim).map(|_| crate::kernels::normal(&mut rng)).collect();
         let w_ih = (0..dim * gates).map(|_| rng.random_range(-k..k)).collect();
         let b_ih = (0..gates).map(|_| rng.random_range(-k..k)).collect();
         Self { tokens, dim, gates, emb, w_ih, b_ih }
@@ -470,13 +430,6 @@ impl Factors {
             d_b.iter_mut().zip(row).for_each(|(d, g)| *d += g);
         }
     }
-}
-
-/// A standard normal draw (Box–Muller).
-pub(crate) fn normal(rng: &mut StdRng) -> f32 {
-    let u1: f32 = rng.random_range(f32::EPSILON..1.0);
-    let u2: f32 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
 }
 
 #[cfg(test)]
@@ -595,7 +548,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(1);
         let mut g = p.zeros_like();
         let sizes: Vec<usize> = p.clone().slices_mut().iter().map(|v| v.len()).collect();
-        let mut adam = Adam::for_sizes(&sizes, 0.05);
+        let mut adam = crate::optim::Adam::for_sizes(&sizes, 0.05);
         let first = loss_and_grad(&p, &batch, 0.0, &mut rng, Some(&mut g));
         adam.step(&mut p.slices_mut(), &mut g.slices_mut());
         for _ in 0..50 {

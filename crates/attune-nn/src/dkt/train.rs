@@ -6,30 +6,13 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 use super::config::{DktConfig, Engine};
 use super::fused;
 use super::model::Dkt;
 use super::net::{DktNet, masked_bce};
+use crate::batching::{Window, epoch_batches, item_offsets, windows};
 use crate::{Error, Result};
-
-/// One training window: `(skill, correct, item)` per answer.
-type Window = Vec<(u32, bool, u32)>;
-
-fn windows(data: &Dataset, n_skills: usize, len: usize) -> Vec<Window> {
-    let mut out = Vec::new();
-    for rows in data.learners() {
-        let seq: Window = rows
-            .filter_map(|i| {
-                let s = data.skills(i).first()?.0;
-                ((s as usize) < n_skills).then_some((s, data.correct()[i], data.items()[i].0))
-            })
-            .collect();
-        out.extend(seq.chunks(len).map(<[(u32, bool, u32)]>::to_vec));
-    }
-    out
-}
 
 struct Batch {
     tokens: Tensor<2, Int>,
@@ -55,58 +38,6 @@ fn batch(ws: &[&Window], n_skills: usize, device: &Device) -> Batch {
     let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [b * l]), device).reshape([b, l]);
     let float = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [b * l]), device).reshape([b, l]);
     Batch { tokens: int(tok), targets: int(tgt), labels: float(y), mask: float(m) }
-}
-
-/// One epoch's minibatches of window indices, each longest window first. By default windows
-/// are shuffled across the whole set, so a batch mixes long and short histories as pyKT's
-/// do (the fused engine skips the padding); `sort_by_length` instead groups similar lengths
-/// and shuffles only the order of the groups.
-fn epoch_batches(ws: &[Window], cfg: &DktConfig, rng: &mut StdRng) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..ws.len()).collect();
-    let mut batches: Vec<Vec<usize>> = if cfg.sort_by_length {
-        order.sort_by_key(|&i| (ws[i].len(), i));
-        let mut b: Vec<Vec<usize>> = order.chunks(cfg.batch_size).map(<[usize]>::to_vec).collect();
-        b.shuffle(rng);
-        b
-    } else {
-        order.shuffle(rng);
-        order.chunks(cfg.batch_size).map(<[usize]>::to_vec).collect()
-    };
-    for b in &mut batches {
-        b.sort_by_key(|&i| std::cmp::Reverse(ws[i].len()));
-    }
-    batches
-}
-
-/// Starting item offsets from the training answers: the logit of the item's correct rate
-/// (shrunk toward its skill's with 5 pseudo-answers) minus the logit of the skill's. Adam's
-/// steps of about the learning rate would take hundreds of epochs to move offsets of a few
-/// logits from zero on datasets with few, long learners (STATICS: 13 minibatches an epoch).
-fn item_offsets(data: &Dataset, n_skills: usize) -> Vec<f32> {
-    const PRIOR: f64 = 5.0;
-    let n_items = data.vocab().n_items();
-    let (mut item, mut skill) = (vec![(0.0f64, 0.0f64); n_items], vec![(0.0f64, 0.0f64); n_skills]);
-    for i in 0..data.len() {
-        let y = f64::from(u8::from(data.correct()[i]));
-        let it = &mut item[data.items()[i].index()];
-        *it = (it.0 + y, it.1 + 1.0);
-        if let Some(s) = data.skills(i).first().filter(|s| s.index() < n_skills) {
-            let sk = &mut skill[s.index()];
-            *sk = (sk.0 + y, sk.1 + 1.0);
-        }
-    }
-    let logit = |p: f64| (p / (1.0 - p)).ln();
-    data.vocab()
-        .item_skills
-        .iter()
-        .zip(&item)
-        .map(|(skills, &(c, n))| {
-            let Some(&(sc, sn)) = skills.first().and_then(|s| skill.get(s.index())) else { return 0.0 };
-            let p_skill = ((sc + 1.0) / (sn + 2.0)).clamp(1e-3, 1.0 - 1e-3);
-            let p_item = ((c + PRIOR * p_skill) / (n + PRIOR)).clamp(1e-3, 1.0 - 1e-3);
-            (logit(p_item) - logit(p_skill)) as f32
-        })
-        .collect()
 }
 
 /// The first skill of each item, as the model indexes them.
@@ -149,7 +80,7 @@ impl DktConfig {
         for epoch in 1..=self.max_epochs {
             let epoch_start = std::time::Instant::now();
             let mut loss_sum = 0.0;
-            for batch in epoch_batches(&ws, self, &mut rng) {
+            for batch in epoch_batches(&ws, self.batch_size, self.sort_by_length, &mut rng) {
                 let refs: Vec<&Window> = batch.iter().map(|&i| &ws[i]).collect();
                 loss_sum += engine.train_step(self, &refs, n_skills, denominator, &mut rng);
                 if !progress.advance(1) {
@@ -200,7 +131,7 @@ struct FusedState {
     params: fused::Params,
     grads: fused::Params,
     factors: Option<(fused::Factors, [Vec<f32>; 3])>,
-    adam: fused::Adam,
+    adam: crate::optim::Adam,
 }
 
 /// The burn engine's network and optimiser.
@@ -241,7 +172,7 @@ impl EngineState {
                     ],
                     None => params.clone().slices_mut().iter().map(|v| v.len()).collect(),
                 };
-                let adam = fused::Adam::for_sizes(&sizes, cfg.learning_rate as f32);
+                let adam = crate::optim::Adam::for_sizes(&sizes, cfg.learning_rate as f32);
                 Self::Fused(Box::new(FusedState { params, grads, factors, adam }))
             }
             Engine::Burn => {

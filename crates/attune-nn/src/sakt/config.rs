@@ -1,0 +1,91 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Hyperparameters of SAKT. Defaults: pyKT's SAKT at the shared settings (embedding
+/// 200, Adam 1e-3, batch 64, windows of 200, patience 10) with 8 heads, 2 blocks, dropout 0.2.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SaktConfig {
+    /// Embedding and model width (default 200); a multiple of `heads`.
+    pub embedding: usize,
+    /// Attention heads (default 8).
+    pub heads: usize,
+    /// Attention blocks (default 2).
+    pub blocks: usize,
+    /// Dropout on attention weights, residual branches and the read-out (default 0.2).
+    pub dropout: f64,
+    /// Windows per minibatch (default 64).
+    pub batch_size: usize,
+    /// Longest window, and the size of the position table (default 200).
+    pub window: usize,
+    /// Adam learning rate (default 1e-3).
+    pub learning_rate: f64,
+    /// Most epochs (default 50).
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a better validation AUC (default 10).
+    pub patience: usize,
+    /// Seed of initialisation, shuffling and dropout (default 42).
+    pub seed: u64,
+    /// A learned offset per item on the logit, started from the items' correct rates
+    /// (default `true`), as DKT's.
+    pub item_bias: bool,
+}
+
+impl Default for SaktConfig {
+    fn default() -> Self {
+        Self {
+            embedding: 200,
+            heads: 8,
+            blocks: 2,
+            dropout: 0.2,
+            batch_size: 64,
+            window: 200,
+            learning_rate: 1e-3,
+            max_epochs: 50,
+            patience: 10,
+            seed: 42,
+            item_bias: true,
+        }
+    }
+}
+
+impl SaktConfig {
+    /// Checks every field's range.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |param: &'static str, value: String, reason: &'static str| {
+            Err(Error::InvalidConfig { param, value, reason })
+        };
+        if self.heads == 0 || self.embedding == 0 || self.embedding > 4096 || !self.embedding.is_multiple_of(self.heads)
+        {
+            return bad(
+                "embedding/heads",
+                format!("{}/{}", self.embedding, self.heads),
+                "embedding in 1..=4096, a multiple of heads",
+            );
+        }
+        if self.blocks == 0 || self.blocks > 16 {
+            return bad("blocks", self.blocks.to_string(), "in 1..=16");
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
+        }
+        if self.batch_size == 0 || self.window < 4 || self.window > 4096 {
+            return bad(
+                "batch_size/window",
+                format!("{}/{}", self.batch_size, self.window),
+                "batch >= 1, window in 4..=4096",
+            );
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate", self.learning_rate.to_string(), "a positive number");
+        }
+        if self.max_epochs == 0 {
+            return bad("max_epochs", "0".into(), "at least 1");
+        }
+        Ok(())
+    }
+}

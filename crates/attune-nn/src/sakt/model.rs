@@ -1,0 +1,164 @@
+//! The fitted SAKT as a [`KnowledgeTracer`]: a learner's state is the window of answers the
+//! next prediction attends to.
+
+use attune_core::{Dataset, Interaction, ItemId, KnowledgeTracer, Probability, SkillId};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::config::SaktConfig;
+use super::engine::{self, Params};
+use crate::EpochRecord;
+
+/// A fitted SAKT model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Sakt {
+    /// The configuration it was trained with.
+    pub config: SaktConfig,
+    pub(crate) params: Params,
+    /// First skill of each item ([`ItemId`] index), `u32::MAX` when it has none.
+    pub item_skill: Vec<u32>,
+    /// Correct rate of the training data, predicted for items without a known skill.
+    pub base_rate: f64,
+    /// One record per training epoch.
+    #[serde(default)]
+    pub history: Vec<EpochRecord>,
+    /// Source ids of the skills, by the model's skill index.
+    #[serde(default)]
+    pub skill_ids: Vec<String>,
+}
+
+/// A learner's recent answers `(skill, correct, item)` and how many answers came before them.
+///
+/// Attention spans one window of `W` positions. Answer `t` is predicted from the window that
+/// starts at `max(0, (⌊t / S⌋ − 1) · S)` with `S = W / 2`: always at least `S` earlier answers
+/// of context once there are that many, and windows that move by `S` at a time, so that a
+/// whole dataset is predicted with two passes over each learner (see
+/// [`Sakt::predict_dataset`]), with the same numbers as answer-by-answer use.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SaktState {
+    answers: Vec<(u32, bool, u32)>,
+    start: usize,
+}
+
+impl Sakt {
+    /// Skills known to the model.
+    pub fn n_skills(&self) -> usize {
+        self.params.n_skills
+    }
+
+    /// The epoch with the best validation AUC, if any was validated.
+    pub fn best_epoch(&self) -> Option<&EpochRecord> {
+        self.history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
+    }
+
+    fn stride(&self) -> usize {
+        (self.params.window() / 2).max(1)
+    }
+
+    /// Where the window predicting answer `t` starts.
+    fn window_start(&self, t: usize) -> usize {
+        let s = self.stride();
+        (t / s).saturating_sub(1) * s
+    }
+
+    fn skill_of(&self, item: ItemId) -> Option<usize> {
+        let s = *self.item_skill.get(item.index())?;
+        (s != u32::MAX && (s as usize) < self.params.n_skills).then_some(s as usize)
+    }
+
+    fn known(&self, skills: &[SkillId]) -> Option<usize> {
+        skills.first().map(|s| s.index()).filter(|&s| s < self.params.n_skills)
+    }
+
+    fn prob(&self, state: &SaktState, skill: Option<usize>, item: ItemId) -> Probability {
+        let Some(skill) = skill else { return Probability::new(self.base_rate) };
+        let mut w = state.answers.clone();
+        w.push((skill as u32, false, item.0));
+        let logits = engine::window_logits(&self.params, &w);
+        logits.last().map_or(Probability::new(self.base_rate), |&z| Probability::from_logit(f64::from(z)))
+    }
+
+    /// The probability of every answer in `data`, each predicted from the learner's earlier
+    /// answers: what [`attune_core::predict_sequence`] returns, computed window by window
+    /// (each window's answers in one pass) and learners in parallel.
+    pub fn predict_dataset(&self, data: &Dataset) -> Vec<Probability> {
+        let learners: Vec<std::ops::Range<usize>> = data.learners().collect();
+        let per_learner: Vec<Vec<(usize, Probability)>> =
+            learners.into_par_iter().map(|rows| self.predict_learner(data, rows)).collect();
+        let mut out = vec![Probability::new(self.base_rate); data.len()];
+        for (i, p) in per_learner.into_iter().flatten() {
+            out[i] = p;
+        }
+        out
+    }
+
+    fn predict_learner(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<(usize, Probability)> {
+        let s = self.stride();
+        // The answers that enter the model, and for each the row it came from.
+        let mut seq = Vec::new();
+        let mut seq_rows = Vec::new();
+        let mut out = Vec::with_capacity(rows.len());
+        let mut others = Vec::new();
+        for i in rows {
+            match self.known(data.skills(i)) {
+                Some(skill) => {
+                    seq.push((skill as u32, data.correct()[i], data.items()[i].0));
+                    seq_rows.push(i);
+                }
+                None => others.push((i, seq.len())),
+            }
+        }
+        let mut start = 0;
+        while start < seq.len() {
+            let end = (start + 2 * s).min(seq.len());
+            let logits = engine::window_logits(&self.params, &seq[start..end]);
+            let first = if start == 0 { 0 } else { start + s };
+            for t in first..end.min(start + 2 * s) {
+                out.push((seq_rows[t], Probability::from_logit(f64::from(logits[t - start]))));
+            }
+            if end == seq.len() {
+                break;
+            }
+            start += s;
+        }
+        // Answers whose skill the model does not know: predicted from the state before them.
+        for (i, t) in others {
+            let from = self.window_start(t);
+            let state = SaktState { answers: seq[from..t].to_vec(), start: from };
+            out.push((i, self.prob(&state, self.skill_of(data.items()[i]), data.items()[i])));
+        }
+        out
+    }
+}
+
+impl KnowledgeTracer for Sakt {
+    type State = SaktState;
+
+    fn initial_state(&self) -> SaktState {
+        SaktState::default()
+    }
+
+    fn update(&self, state: &mut SaktState, obs: &Interaction<'_>) {
+        let Some(skill) = self.known(obs.skills) else { return };
+        state.answers.push((skill as u32, obs.correct, obs.item.0));
+        let t = state.start + state.answers.len();
+        let from = self.window_start(t);
+        if from > state.start {
+            state.answers.drain(..from - state.start);
+            state.start = from;
+        }
+    }
+
+    fn predict(&self, state: &SaktState, item: ItemId) -> Probability {
+        self.prob(state, self.skill_of(item), item)
+    }
+
+    fn predict_interaction(&self, state: &SaktState, obs: &Interaction<'_>) -> Probability {
+        self.prob(state, self.known(obs.skills).or_else(|| self.skill_of(obs.item)), obs.item)
+    }
+
+    fn mastery(&self, state: &SaktState, skill: SkillId) -> Option<Probability> {
+        // The skill asked through no item in particular: an index past every item's offset.
+        (skill.index() < self.params.n_skills).then(|| self.prob(state, Some(skill.index()), ItemId(u32::MAX)))
+    }
+}
