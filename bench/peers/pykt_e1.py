@@ -100,6 +100,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-epochs", type=int, default=50)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--blocks", type=int, default=1, help="SAKT attention blocks (pyKT's num_en; Attune's default 1)")
     ap.add_argument("--json", help="also write the result object to this file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -124,7 +125,7 @@ def main():
     if args.model == "dkt":
         model = DKT(num_c, emb_size=200, dropout=0.1)
     else:
-        model = SAKT(num_c, seq_len=MAXLEN, emb_size=200, num_attn_heads=8, dropout=0.2, num_en=2)
+        model = SAKT(num_c, seq_len=MAXLEN, emb_size=200, num_attn_heads=8, dropout=0.2, num_en=args.blocks)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
 
     started = time.perf_counter()

@@ -2,8 +2,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// Hyperparameters of SAKT. Defaults: pyKT's SAKT at the shared settings (embedding
-/// 200, Adam 1e-3, batch 64, windows of 200, patience 10) with 8 heads, 2 blocks, dropout 0.2.
+/// Hyperparameters of SAKT. Defaults: the shared settings (embedding 200, Adam 1e-3,
+/// batch 64, windows of 200, patience 10) with 8 heads, dropout 0.2 and one attention block,
+/// as in the SAKT paper. pyKT stacks two by default, the second attending over the first's
+/// outputs; measured here that costs AUC (E1 ASSIST2009 0.716 against 0.747 with one block,
+/// E2 assistments09 0.749 against 0.760) and half the speed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SaktConfig {
@@ -11,7 +14,7 @@ pub struct SaktConfig {
     pub embedding: usize,
     /// Attention heads (default 8).
     pub heads: usize,
-    /// Attention blocks (default 2).
+    /// Attention blocks (default 1).
     pub blocks: usize,
     /// Dropout on attention weights, residual branches and the read-out (default 0.2).
     pub dropout: f64,
@@ -37,7 +40,7 @@ impl Default for SaktConfig {
         Self {
             embedding: 200,
             heads: 8,
-            blocks: 2,
+            blocks: 1,
             dropout: 0.2,
             batch_size: 64,
             window: 200,
