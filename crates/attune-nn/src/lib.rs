@@ -4,7 +4,12 @@
 //!   burn tensors ([`DktNet`]); the fitted model runs in plain Rust, one LSTM step per answer,
 //!   as a [`attune_core::KnowledgeTracer`].
 //!
-//! DKVMN, SAKT and AKT follow; burn types stay inside this crate.
+//! - [`SaktConfig`] trains [`Sakt`], Self-Attentive Knowledge Tracing, with a hand-written
+//!   engine (attention, layer norms, feed-forward, all dropouts) one window at a time.
+//!
+//! Both engines multiply through `linalg` (the `gemm` crate, AVX-512 where the CPU has it)
+//! and split each minibatch across two threads. DKVMN and AKT follow; burn types stay inside
+//! this crate.
 
 mod batching;
 mod dkt;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use attune_core::{Dataset, NoProgress, metrics};
 use attune_data::{DatasetFolder, Protocol};
-use attune_nn::{Dkt, DktConfig, DktNet, masked_bce};
+use attune_nn::{Dkt, DktConfig, DktNet, Sakt, SaktConfig, masked_bce};
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -124,4 +124,29 @@ fn a_short_training_run_learns_synthetic_5() {
     std::fs::write(&file, serde_json::to_vec(&model).unwrap()).unwrap();
     let loaded: Dkt = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(attune_core::predict_sequence(&loaded, &test), attune_core::predict_sequence(&model, &test));
+}
+
+/// The same for a small SAKT (0.82 when written).
+#[test]
+fn a_short_sakt_training_run_learns_synthetic_5() {
+    let (train, valid, test) = synthetic();
+    let cfg = SaktConfig {
+        embedding: 32,
+        heads: 4,
+        max_epochs: 20,
+        batch_size: 32,
+        learning_rate: 5e-3,
+        patience: 4,
+        ..SaktConfig::default()
+    };
+    let model = cfg.fit(&train, Some(&valid), &NoProgress).unwrap();
+    let p: Vec<f64> = model.predict_dataset(&test).iter().map(|p| p.get()).collect();
+    let auc = metrics::auc(&p, test.correct());
+    assert!(auc > 0.75, "test AUC {auc}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sakt.json");
+    std::fs::write(&file, serde_json::to_vec(&model).unwrap()).unwrap();
+    let loaded: Sakt = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(loaded.predict_dataset(&test), model.predict_dataset(&test));
 }
