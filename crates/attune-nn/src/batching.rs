@@ -4,6 +4,7 @@
 use attune_core::Dataset;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 
 /// One training window: `(skill, correct, item)` per answer.
 pub(crate) type Window = Vec<(u32, bool, u32)>;
@@ -77,4 +78,33 @@ pub(crate) fn item_offsets(data: &Dataset, n_skills: usize) -> Vec<f32> {
             (logit(p_item) - logit(p_skill)) as f32
         })
         .collect()
+}
+
+/// Runs `run` on every window of a minibatch, the windows (longest first) dealt alternately
+/// to two threads, each with its own gradient buffer (`zero()`) and a dropout stream seeded
+/// from `rng`; the second buffer is merged into `grads`. Returns the summed losses.
+pub(crate) fn deal_windows<G: Send>(
+    windows: &[&[(u32, bool, u32)]],
+    rng: &mut StdRng,
+    grads: &mut G,
+    zero: impl Fn() -> G,
+    run: impl Fn(&[(u32, bool, u32)], &mut StdRng, &mut G) -> f32 + Sync,
+    merge: impl Fn(&mut G, &G),
+) -> f32 {
+    let mut order = windows.to_vec();
+    order.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let (seed_a, seed_b) = (rng.random::<u64>(), rng.random::<u64>());
+    let run_all = |ws: Vec<&[(u32, bool, u32)]>, seed: u64, g: &mut G| {
+        let mut rng = StdRng::seed_from_u64(seed);
+        ws.into_iter().map(|w| run(w, &mut rng, g)).sum::<f32>()
+    };
+    if order.len() < 2 || rayon::current_num_threads() < 2 {
+        return run_all(order, seed_a, grads);
+    }
+    let even: Vec<_> = order.iter().step_by(2).copied().collect();
+    let odd: Vec<_> = order.iter().skip(1).step_by(2).copied().collect();
+    let mut g_odd = zero();
+    let (a, b) = rayon::join(|| run_all(even, seed_a, grads), || run_all(odd, seed_b, &mut g_odd));
+    merge(grads, &g_odd);
+    a + b
 }

@@ -18,6 +18,7 @@ mod kernels;
 mod linalg;
 mod optim;
 mod sakt;
+mod training;
 
 pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, Engine, EpochRecord, masked_bce};
 pub use crate::error::{Error, Result};

@@ -150,8 +150,7 @@ impl Params {
     }
 }
 
-/// One window: per answer its skill, correctness and item (at most `window` answers).
-pub(crate) type Answers = [(u32, bool, u32)];
+pub(crate) use crate::training::Answers;
 
 /// Dropout masks (`0` or `1 / keep`), or none at prediction time.
 struct Dropout<'a> {
@@ -478,7 +477,7 @@ fn run_window(
 }
 
 /// Loss of a minibatch of windows divided by `total`, its gradient added to `grads`; the
-/// windows are dealt to two threads (each with its own gradient buffer) when there are enough.
+/// windows are dealt to two threads.
 pub(crate) fn batch_loss_and_grad(
     p: &Params,
     windows: &[&Answers],
@@ -487,22 +486,14 @@ pub(crate) fn batch_loss_and_grad(
     rng: &mut StdRng,
     grads: &mut Params,
 ) -> f32 {
-    let run = |ws: Vec<&Answers>, seed: u64, g: &mut Params| {
-        let mut rng = StdRng::seed_from_u64(seed);
-        ws.iter().map(|w| window_loss_and_grad(p, w, total, dropout, &mut rng, Some(g))).sum::<f32>()
-    };
-    let mut order: Vec<&Answers> = windows.to_vec();
-    order.sort_by_key(|w| std::cmp::Reverse(w.len()));
-    let (seed_a, seed_b) = (rng.random::<u64>(), rng.random::<u64>());
-    if order.len() < 2 || rayon::current_num_threads() < 2 {
-        return run(order, seed_a, grads);
-    }
-    let even: Vec<&Answers> = order.iter().step_by(2).copied().collect();
-    let odd: Vec<&Answers> = order.iter().skip(1).step_by(2).copied().collect();
-    let mut g_odd = p.zeros_like();
-    let (a, b) = rayon::join(|| run(even, seed_a, grads), || run(odd, seed_b, &mut g_odd));
-    grads.add(&g_odd);
-    a + b
+    crate::batching::deal_windows(
+        windows,
+        rng,
+        grads,
+        || p.zeros_like(),
+        |w, rng, g| window_loss_and_grad(p, w, total, dropout, rng, Some(g)),
+        Params::add,
+    )
 }
 
 #[cfg(test)]
