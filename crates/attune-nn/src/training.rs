@@ -70,8 +70,8 @@ pub(crate) fn fit<E: Engine>(
     // Every answer weighs the same: a batch's summed loss is divided by the answers of an
     // average batch, not by its own.
     let denominator = answers as f32 / n_batches as f32;
-    let (mut best, mut since_best, mut history): (Option<(f64, E::Model)>, usize, Vec<EpochRecord>) =
-        (None, 0, Vec::new());
+    let mut best: Option<(f64, E::Model)> = None;
+    let (mut since_best, mut history) = (0, Vec::new());
     let started = std::time::Instant::now();
     let total_steps = (n_batches * s.max_epochs) as u64;
     progress.start(&format!("training {} (batches)", s.name), total_steps);
