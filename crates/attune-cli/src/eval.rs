@@ -10,7 +10,7 @@ use attune_core::{Dataset, Probability};
 use attune_data::Fold;
 use attune_data::{DatasetFolder, Protocol};
 use attune_kt::{ModelConfig, ModelKind};
-use attune_nn::{DktConfig, EpochRecord, SaktConfig};
+use attune_nn::{DktConfig, DkvmnConfig, EpochRecord, SaktConfig};
 use serde::Serialize;
 
 use crate::progress::Bar;
@@ -23,7 +23,7 @@ pub(crate) struct Args {
     /// Dataset folder, e.g. data/assist2009_updated or ../shared/data/lpp/assistments09.
     #[arg(long)]
     dataset: PathBuf,
-    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo, dkt, sakt.
+    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo, dkt, dkvmn, sakt.
     #[arg(long)]
     model: String,
     /// Write the results as one JSON object to this file (and the run's config beside it).
@@ -92,6 +92,7 @@ enum EvalModel {
     Classical(ModelKind, ModelConfig),
     Dkt(DktConfig),
     Sakt(SaktConfig),
+    Dkvmn(DkvmnConfig),
 }
 
 impl EvalModel {
@@ -100,6 +101,11 @@ impl EvalModel {
             let cfg = DktConfig { seed: args.seed, ..DktConfig::default() };
             let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
             return Ok(Self::Dkt(serde_json::from_value(value)?));
+        }
+        if args.model == "dkvmn" {
+            let cfg = DkvmnConfig { seed: args.seed, ..DkvmnConfig::default() };
+            let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
+            return Ok(Self::Dkvmn(serde_json::from_value(value)?));
         }
         if args.model == "sakt" {
             let cfg = SaktConfig { seed: args.seed, ..SaktConfig::default() };
@@ -115,6 +121,7 @@ impl EvalModel {
             Self::Classical(kind, _) => kind.name(),
             Self::Dkt(_) => "dkt",
             Self::Sakt(_) => "sakt",
+            Self::Dkvmn(_) => "dkvmn",
         }
     }
 
@@ -123,6 +130,7 @@ impl EvalModel {
             Self::Classical(_, c) => serde_json::to_value(c)?,
             Self::Dkt(c) => serde_json::to_value(c)?,
             Self::Sakt(c) => serde_json::to_value(c)?,
+            Self::Dkvmn(c) => serde_json::to_value(c)?,
         })
     }
 
@@ -157,6 +165,14 @@ impl EvalModel {
                 let model = config.fit(&train, Some(&valid), bar)?;
                 let fit = t0.elapsed().as_secs_f64();
                 save_neural(save, "sakt", &model)?;
+                let training = training_json(&model.history, model.best_epoch());
+                Ok((model.predict_dataset(&fold.test), fit, Some(training)))
+            }
+            Self::Dkvmn(config) => {
+                let (train, valid) = early_stopping_split(fold, seed);
+                let model = config.fit(&train, Some(&valid), bar)?;
+                let fit = t0.elapsed().as_secs_f64();
+                save_neural(save, "dkvmn", &model)?;
                 let training = training_json(&model.history, model.best_epoch());
                 Ok((model.predict_dataset(&fold.test), fit, Some(training)))
             }

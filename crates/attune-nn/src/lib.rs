@@ -7,12 +7,15 @@
 //! - [`SaktConfig`] trains [`Sakt`], Self-Attentive Knowledge Tracing, with a hand-written
 //!   engine (attention, layer norms, feed-forward, all dropouts) one window at a time.
 //!
-//! Both engines multiply through `linalg` (the `gemm` crate, AVX-512 where the CPU has it)
-//! and split each minibatch across two threads. DKVMN and AKT follow; burn types stay inside
-//! this crate.
+//! - [`DkvmnConfig`] trains [`Dkvmn`], Dynamic Key-Value Memory Networks, the same way; the
+//!   fitted model reads and writes one memory per answer.
+//!
+//! The engines multiply through `linalg` (the `gemm` crate, AVX-512 where the CPU has it) and
+//! split each minibatch across two threads. AKT follows; burn types stay inside this crate.
 
 mod batching;
 mod dkt;
+mod dkvmn;
 mod error;
 mod kernels;
 mod linalg;
@@ -21,5 +24,6 @@ mod sakt;
 mod training;
 
 pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, Engine, EpochRecord, masked_bce};
+pub use crate::dkvmn::{Dkvmn, DkvmnConfig, DkvmnState};
 pub use crate::error::{Error, Result};
 pub use crate::sakt::{Sakt, SaktConfig, SaktState};

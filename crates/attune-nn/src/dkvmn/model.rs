@@ -1,0 +1,107 @@
+//! The fitted DKVMN as a [`KnowledgeTracer`]: a learner's state is the value memory, read to
+//! predict and written once per answer.
+
+use attune_core::{Dataset, Interaction, ItemId, KnowledgeTracer, Probability, SkillId};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::config::DkvmnConfig;
+use super::engine::Params;
+use crate::EpochRecord;
+
+/// A fitted DKVMN model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Dkvmn {
+    /// The configuration it was trained with.
+    pub config: DkvmnConfig,
+    pub(crate) params: Params,
+    /// First skill of each item ([`ItemId`] index), `u32::MAX` when it has none.
+    pub item_skill: Vec<u32>,
+    /// Correct rate of the training data, predicted for items without a known skill.
+    pub base_rate: f64,
+    /// One record per training epoch.
+    #[serde(default)]
+    pub history: Vec<EpochRecord>,
+    /// Source ids of the skills, by the model's skill index.
+    #[serde(default)]
+    pub skill_ids: Vec<String>,
+}
+
+/// A learner's value memory, `[slots, embedding]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DkvmnState {
+    /// The memory, row by slot.
+    pub memory: Vec<f32>,
+}
+
+impl Dkvmn {
+    /// The epoch with the best validation AUC, if any was validated.
+    pub fn best_epoch(&self) -> Option<&EpochRecord> {
+        self.history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
+    }
+
+    fn skill_of(&self, item: ItemId) -> Option<usize> {
+        let s = *self.item_skill.get(item.index())?;
+        (s != u32::MAX && (s as usize) < self.params.n_skills).then_some(s as usize)
+    }
+
+    fn known(&self, skills: &[SkillId]) -> Option<usize> {
+        skills.first().map(|s| s.index()).filter(|&s| s < self.params.n_skills)
+    }
+
+    fn prob(&self, state: &DkvmnState, skill: Option<usize>, item: Option<ItemId>) -> Probability {
+        let Some(q) = skill else { return Probability::new(self.base_rate) };
+        let offset = item.and_then(|i| self.params.b_item.get(i.index())).copied().unwrap_or(0.0);
+        Probability::from_logit(f64::from(self.params.logit(&state.memory, q, offset)))
+    }
+
+    /// The probability of every answer in `data`, each from the learner's earlier answers
+    /// ([`attune_core::predict_sequence`]), learners in parallel.
+    pub fn predict_dataset(&self, data: &Dataset) -> Vec<Probability> {
+        let learners: Vec<std::ops::Range<usize>> = data.learners().collect();
+        let per_learner: Vec<Vec<(usize, Probability)>> = learners
+            .into_par_iter()
+            .map(|rows| {
+                let mut state = self.initial_state();
+                rows.map(|i| {
+                    let obs = data.interaction(i);
+                    let p = self.predict_interaction(&state, &obs);
+                    self.update(&mut state, &obs);
+                    (i, p)
+                })
+                .collect()
+            })
+            .collect();
+        let mut out = vec![Probability::new(self.base_rate); data.len()];
+        for (i, p) in per_learner.into_iter().flatten() {
+            out[i] = p;
+        }
+        out
+    }
+}
+
+impl KnowledgeTracer for Dkvmn {
+    type State = DkvmnState;
+
+    fn initial_state(&self) -> DkvmnState {
+        DkvmnState { memory: self.params.m_value0.clone() }
+    }
+
+    fn update(&self, state: &mut DkvmnState, obs: &Interaction<'_>) {
+        if let Some(q) = self.known(obs.skills) {
+            self.params.write(&mut state.memory, q, obs.correct);
+        }
+    }
+
+    fn predict(&self, state: &DkvmnState, item: ItemId) -> Probability {
+        self.prob(state, self.skill_of(item), Some(item))
+    }
+
+    fn predict_interaction(&self, state: &DkvmnState, obs: &Interaction<'_>) -> Probability {
+        self.prob(state, self.known(obs.skills).or_else(|| self.skill_of(obs.item)), Some(obs.item))
+    }
+
+    fn mastery(&self, state: &DkvmnState, skill: SkillId) -> Option<Probability> {
+        (skill.index() < self.params.n_skills).then(|| self.prob(state, Some(skill.index()), None))
+    }
+}
