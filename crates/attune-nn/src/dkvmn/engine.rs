@@ -91,19 +91,6 @@ impl Params {
         ]
     }
 
-    pub(crate) fn zeros_like(&self) -> Self {
-        let mut z = self.clone();
-        z.tensors_mut().into_iter().for_each(|t| t.fill(0.0));
-        z
-    }
-
-    pub(crate) fn add(&mut self, other: &Self) {
-        let mut other = other.clone();
-        for (a, b) in self.tensors_mut().into_iter().zip(other.tensors_mut()) {
-            a.iter_mut().zip(b.iter()).for_each(|(a, b)| *a += b);
-        }
-    }
-
     /// Attention of skill `q`'s key over the memory slots.
     pub(crate) fn attention(&self, q: usize) -> Vec<f32> {
         let (d, n) = (self.d, self.slots);
@@ -318,26 +305,6 @@ fn a_minus(m: f32, e: f32, a: f32) -> f32 {
     a - m * e
 }
 
-/// Loss of a minibatch divided by `total`, its gradient added to `grads`; windows dealt to two
-/// threads.
-pub(crate) fn batch_loss_and_grad(
-    p: &Params,
-    windows: &[&Answers],
-    total: f32,
-    dropout: f32,
-    rng: &mut StdRng,
-    grads: &mut Params,
-) -> f32 {
-    crate::batching::deal_windows(
-        windows,
-        rng,
-        grads,
-        || p.zeros_like(),
-        |w, rng, g| window_loss_and_grad(p, w, total, dropout, rng, Some(g)),
-        Params::add,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,26 +315,11 @@ mod tests {
         p.b_item = vec![0.2, -0.1, 0.0, 0.3];
         let w =
             vec![(0, true, 0), (2, false, 2), (1, true, 1), (0, false, 3), (2, true, 2), (0, true, 0), (1, false, 1)];
-        let mut g = p.zeros_like();
-        window_loss_and_grad(&p, &w, 1.0, 0.0, &mut StdRng::seed_from_u64(0), Some(&mut g));
-        let n_tensors = p.clone().tensors_mut().len();
-        for which in 0..n_tensors {
-            let len = p.clone().tensors_mut()[which].len();
-            for k in [0, len / 3, len / 2, len - 1] {
-                let f = |delta: f32| {
-                    let mut q = p.clone();
-                    q.tensors_mut()[which][k] += delta;
-                    f64::from(window_loss_and_grad(&q, &w, 1.0, 0.0, &mut StdRng::seed_from_u64(0), None))
-                };
-                let eps = 1e-2;
-                let fd = (f(eps) - f(-eps)) / (2.0 * f64::from(eps));
-                let an = f64::from(g.clone().tensors_mut()[which][k]);
-                assert!(
-                    (fd - an).abs() < 3e-4 + 0.01 * fd.abs(),
-                    "tensor {which}[{k}]: analytic {an} vs finite difference {fd}"
-                );
-            }
-        }
+        let loss = |q: &Params, g: Option<&mut Params>| {
+            window_loss_and_grad(q, &w, 1.0, 0.0, &mut StdRng::seed_from_u64(0), g)
+        };
+        let non_zero = crate::training::check_gradients(&p, loss, 1e-2, 3e-4, 0.01);
+        assert!(non_zero > p.clone().tensors_mut().len(), "too few non-zero gradients checked ({non_zero})");
     }
 
     /// The incremental read/write used online gives the training pass's logits.

@@ -131,19 +131,6 @@ impl Params {
         out
     }
 
-    pub(crate) fn zeros_like(&self) -> Self {
-        let mut z = self.clone();
-        z.tensors_mut().into_iter().for_each(|t| t.fill(0.0));
-        z
-    }
-
-    pub(crate) fn add(&mut self, other: &Self) {
-        let mut other = other.clone();
-        for (a, b) in self.tensors_mut().into_iter().zip(other.tensors_mut()) {
-            a.iter_mut().zip(b.iter()).for_each(|(a, b)| *a += b);
-        }
-    }
-
     /// Longest window the position table covers.
     pub(crate) fn window(&self) -> usize {
         self.pos.len() / self.d.max(1)
@@ -476,29 +463,10 @@ fn run_window(
     loss / total
 }
 
-/// Loss of a minibatch of windows divided by `total`, its gradient added to `grads`; the
-/// windows are dealt to two threads.
-pub(crate) fn batch_loss_and_grad(
-    p: &Params,
-    windows: &[&Answers],
-    total: f32,
-    dropout: f32,
-    rng: &mut StdRng,
-    grads: &mut Params,
-) -> f32 {
-    crate::batching::deal_windows(
-        windows,
-        rng,
-        grads,
-        || p.zeros_like(),
-        |w, rng, g| window_loss_and_grad(p, w, total, dropout, rng, Some(g)),
-        Params::add,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::training::Tensors;
 
     fn tiny() -> (Params, Vec<(u32, bool, u32)>) {
         let mut p = Params::init(3, 4, 8, 2, 2, 6, 5);
@@ -516,31 +484,13 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         let (p, w) = tiny();
-        let mut g = p.zeros_like();
-        window_loss_and_grad(&p, &w, 1.0, 0.0, &mut StdRng::seed_from_u64(0), Some(&mut g));
-        let n_tensors = p.clone().tensors_mut().len();
-        let mut checked = 0;
-        for which in 0..n_tensors {
-            let len = p.clone().tensors_mut()[which].len();
-            for k in [0, len / 3, len / 2, len - 1] {
-                let f = |delta: f32| {
-                    let mut q = p.clone();
-                    q.tensors_mut()[which][k] += delta;
-                    f64::from(window_loss_and_grad(&q, &w, 1.0, 0.0, &mut StdRng::seed_from_u64(0), None))
-                };
-                // Small steps: a ReLU kink within ±eps of some unit would bias a wider one;
-                // the tolerance covers f32 rounding of the loss (~1e-4 at this step).
-                let eps = 1e-3;
-                let fd = (f(eps) - f(-eps)) / (2.0 * f64::from(eps));
-                let an = f64::from(g.clone().tensors_mut()[which][k]);
-                assert!(
-                    (fd - an).abs() < 6e-4 + 0.02 * fd.abs(),
-                    "tensor {which}[{k}]: analytic {an} vs finite difference {fd}"
-                );
-                checked += usize::from(an.abs() > 1e-4);
-            }
-        }
-        assert!(checked > n_tensors, "too few non-zero gradients checked ({checked})");
+        let loss = |q: &Params, g: Option<&mut Params>| {
+            window_loss_and_grad(q, &w, 1.0, 0.0, &mut StdRng::seed_from_u64(0), g)
+        };
+        // Small steps: a ReLU kink within ±eps of some unit would bias a wider one; the
+        // tolerance covers f32 rounding of the loss (~1e-4 at this step).
+        let non_zero = crate::training::check_gradients(&p, loss, 1e-3, 6e-4, 0.02);
+        assert!(non_zero > p.clone().tensors_mut().len(), "too few non-zero gradients checked ({non_zero})");
     }
 
     /// No answer sees its own or a later answer: changing answer t leaves the logits of
@@ -573,7 +523,9 @@ mod tests {
             l1 += window_loss_and_grad(&p, x, 10.0, 0.0, &mut rng, Some(&mut g1));
         }
         let mut g2 = p.zeros_like();
-        let l2 = batch_loss_and_grad(&p, &windows, 10.0, 0.0, &mut StdRng::seed_from_u64(1), &mut g2);
+        let config = crate::SaktConfig { dropout: 0.0, ..crate::SaktConfig::default() };
+        let mut rng = StdRng::seed_from_u64(1);
+        let l2 = crate::training::batch_loss_and_grad::<crate::Sakt>(&config, &p, &windows, 10.0, &mut rng, &mut g2);
         assert!((l1 - l2).abs() < 1e-5);
         for (a, b) in g1.tensors_mut().into_iter().zip(g2.tensors_mut()) {
             a.iter().zip(b.iter()).for_each(|(x, y)| assert!((x - y).abs() < 1e-5));

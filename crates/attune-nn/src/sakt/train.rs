@@ -6,41 +6,61 @@ use rand::rngs::StdRng;
 use super::config::SaktConfig;
 use super::engine::{self, Params};
 use super::model::Sakt;
-use crate::batching::item_offsets;
-use crate::training::{self, Answers, Schedule};
-use crate::{Error, Result};
+use crate::training::{self, Answers, Schedule, Tensors, WindowModel};
+use crate::{EpochRecord, Result};
 
-struct SaktEngine<'a> {
-    config: &'a SaktConfig,
-    item_skill: Vec<u32>,
-    base_rate: f64,
+impl Tensors for Params {
+    fn tensors_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        Params::tensors_mut(self)
+    }
+
+    fn item_bias_mut(&mut self) -> &mut Vec<f32> {
+        &mut self.b_item
+    }
 }
 
-impl training::Engine for SaktEngine<'_> {
+impl WindowModel for Sakt {
+    type Config = SaktConfig;
     type Params = Params;
-    type Model = Sakt;
+    const NAME: &'static str = "sakt";
 
-    fn tensors<'a>(&self, p: &'a mut Params) -> Vec<&'a mut Vec<f32>> {
-        p.tensors_mut()
-    }
-
-    fn batch(&self, p: &Params, windows: &[&Answers], total: f32, rng: &mut StdRng, grads: &mut Params) -> f32 {
-        engine::batch_loss_and_grad(p, windows, total, self.config.dropout as f32, rng, grads)
-    }
-
-    fn model(&self, p: &Params) -> Sakt {
-        Sakt {
-            config: self.config.clone(),
-            params: p.clone(),
-            item_skill: self.item_skill.clone(),
-            base_rate: self.base_rate,
-            history: Vec::new(),
-            skill_ids: Vec::new(),
+    fn schedule(c: &SaktConfig) -> Schedule {
+        Schedule {
+            batch_size: c.batch_size,
+            window: c.window,
+            learning_rate: c.learning_rate,
+            max_epochs: c.max_epochs,
+            patience: c.patience,
+            seed: c.seed,
+            item_bias: c.item_bias,
         }
     }
 
-    fn predict(&self, model: &Sakt, data: &Dataset) -> Vec<Probability> {
-        model.predict_dataset(data)
+    fn init(c: &SaktConfig, n_skills: usize, n_items: usize) -> Params {
+        Params::init(n_skills, n_items, c.embedding, c.heads, c.blocks, c.window, c.seed)
+    }
+
+    fn window_loss_and_grad(
+        c: &SaktConfig,
+        p: &Params,
+        w: &Answers,
+        total: f32,
+        rng: &mut StdRng,
+        grads: Option<&mut Params>,
+    ) -> f32 {
+        engine::window_loss_and_grad(p, w, total, c.dropout as f32, rng, grads)
+    }
+
+    fn assemble(c: &SaktConfig, params: Params, item_skill: Vec<u32>, base_rate: f64) -> Self {
+        Sakt { config: c.clone(), params, item_skill, base_rate, history: Vec::new(), skill_ids: Vec::new() }
+    }
+
+    fn predict_dataset(&self, data: &Dataset) -> Vec<Probability> {
+        Sakt::predict_dataset(self, data)
+    }
+
+    fn set_records(&mut self, history: Vec<EpochRecord>, skill_ids: Vec<String>) {
+        (self.history, self.skill_ids) = (history, skill_ids);
     }
 }
 
@@ -49,37 +69,10 @@ impl SaktConfig {
     /// `max_epochs`), and returns the weights of the best epoch.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`], [`Error::EmptyTrainingSet`], or [`Error::Cancelled`].
+    /// [`crate::Error::InvalidConfig`], [`crate::Error::EmptyTrainingSet`], or
+    /// [`crate::Error::Cancelled`].
     pub fn fit(&self, train: &Dataset, valid: Option<&Dataset>, progress: &dyn Progress) -> Result<Sakt> {
         self.validate()?;
-        let v = train.vocab();
-        let n_skills = v.n_skills();
-        if n_skills == 0 {
-            return Err(Error::EmptyTrainingSet { model: "sakt" });
-        }
-        let n_items = if self.item_bias { v.n_items() } else { 0 };
-        let mut params =
-            Params::init(n_skills, n_items, self.embedding, self.heads, self.blocks, self.window, self.seed);
-        if self.item_bias {
-            params.b_item = item_offsets(train, n_skills);
-        }
-        let engine = SaktEngine {
-            config: self,
-            item_skill: v.item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect(),
-            base_rate: train.correct_rate(),
-        };
-        let schedule = Schedule {
-            name: "sakt",
-            batch_size: self.batch_size,
-            window: self.window,
-            learning_rate: self.learning_rate,
-            max_epochs: self.max_epochs,
-            patience: self.patience,
-            seed: self.seed,
-        };
-        let (mut model, history) = training::fit(&schedule, &engine, params, train, valid, progress)?;
-        model.history = history;
-        model.skill_ids = (0..n_skills).map(|k| v.skills.name(k as u32).unwrap_or("?").to_owned()).collect();
-        Ok(model)
+        training::fit::<Sakt>(self, train, valid, progress)
     }
 }
