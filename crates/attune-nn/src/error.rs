@@ -44,3 +44,31 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An [`Error::InvalidConfig`] as a result.
+pub(crate) fn bad<T>(param: &'static str, value: String, reason: &'static str) -> Result<T> {
+    Err(Error::InvalidConfig { param, value, reason })
+}
+
+/// The checks every neural model's configuration shares.
+pub(crate) fn check_training(
+    dropout: f64,
+    batch_size: usize,
+    window: usize,
+    learning_rate: f64,
+    max_epochs: usize,
+) -> Result<()> {
+    if !(0.0..1.0).contains(&dropout) {
+        return bad("dropout", dropout.to_string(), "in [0, 1)");
+    }
+    if batch_size == 0 || !(2..=4096).contains(&window) {
+        return bad("batch_size/window", format!("{batch_size}/{window}"), "batch >= 1, window in 2..=4096");
+    }
+    if !(learning_rate > 0.0 && learning_rate.is_finite()) {
+        return bad("learning_rate", learning_rate.to_string(), "a positive number");
+    }
+    if max_epochs == 0 {
+        return bad("max_epochs", "0".into(), "at least 1");
+    }
+    Ok(())
+}

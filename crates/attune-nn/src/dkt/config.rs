@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::Result;
+use crate::error::bad;
 
 /// Hyperparameters of DKT. Defaults follow pyKT's DKT on ASSIST2009 (embedding and hidden
 /// size 200, dropout 0.1, Adam with learning rate 1e-3, batch 64, sequences cut into windows
@@ -76,29 +77,14 @@ impl DktConfig {
     /// Checks every field's range.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] naming the first bad field.
+    /// [`crate::Error::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> Result<()> {
-        let bad = |param: &'static str, value: String, reason: &'static str| {
-            Err(Error::InvalidConfig { param, value, reason })
-        };
         if self.embedding == 0 || self.embedding > 4096 {
             return bad("embedding", self.embedding.to_string(), "in 1..=4096");
         }
         if self.hidden == 0 || self.hidden > 4096 {
             return bad("hidden", self.hidden.to_string(), "in 1..=4096");
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
-        }
-        if self.batch_size == 0 || self.window < 2 {
-            return bad("batch_size/window", format!("{}/{}", self.batch_size, self.window), "batch >= 1, window >= 2");
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning_rate", self.learning_rate.to_string(), "a positive number");
-        }
-        if self.max_epochs == 0 {
-            return bad("max_epochs", "0".into(), "at least 1");
-        }
-        Ok(())
+        crate::error::check_training(self.dropout, self.batch_size, self.window, self.learning_rate, self.max_epochs)
     }
 }

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::Result;
+use crate::error::bad;
 
 /// Hyperparameters of DKVMN. Defaults: memory width 200 and dropout 0.2 as pyKT's, 20 slots
 /// as the DKVMN paper's ASSIST2009 model, batch 64, windows of 200, patience 10, and Adam at
@@ -53,29 +54,14 @@ impl DkvmnConfig {
     /// Checks every field's range.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] naming the first bad field.
+    /// [`crate::Error::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> Result<()> {
-        let bad = |param: &'static str, value: String, reason: &'static str| {
-            Err(Error::InvalidConfig { param, value, reason })
-        };
         if self.embedding == 0 || self.embedding > 4096 {
             return bad("embedding", self.embedding.to_string(), "in 1..=4096");
         }
         if self.slots == 0 || self.slots > 4096 {
             return bad("slots", self.slots.to_string(), "in 1..=4096");
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
-        }
-        if self.batch_size == 0 || self.window < 2 {
-            return bad("batch_size/window", format!("{}/{}", self.batch_size, self.window), "batch >= 1, window >= 2");
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning_rate", self.learning_rate.to_string(), "a positive number");
-        }
-        if self.max_epochs == 0 {
-            return bad("max_epochs", "0".into(), "at least 1");
-        }
-        Ok(())
+        crate::error::check_training(self.dropout, self.batch_size, self.window, self.learning_rate, self.max_epochs)
     }
 }

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::Result;
+use crate::error::bad;
 
 /// Hyperparameters of SAKT. Defaults: the shared settings (embedding 200, Adam 1e-3,
 /// batch 64, windows of 200, patience 10) with 8 heads, dropout 0.2 and one attention block,
@@ -57,11 +58,8 @@ impl SaktConfig {
     /// Checks every field's range.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] naming the first bad field.
+    /// [`crate::Error::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> Result<()> {
-        let bad = |param: &'static str, value: String, reason: &'static str| {
-            Err(Error::InvalidConfig { param, value, reason })
-        };
         if self.heads == 0 || self.embedding == 0 || self.embedding > 4096 || !self.embedding.is_multiple_of(self.heads)
         {
             return bad(
@@ -73,22 +71,6 @@ impl SaktConfig {
         if self.blocks == 0 || self.blocks > 16 {
             return bad("blocks", self.blocks.to_string(), "in 1..=16");
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
-        }
-        if self.batch_size == 0 || self.window < 4 || self.window > 4096 {
-            return bad(
-                "batch_size/window",
-                format!("{}/{}", self.batch_size, self.window),
-                "batch >= 1, window in 4..=4096",
-            );
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning_rate", self.learning_rate.to_string(), "a positive number");
-        }
-        if self.max_epochs == 0 {
-            return bad("max_epochs", "0".into(), "at least 1");
-        }
-        Ok(())
+        crate::error::check_training(self.dropout, self.batch_size, self.window, self.learning_rate, self.max_epochs)
     }
 }
