@@ -35,6 +35,11 @@ pub struct DkvmnState {
 }
 
 impl Dkvmn {
+    /// Skills known to the model.
+    pub fn n_skills(&self) -> usize {
+        self.params.n_skills
+    }
+
     /// The epoch with the best validation AUC, if any was validated.
     pub fn best_epoch(&self) -> Option<&EpochRecord> {
         self.history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))

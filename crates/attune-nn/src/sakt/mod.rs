@@ -4,6 +4,7 @@
 mod config;
 mod engine;
 mod model;
+mod online;
 mod train;
 
 pub use config::SaktConfig;

@@ -6,7 +6,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::SaktConfig;
-use super::engine::{self, Params};
+use super::engine::Params;
+use super::online::Cache;
 use crate::EpochRecord;
 
 /// A fitted SAKT model.
@@ -34,10 +35,14 @@ pub struct Sakt {
 /// of context once there are that many, and windows that move by `S` at a time, so that a
 /// whole dataset is predicted with two passes over each learner (see
 /// [`Sakt::predict_dataset`]), with the same numbers as answer-by-answer use.
+///
+/// The state also caches every attention block's projected keys and values of the window, so
+/// an answer costs one row per block and a prediction one query over the cache.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SaktState {
     answers: Vec<(u32, bool, u32)>,
     start: usize,
+    cache: Cache,
 }
 
 impl Sakt {
@@ -72,10 +77,17 @@ impl Sakt {
 
     fn prob(&self, state: &SaktState, skill: Option<usize>, item: ItemId) -> Probability {
         let Some(skill) = skill else { return Probability::new(self.base_rate) };
-        let mut w = state.answers.clone();
-        w.push((skill as u32, false, item.0));
-        let logits = engine::window_logits(&self.params, &w);
-        logits.last().map_or(Probability::new(self.base_rate), |&z| Probability::from_logit(f64::from(z)))
+        let offset = self.params.b_item.get(item.index()).copied().unwrap_or(0.0);
+        Probability::from_logit(f64::from(self.params.online_logit(&state.cache, skill, offset)))
+    }
+
+    /// The state holding `answers`, the first at position `start` of the learner's answers.
+    fn state_of(&self, answers: &[(u32, bool, u32)], start: usize) -> SaktState {
+        let mut cache = self.params.empty_cache();
+        for (t, &(s, c, _)) in answers.iter().enumerate() {
+            self.params.online_push(&mut cache, s as usize, c, t);
+        }
+        SaktState { answers: answers.to_vec(), start, cache }
     }
 
     /// The probability of every answer in `data`, each predicted from the learner's earlier
@@ -111,7 +123,7 @@ impl Sakt {
         let mut start = 0;
         while start < seq.len() {
             let end = (start + 2 * s).min(seq.len());
-            let logits = engine::window_logits(&self.params, &seq[start..end]);
+            let logits = super::engine::window_logits(&self.params, &seq[start..end]);
             let first = if start == 0 { 0 } else { start + s };
             for t in first..end.min(start + 2 * s) {
                 out.push((seq_rows[t], Probability::from_logit(f64::from(logits[t - start]))));
@@ -124,7 +136,7 @@ impl Sakt {
         // Answers whose skill the model does not know: predicted from the state before them.
         for (i, t) in others {
             let from = self.window_start(t);
-            let state = SaktState { answers: seq[from..t].to_vec(), start: from };
+            let state = self.state_of(&seq[from..t], from);
             out.push((i, self.prob(&state, self.skill_of(data.items()[i]), data.items()[i])));
         }
         out
@@ -135,17 +147,19 @@ impl KnowledgeTracer for Sakt {
     type State = SaktState;
 
     fn initial_state(&self) -> SaktState {
-        SaktState::default()
+        SaktState { answers: Vec::new(), start: 0, cache: self.params.empty_cache() }
     }
 
     fn update(&self, state: &mut SaktState, obs: &Interaction<'_>) {
         let Some(skill) = self.known(obs.skills) else { return };
+        self.params.online_push(&mut state.cache, skill, obs.correct, state.answers.len());
         state.answers.push((skill as u32, obs.correct, obs.item.0));
         let t = state.start + state.answers.len();
         let from = self.window_start(t);
         if from > state.start {
-            state.answers.drain(..from - state.start);
-            state.start = from;
+            // The window moves on: positions change, so the cache is rebuilt (once every
+            // window / 2 answers).
+            *state = self.state_of(&state.answers[from - state.start..], from);
         }
     }
 
@@ -169,8 +183,9 @@ mod tests {
 
     use super::*;
 
-    /// Whole-dataset prediction (two passes of windows) equals answer-by-answer replay through
-    /// the KnowledgeTracer, across window boundaries and with skills the model does not know.
+    /// Whole-dataset prediction (two passes of windows) equals answer-by-answer use of the
+    /// KnowledgeTracer (cached keys and values, rebuilt as the window moves), across window
+    /// boundaries, with one and two blocks and with skills the model does not know.
     #[test]
     fn dataset_prediction_equals_replay() {
         let mut b = DatasetBuilder::default();
@@ -185,20 +200,22 @@ mod tests {
             }
         }
         let data = b.finish();
-        let mut params = Params::init(4, data.vocab().n_items(), 8, 2, 1, 8, 3);
-        params.b_item.iter_mut().enumerate().for_each(|(k, v)| *v = 0.3 * (k as f32).sin());
-        let model = Sakt {
-            config: SaktConfig { embedding: 8, heads: 2, window: 8, ..SaktConfig::default() },
-            params,
-            item_skill: data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect(),
-            base_rate: 0.6,
-            history: Vec::new(),
-            skill_ids: Vec::new(),
-        };
-        let batched = model.predict_dataset(&data);
-        let replayed = predict_sequence(&model, &data);
-        for (i, (a, b)) in batched.iter().zip(&replayed).enumerate() {
-            assert!((a.get() - b.get()).abs() < 1e-5, "row {i}: {} vs {}", a.get(), b.get());
+        for blocks in [1, 2] {
+            let mut params = Params::init(4, data.vocab().n_items(), 8, 2, blocks, 8, 3);
+            params.b_item.iter_mut().enumerate().for_each(|(k, v)| *v = 0.3 * (k as f32).sin());
+            let model = Sakt {
+                config: SaktConfig { embedding: 8, heads: 2, blocks, window: 8, ..SaktConfig::default() },
+                params,
+                item_skill: data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect(),
+                base_rate: 0.6,
+                history: Vec::new(),
+                skill_ids: Vec::new(),
+            };
+            let batched = model.predict_dataset(&data);
+            let replayed = predict_sequence(&model, &data);
+            for (i, (a, b)) in batched.iter().zip(&replayed).enumerate() {
+                assert!((a.get() - b.get()).abs() < 1e-5, "{blocks} blocks, row {i}: {} vs {}", a.get(), b.get());
+            }
         }
     }
 }

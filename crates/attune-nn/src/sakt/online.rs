@@ -1,0 +1,130 @@
+//! SAKT answer by answer: a learner's state caches every block's projected keys and values,
+//! so predicting costs one query's attention over the cached rows plus a few vector-matrix
+//! products, and an answer appends one row per block — no pass over the history. The window
+//! rule of [`super::SaktState`] rebuilds the cache once every `window / 2` answers.
+
+use super::engine::{Block, Params};
+use crate::{kernels, linalg};
+
+/// Cached projections: `keys[b]`, `values[b]` are `[rows, d]` for block `b`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Cache {
+    pub(crate) keys: Vec<Vec<f32>>,
+    pub(crate) values: Vec<Vec<f32>>,
+}
+
+/// `row · W + b`.
+fn affine(row: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
+    let mut out = b.to_vec();
+    linalg::gemm(1, b.len(), row.len(), row, false, w, false, &mut out, 1.0);
+    out
+}
+
+fn layer_norm_row(x: &mut [f32], g: &[f32], b: &[f32]) {
+    let d = x.len() as f32;
+    let mean = x.iter().sum::<f32>() / d;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d;
+    let s = 1.0 / (var + 1e-5).sqrt();
+    x.iter_mut().zip(g.iter().zip(b)).for_each(|(v, (g, b))| *v = g * (*v - mean) * s + b);
+}
+
+/// One block's output at one query position, attending over `keys`/`values` (`[rows, d]`).
+fn block_row(p: &Block, heads: usize, q0: &[f32], keys: &[f32], values: &[f32]) -> Vec<f32> {
+    let d = q0.len();
+    let (rows, dh) = (keys.len() / d, d / heads);
+    let scale = 1.0 / (dh as f32).sqrt();
+    let q = affine(q0, &p.w_q, &p.b_q);
+    let mut o = vec![0.0; d];
+    let mut w = vec![0.0; rows];
+    for h in 0..heads {
+        let cols = h * dh..(h + 1) * dh;
+        for (j, wj) in w.iter_mut().enumerate() {
+            *wj = scale
+                * q[cols.clone()]
+                    .iter()
+                    .zip(&keys[j * d + h * dh..j * d + (h + 1) * dh])
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>();
+        }
+        let max = w.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let mut sum = 0.0;
+        w.iter_mut().for_each(|v| {
+            *v = kernels::exp(*v - max);
+            sum += *v;
+        });
+        for (j, wj) in w.iter().enumerate() {
+            let vrow = &values[j * d + h * dh..j * d + (h + 1) * dh];
+            o[cols.clone()].iter_mut().zip(vrow).for_each(|(o, v)| *o += wj / sum * v);
+        }
+    }
+    let mut r1 = affine(&o, &p.w_o, &p.b_o);
+    r1.iter_mut().zip(q0).for_each(|(r, q)| *r += q);
+    layer_norm_row(&mut r1, &p.ln1_g, &p.ln1_b);
+    let mut hidden = affine(&r1, &p.w_1, &p.c_1);
+    hidden.iter_mut().for_each(|v| *v = v.max(0.0));
+    let mut r2 = affine(&hidden, &p.w_2, &p.c_2);
+    r2.iter_mut().zip(&r1).for_each(|(r, y)| *r += y);
+    layer_norm_row(&mut r2, &p.ln2_g, &p.ln2_b);
+    r2
+}
+
+impl Params {
+    /// The key row of key position `j` holding interaction token `tok`, projected for block 0.
+    fn key_row(&self, tok: usize, j: usize) -> Vec<f32> {
+        let d = self.d;
+        self.e_int[tok * d..(tok + 1) * d].iter().zip(&self.pos[j * d..(j + 1) * d]).map(|(e, p)| e + p).collect()
+    }
+
+    fn push_kv(&self, cache: &mut Cache, b: usize, row: &[f32]) {
+        let block = &self.blocks[b];
+        cache.keys[b].extend(affine(row, &block.w_k, &block.b_k));
+        cache.values[b].extend(affine(row, &block.w_v, &block.b_v));
+    }
+
+    /// A cache holding only the start token.
+    pub(crate) fn empty_cache(&self) -> Cache {
+        let n = self.blocks.len();
+        let mut c = Cache { keys: vec![Vec::new(); n], values: vec![Vec::new(); n] };
+        self.push_kv(&mut c, 0, &self.key_row(2 * self.n_skills, 0));
+        c
+    }
+
+    /// Every block's output for a query on `skill` at the next position, given the cache of
+    /// the positions before it. Returns the last block's output and the outputs of the blocks
+    /// before it (the keys of the next blocks at this position).
+    fn query(&self, cache: &Cache, skill: usize) -> (Vec<f32>, Vec<Vec<f32>>) {
+        let d = self.d;
+        let q0 = &self.e_ex[skill * d..(skill + 1) * d];
+        let mut inner = Vec::new();
+        let mut y = Vec::new();
+        for (b, block) in self.blocks.iter().enumerate() {
+            // Block b > 0 attends over block b − 1's outputs, this position's included.
+            let (mut keys, mut values) = (cache.keys[b].clone(), cache.values[b].clone());
+            if b > 0 {
+                keys.extend(affine(&y, &block.w_k, &block.b_k));
+                values.extend(affine(&y, &block.w_v, &block.b_v));
+                inner.push(std::mem::take(&mut y));
+            }
+            y = block_row(block, self.heads, q0, &keys, &values);
+        }
+        (y, inner)
+    }
+
+    /// The logit of a next answer on `skill` with item offset `offset`.
+    pub(crate) fn online_logit(&self, cache: &Cache, skill: usize, offset: f32) -> f32 {
+        let (y, _) = self.query(cache, skill);
+        self.b_p[0] + offset + y.iter().zip(&self.w_p).map(|(y, w)| y * w).sum::<f32>()
+    }
+
+    /// Appends answer `(skill, correct)` at position `t` (its index in the window).
+    pub(crate) fn online_push(&self, cache: &mut Cache, skill: usize, correct: bool, t: usize) {
+        let (_, inner) = self.query(cache, skill);
+        for (b, y) in inner.iter().enumerate() {
+            self.push_kv(cache, b + 1, y);
+        }
+        if t + 1 < self.window() {
+            let tok = skill + self.n_skills * usize::from(correct);
+            self.push_kv(cache, 0, &self.key_row(tok, t + 1));
+        }
+    }
+}
