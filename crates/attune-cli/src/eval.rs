@@ -112,7 +112,13 @@ impl EvalModel {
             let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
             return Ok(Self::Sakt(serde_json::from_value(value)?));
         }
-        let kind = ModelKind::from_name(&args.model)?;
+        let kind = ModelKind::from_name(&args.model).map_err(|_| {
+            anyhow::anyhow!(
+                "unknown model {:?} (known: {}, dkt, dkvmn, sakt)",
+                args.model,
+                attune_kt::MODEL_NAMES.join(", ")
+            )
+        })?;
         Ok(Self::Classical(kind, apply_overrides(kind.config(args.seed), &args.overrides)?))
     }
 

@@ -121,8 +121,8 @@ fn usage_errors_are_explained() {
     let d = dataset.to_str().unwrap();
     let o = attune(&["eval", "--protocol", "e9", "--dataset", d, "--model", "bkt"]);
     assert!(!o.status.success() && text(&o).contains("unknown protocol"), "{}", text(&o));
-    let o = attune(&["eval", "--protocol", "e1", "--dataset", d, "--model", "sakt"]);
-    assert!(!o.status.success() && text(&o).contains("unknown model \"sakt\""), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e1", "--dataset", d, "--model", "lstm-9000"]);
+    assert!(!o.status.success() && text(&o).contains("unknown model \"lstm-9000\""), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e1", "--dataset", d, "--model", "bkt", "--set", "l2=1"]);
     assert!(!o.status.success() && text(&o).contains("no such hyperparameter"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e2", "--dataset", d, "--model", "bkt"]);
