@@ -61,6 +61,16 @@ pub(crate) fn lstm_cell(gates: &mut [f32], c_prev: &[f32], c: &mut [f32], tanh_c
     }
 }
 
+/// `out += x · W` with `W` row-major `[x.len(), out.len()]`: one scaled row of `W` added per
+/// input, which the compiler vectorises. For single rows (online prediction), where a
+/// matrix-product call costs more than the work.
+pub(crate) fn add_vec_mat(x: &[f32], w: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    for (xi, w_row) in x.iter().zip(w.chunks_exact(n)) {
+        out.iter_mut().zip(w_row).for_each(|(o, w)| *o += xi * w);
+    }
+}
+
 /// A standard normal draw (Box–Muller).
 pub(crate) fn normal(rng: &mut rand::rngs::StdRng) -> f32 {
     use rand::Rng;

@@ -95,8 +95,8 @@ impl Params {
     pub(crate) fn attention(&self, q: usize) -> Vec<f32> {
         let (d, n) = (self.d, self.slots);
         let k = &self.e_key[q * d..(q + 1) * d];
-        let mut w = vec![0.0; n];
-        linalg::gemm(1, n, d, k, false, &self.m_key, true, &mut w, 0.0);
+        let mut w: Vec<f32> =
+            self.m_key.chunks_exact(d).take(n).map(|row| row.iter().zip(k).map(|(a, b)| a * b).sum()).collect();
         softmax(&mut w);
         w
     }
@@ -106,10 +106,10 @@ impl Params {
         let d = self.d;
         let w = self.attention(q);
         let mut rk = vec![0.0; 2 * d];
-        linalg::gemm(1, d, self.slots, &w, false, m, false, &mut rk[..d], 0.0);
+        kernels::add_vec_mat(&w, m, &mut rk[..d]);
         rk[d..].copy_from_slice(&self.e_key[q * d..(q + 1) * d]);
         let mut f = self.b_f.clone();
-        linalg::gemm(1, d, 2 * d, &rk, false, &self.w_f, false, &mut f, 1.0);
+        kernels::add_vec_mat(&rk, &self.w_f, &mut f);
         self.b_p[0] + offset + f.iter().zip(&self.w_p).map(|(f, w)| kernels::tanh(*f) * w).sum::<f32>()
     }
 
@@ -120,8 +120,8 @@ impl Params {
         let x = q + self.n_skills * usize::from(correct);
         let v = &self.e_value[x * d..(x + 1) * d];
         let (mut e, mut a) = (self.b_e.clone(), self.b_a.clone());
-        linalg::gemm(1, d, d, v, false, &self.w_e, false, &mut e, 1.0);
-        linalg::gemm(1, d, d, v, false, &self.w_a, false, &mut a, 1.0);
+        kernels::add_vec_mat(v, &self.w_e, &mut e);
+        kernels::add_vec_mat(v, &self.w_a, &mut a);
         e.iter_mut().for_each(|v| *v = kernels::sigmoid(*v));
         a.iter_mut().for_each(|v| *v = kernels::tanh(*v));
         update(m, &w, &e, &a);
@@ -192,7 +192,7 @@ pub(crate) fn window_loss_and_grad(
     for t in 0..l {
         let (before, after) = mem.split_at_mut((t + 1) * nd);
         let m_prev = &before[t * nd..];
-        linalg::gemm(1, d, n, &w[t * n..(t + 1) * n], false, m_prev, false, &mut rk[t * 2 * d..t * 2 * d + d], 0.0);
+        kernels::add_vec_mat(&w[t * n..(t + 1) * n], m_prev, &mut rk[t * 2 * d..t * 2 * d + d]);
         rk[t * 2 * d + d..(t + 1) * 2 * d].copy_from_slice(&k[t * d..(t + 1) * d]);
         let m_next = &mut after[..nd];
         m_next.copy_from_slice(m_prev);

@@ -4,7 +4,7 @@
 //! rule of [`super::SaktState`] rebuilds the cache once every `window / 2` answers.
 
 use super::engine::{Block, Params};
-use crate::{kernels, linalg};
+use crate::kernels;
 
 /// Cached projections: `keys[b]`, `values[b]` are `[rows, d]` for block `b`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16,7 +16,7 @@ pub(crate) struct Cache {
 /// `row · W + b`.
 fn affine(row: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     let mut out = b.to_vec();
-    linalg::gemm(1, b.len(), row.len(), row, false, w, false, &mut out, 1.0);
+    kernels::add_vec_mat(row, w, &mut out);
     out
 }
 
