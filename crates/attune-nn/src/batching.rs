@@ -108,3 +108,24 @@ pub(crate) fn deal_windows<G: Send>(
     merge(grads, &g_odd);
     a + b
 }
+
+/// The first skill of each item, as the models index them (`u32::MAX` when it has none).
+pub(crate) fn item_skills(data: &Dataset) -> Vec<u32> {
+    data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect()
+}
+
+/// The model's index of an answer's first skill, when the model knows it.
+pub(crate) fn known_skill(skills: &[attune_core::SkillId], n_skills: usize) -> Option<usize> {
+    skills.first().map(|s| s.index()).filter(|&s| s < n_skills)
+}
+
+/// The model's index of an item's first skill, when the model knows it.
+pub(crate) fn item_skill(item_skill: &[u32], n_skills: usize, item: attune_core::ItemId) -> Option<usize> {
+    let s = *item_skill.get(item.index())?;
+    (s != u32::MAX && (s as usize) < n_skills).then_some(s as usize)
+}
+
+/// The epoch with the best validation AUC, if any was validated.
+pub(crate) fn best_epoch(history: &[crate::EpochRecord]) -> Option<&crate::EpochRecord> {
+    history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
+}

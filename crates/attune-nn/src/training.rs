@@ -6,7 +6,7 @@ use attune_core::{Cancelled, Dataset, Probability, Progress, metrics};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::batching::{epoch_batches, item_offsets, windows};
+use crate::batching::{epoch_batches, item_offsets, item_skills, windows};
 use crate::optim::Adam;
 use crate::{EpochRecord, Error, Result};
 
@@ -118,7 +118,7 @@ where
     if s.item_bias {
         *params.item_bias_mut() = item_offsets(train, n_skills);
     }
-    let item_skill: Vec<u32> = v.item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect();
+    let item_skill = item_skills(train);
     let base_rate = train.correct_rate();
     let mut grads = params.zeros_like();
     let sizes: Vec<usize> = params.tensors_mut().iter().map(|t| t.len()).collect();

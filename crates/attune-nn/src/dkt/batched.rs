@@ -22,7 +22,7 @@ impl Dkt {
             .learners()
             .map(|rows| {
                 rows.map(|i| {
-                    let skill = data.skills(i).first().map(|s| s.index()).filter(|&s| s < self.n_skills);
+                    let skill = crate::batching::known_skill(data.skills(i), self.n_skills);
                     (i, skill, data.correct()[i])
                 })
                 .collect()
@@ -132,7 +132,7 @@ mod tests {
         let data = b.finish();
         let mut p = Params::init(5, data.vocab().n_items(), 8, 4);
         p.b_item.iter_mut().enumerate().for_each(|(k, v)| *v = (k as f32 * 0.7).sin());
-        let items: Vec<u32> = data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect();
+        let items = crate::batching::item_skills(&data);
         let model = Dkt::from_params(&p, &DktConfig { hidden: 8, ..DktConfig::default() }, items, 0.6);
         let batched = model.predict_dataset(&data);
         let replayed = predict_sequence(&model, &data);

@@ -126,12 +126,11 @@ impl Dkt {
 
     /// The epoch with the best validation AUC, if any was validated.
     pub fn best_epoch(&self) -> Option<&EpochRecord> {
-        self.history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
+        crate::batching::best_epoch(&self.history)
     }
 
     fn skill_of(&self, item: ItemId) -> Option<usize> {
-        let s = *self.item_skill.get(item.index())?;
-        (s != u32::MAX && (s as usize) < self.n_skills).then_some(s as usize)
+        crate::batching::item_skill(&self.item_skill, self.n_skills, item)
     }
 
     fn logit(&self, state: &DktState, skill: usize) -> f32 {
@@ -171,7 +170,7 @@ impl KnowledgeTracer for Dkt {
     }
 
     fn update(&self, state: &mut DktState, obs: &Interaction<'_>) {
-        let skill = obs.skills.first().map(|s| s.index()).filter(|&s| s < self.n_skills);
+        let skill = crate::batching::known_skill(obs.skills, self.n_skills);
         if let Some(s) = skill {
             self.step(state, s + self.n_skills * usize::from(obs.correct));
         }
@@ -182,7 +181,7 @@ impl KnowledgeTracer for Dkt {
     }
 
     fn predict_interaction(&self, state: &DktState, obs: &Interaction<'_>) -> Probability {
-        let skill = obs.skills.first().map(|s| s.index()).filter(|&s| s < self.n_skills);
+        let skill = crate::batching::known_skill(obs.skills, self.n_skills);
         self.prob(state, skill.or_else(|| self.skill_of(obs.item)), Some(obs.item))
     }
 

@@ -11,7 +11,7 @@ use super::config::{DktConfig, Engine};
 use super::fused;
 use super::model::Dkt;
 use super::net::{DktNet, masked_bce};
-use crate::batching::{Window, epoch_batches, item_offsets, windows};
+use crate::batching::{Window, epoch_batches, item_offsets, item_skills, windows};
 use crate::{Error, Result};
 
 struct Batch {
@@ -38,11 +38,6 @@ fn batch(ws: &[&Window], n_skills: usize, device: &Device) -> Batch {
     let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [b * l]), device).reshape([b, l]);
     let float = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [b * l]), device).reshape([b, l]);
     Batch { tokens: int(tok), targets: int(tgt), labels: float(y), mask: float(m) }
-}
-
-/// The first skill of each item, as the model indexes them.
-fn item_skills(data: &Dataset) -> Vec<u32> {
-    data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect()
 }
 
 impl DktConfig {

@@ -42,16 +42,15 @@ impl Dkvmn {
 
     /// The epoch with the best validation AUC, if any was validated.
     pub fn best_epoch(&self) -> Option<&EpochRecord> {
-        self.history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
+        crate::batching::best_epoch(&self.history)
     }
 
     fn skill_of(&self, item: ItemId) -> Option<usize> {
-        let s = *self.item_skill.get(item.index())?;
-        (s != u32::MAX && (s as usize) < self.params.n_skills).then_some(s as usize)
+        crate::batching::item_skill(&self.item_skill, self.params.n_skills, item)
     }
 
     fn known(&self, skills: &[SkillId]) -> Option<usize> {
-        skills.first().map(|s| s.index()).filter(|&s| s < self.params.n_skills)
+        crate::batching::known_skill(skills, self.params.n_skills)
     }
 
     fn prob(&self, state: &DkvmnState, skill: Option<usize>, item: Option<ItemId>) -> Probability {

@@ -208,7 +208,7 @@ fn linear_back(
 }
 
 /// Layer norm over rows of `d`: returns `(y, x̂, 1/σ)`.
-fn layer_norm(x: &[f32], d: usize, g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+pub(super) fn layer_norm(x: &[f32], d: usize, g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let rows = x.len() / d;
     let (mut y, mut xhat, mut rstd) = (vec![0.0; x.len()], vec![0.0; x.len()], vec![0.0; rows]);
     for r in 0..rows {

@@ -53,7 +53,7 @@ impl Sakt {
 
     /// The epoch with the best validation AUC, if any was validated.
     pub fn best_epoch(&self) -> Option<&EpochRecord> {
-        self.history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
+        crate::batching::best_epoch(&self.history)
     }
 
     fn stride(&self) -> usize {
@@ -67,12 +67,11 @@ impl Sakt {
     }
 
     fn skill_of(&self, item: ItemId) -> Option<usize> {
-        let s = *self.item_skill.get(item.index())?;
-        (s != u32::MAX && (s as usize) < self.params.n_skills).then_some(s as usize)
+        crate::batching::item_skill(&self.item_skill, self.params.n_skills, item)
     }
 
     fn known(&self, skills: &[SkillId]) -> Option<usize> {
-        skills.first().map(|s| s.index()).filter(|&s| s < self.params.n_skills)
+        crate::batching::known_skill(skills, self.params.n_skills)
     }
 
     fn prob(&self, state: &SaktState, skill: Option<usize>, item: ItemId) -> Probability {
@@ -206,7 +205,7 @@ mod tests {
             let model = Sakt {
                 config: SaktConfig { embedding: 8, heads: 2, blocks, window: 8, ..SaktConfig::default() },
                 params,
-                item_skill: data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect(),
+                item_skill: crate::batching::item_skills(&data),
                 base_rate: 0.6,
                 history: Vec::new(),
                 skill_ids: Vec::new(),

@@ -3,7 +3,7 @@
 //! products, and an answer appends one row per block — no pass over the history. The window
 //! rule of [`super::SaktState`] rebuilds the cache once every `window / 2` answers.
 
-use super::engine::{Block, Params};
+use super::engine::{Block, Params, layer_norm};
 use crate::kernels;
 
 /// Cached projections: `keys[b]`, `values[b]` are `[rows, d]` for block `b`.
@@ -20,18 +20,22 @@ fn affine(row: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     out
 }
 
-fn layer_norm_row(x: &mut [f32], g: &[f32], b: &[f32]) {
-    let d = x.len() as f32;
-    let mean = x.iter().sum::<f32>() / d;
-    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d;
-    let s = 1.0 / (var + 1e-5).sqrt();
-    x.iter_mut().zip(g.iter().zip(b)).for_each(|(v, (g, b))| *v = g * (*v - mean) * s + b);
-}
-
-/// One block's output at one query position, attending over `keys`/`values` (`[rows, d]`).
-fn block_row(p: &Block, heads: usize, q0: &[f32], keys: &[f32], values: &[f32]) -> Vec<f32> {
+/// One block's output at one query position, attending over the cached `keys`/`values`
+/// (`[rows, d]`) and, for blocks after the first, this position's own row `extra`.
+fn block_row(
+    p: &Block,
+    heads: usize,
+    q0: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    extra: Option<&(Vec<f32>, Vec<f32>)>,
+) -> Vec<f32> {
     let d = q0.len();
-    let (rows, dh) = (keys.len() / d, d / heads);
+    let dh = d / heads;
+    let cached = keys.len() / d;
+    let rows = cached + usize::from(extra.is_some());
+    let key = |j: usize| if j < cached { &keys[j * d..(j + 1) * d] } else { extra.map_or(&[][..], |e| &e.0[..]) };
+    let value = |j: usize| if j < cached { &values[j * d..(j + 1) * d] } else { extra.map_or(&[][..], |e| &e.1[..]) };
     let scale = 1.0 / (dh as f32).sqrt();
     let q = affine(q0, &p.w_q, &p.b_q);
     let mut o = vec![0.0; d];
@@ -39,12 +43,7 @@ fn block_row(p: &Block, heads: usize, q0: &[f32], keys: &[f32], values: &[f32]) 
     for h in 0..heads {
         let cols = h * dh..(h + 1) * dh;
         for (j, wj) in w.iter_mut().enumerate() {
-            *wj = scale
-                * q[cols.clone()]
-                    .iter()
-                    .zip(&keys[j * d + h * dh..j * d + (h + 1) * dh])
-                    .map(|(a, b)| a * b)
-                    .sum::<f32>();
+            *wj = scale * q[cols.clone()].iter().zip(&key(j)[cols.clone()]).map(|(a, b)| a * b).sum::<f32>();
         }
         let max = w.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         let mut sum = 0.0;
@@ -53,19 +52,18 @@ fn block_row(p: &Block, heads: usize, q0: &[f32], keys: &[f32], values: &[f32]) 
             sum += *v;
         });
         for (j, wj) in w.iter().enumerate() {
-            let vrow = &values[j * d + h * dh..j * d + (h + 1) * dh];
+            let vrow = &value(j)[cols.clone()];
             o[cols.clone()].iter_mut().zip(vrow).for_each(|(o, v)| *o += wj / sum * v);
         }
     }
     let mut r1 = affine(&o, &p.w_o, &p.b_o);
     r1.iter_mut().zip(q0).for_each(|(r, q)| *r += q);
-    layer_norm_row(&mut r1, &p.ln1_g, &p.ln1_b);
+    let (r1, _, _) = layer_norm(&r1, d, &p.ln1_g, &p.ln1_b);
     let mut hidden = affine(&r1, &p.w_1, &p.c_1);
     hidden.iter_mut().for_each(|v| *v = v.max(0.0));
     let mut r2 = affine(&hidden, &p.w_2, &p.c_2);
     r2.iter_mut().zip(&r1).for_each(|(r, y)| *r += y);
-    layer_norm_row(&mut r2, &p.ln2_g, &p.ln2_b);
-    r2
+    layer_norm(&r2, d, &p.ln2_g, &p.ln2_b).0
 }
 
 impl Params {
@@ -99,13 +97,11 @@ impl Params {
         let mut y = Vec::new();
         for (b, block) in self.blocks.iter().enumerate() {
             // Block b > 0 attends over block b − 1's outputs, this position's included.
-            let (mut keys, mut values) = (cache.keys[b].clone(), cache.values[b].clone());
+            let extra = (b > 0).then(|| (affine(&y, &block.w_k, &block.b_k), affine(&y, &block.w_v, &block.b_v)));
             if b > 0 {
-                keys.extend(affine(&y, &block.w_k, &block.b_k));
-                values.extend(affine(&y, &block.w_v, &block.b_v));
                 inner.push(std::mem::take(&mut y));
             }
-            y = block_row(block, self.heads, q0, &keys, &values);
+            y = block_row(block, self.heads, q0, &cache.keys[b], &cache.values[b], extra.as_ref());
         }
         (y, inner)
     }
