@@ -10,7 +10,7 @@ use attune_core::{Dataset, Probability};
 use attune_data::Fold;
 use attune_data::{DatasetFolder, Protocol};
 use attune_kt::{ModelConfig, ModelKind};
-use attune_nn::{DktConfig, DkvmnConfig, EpochRecord, SaktConfig};
+use attune_nn::{Akt, AktConfig, Dkt, DktConfig, Dkvmn, DkvmnConfig, EpochRecord, Sakt, SaktConfig};
 use serde::Serialize;
 
 use crate::progress::Bar;
@@ -23,7 +23,7 @@ pub(crate) struct Args {
     /// Dataset folder, e.g. data/assist2009_updated or ../shared/data/lpp/assistments09.
     #[arg(long)]
     dataset: PathBuf,
-    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo, dkt, dkvmn, sakt.
+    /// Model: bkt, bkt-forgets, bkt-multigs, irt1pl, irt2pl, mirt, pfa, best-lr, elo, dkt, dkvmn, sakt, akt.
     #[arg(long)]
     model: String,
     /// Write the results as one JSON object to this file (and the run's config beside it).
@@ -93,28 +93,28 @@ enum EvalModel {
     Dkt(DktConfig),
     Sakt(SaktConfig),
     Dkvmn(DkvmnConfig),
+    Akt(AktConfig),
+}
+
+/// A neural model's default configuration with `--seed` and `--set` overrides applied.
+fn neural_config<C: serde::Serialize + serde::de::DeserializeOwned>(default: C, args: &Args) -> anyhow::Result<C> {
+    let mut value = serde_json::to_value(default)?;
+    value["seed"] = serde_json::json!(args.seed);
+    Ok(serde_json::from_value(apply_overrides_value(value, &args.overrides)?)?)
 }
 
 impl EvalModel {
     fn parse(args: &Args) -> anyhow::Result<Self> {
-        if args.model == "dkt" {
-            let cfg = DktConfig { seed: args.seed, ..DktConfig::default() };
-            let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
-            return Ok(Self::Dkt(serde_json::from_value(value)?));
-        }
-        if args.model == "dkvmn" {
-            let cfg = DkvmnConfig { seed: args.seed, ..DkvmnConfig::default() };
-            let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
-            return Ok(Self::Dkvmn(serde_json::from_value(value)?));
-        }
-        if args.model == "sakt" {
-            let cfg = SaktConfig { seed: args.seed, ..SaktConfig::default() };
-            let value = apply_overrides_value(serde_json::to_value(cfg)?, &args.overrides)?;
-            return Ok(Self::Sakt(serde_json::from_value(value)?));
+        match args.model.as_str() {
+            "dkt" => return Ok(Self::Dkt(neural_config(DktConfig::default(), args)?)),
+            "dkvmn" => return Ok(Self::Dkvmn(neural_config(DkvmnConfig::default(), args)?)),
+            "sakt" => return Ok(Self::Sakt(neural_config(SaktConfig::default(), args)?)),
+            "akt" => return Ok(Self::Akt(neural_config(AktConfig::default(), args)?)),
+            _ => {}
         }
         let kind = ModelKind::from_name(&args.model).map_err(|_| {
             anyhow::anyhow!(
-                "unknown model {:?} (known: {}, dkt, dkvmn, sakt)",
+                "unknown model {:?} (known: {}, dkt, dkvmn, sakt, akt)",
                 args.model,
                 attune_kt::MODEL_NAMES.join(", ")
             )
@@ -128,6 +128,7 @@ impl EvalModel {
             Self::Dkt(_) => "dkt",
             Self::Sakt(_) => "sakt",
             Self::Dkvmn(_) => "dkvmn",
+            Self::Akt(_) => "akt",
         }
     }
 
@@ -137,6 +138,7 @@ impl EvalModel {
             Self::Dkt(c) => serde_json::to_value(c)?,
             Self::Sakt(c) => serde_json::to_value(c)?,
             Self::Dkvmn(c) => serde_json::to_value(c)?,
+            Self::Akt(c) => serde_json::to_value(c)?,
         })
     }
 
@@ -149,6 +151,7 @@ impl EvalModel {
         save: Option<&Path>,
     ) -> anyhow::Result<(Vec<Probability>, f64, Option<serde_json::Value>)> {
         let t0 = Instant::now();
+        let neural = Neural { fold, seed, save, name: self.name(), t0 };
         match self {
             Self::Classical(_, config) => {
                 let model = config.fit(&fold.train, bar)?;
@@ -158,31 +161,44 @@ impl EvalModel {
                 }
                 Ok((model.predict_dataset(&fold.test), fit, None))
             }
-            Self::Dkt(config) => {
-                let (train, valid) = early_stopping_split(fold, seed);
-                let model = config.fit(&train, Some(&valid), bar)?;
-                let fit = t0.elapsed().as_secs_f64();
-                save_neural(save, "dkt", &model)?;
-                let training = training_json(&model.history, model.best_epoch());
-                Ok((model.predict_dataset(&fold.test), fit, Some(training)))
+            Self::Dkt(c) => {
+                neural.run(|t, v| c.fit(t, Some(v), bar), Dkt::predict_dataset, |m| (&m.history, m.best_epoch()))
             }
-            Self::Sakt(config) => {
-                let (train, valid) = early_stopping_split(fold, seed);
-                let model = config.fit(&train, Some(&valid), bar)?;
-                let fit = t0.elapsed().as_secs_f64();
-                save_neural(save, "sakt", &model)?;
-                let training = training_json(&model.history, model.best_epoch());
-                Ok((model.predict_dataset(&fold.test), fit, Some(training)))
+            Self::Sakt(c) => {
+                neural.run(|t, v| c.fit(t, Some(v), bar), Sakt::predict_dataset, |m| (&m.history, m.best_epoch()))
             }
-            Self::Dkvmn(config) => {
-                let (train, valid) = early_stopping_split(fold, seed);
-                let model = config.fit(&train, Some(&valid), bar)?;
-                let fit = t0.elapsed().as_secs_f64();
-                save_neural(save, "dkvmn", &model)?;
-                let training = training_json(&model.history, model.best_epoch());
-                Ok((model.predict_dataset(&fold.test), fit, Some(training)))
+            Self::Dkvmn(c) => {
+                neural.run(|t, v| c.fit(t, Some(v), bar), Dkvmn::predict_dataset, |m| (&m.history, m.best_epoch()))
+            }
+            Self::Akt(c) => {
+                neural.run(|t, v| c.fit(t, Some(v), bar), Akt::predict_dataset, |m| (&m.history, m.best_epoch()))
             }
         }
+    }
+}
+
+/// What training any neural model on a fold shares: early stopping, saving, the training record.
+struct Neural<'a> {
+    fold: &'a Fold,
+    seed: u64,
+    save: Option<&'a Path>,
+    name: &'static str,
+    t0: Instant,
+}
+
+impl Neural<'_> {
+    fn run<M: serde::Serialize>(
+        &self,
+        fit: impl FnOnce(&Dataset, &Dataset) -> attune_nn::Result<M>,
+        predict: impl Fn(&M, &Dataset) -> Vec<Probability>,
+        history: impl Fn(&M) -> (&[EpochRecord], Option<&EpochRecord>),
+    ) -> anyhow::Result<(Vec<Probability>, f64, Option<serde_json::Value>)> {
+        let (train, valid) = early_stopping_split(self.fold, self.seed);
+        let model = fit(&train, &valid)?;
+        let fit_seconds = self.t0.elapsed().as_secs_f64();
+        save_neural(self.save, self.name, &model)?;
+        let (h, best) = history(&model);
+        Ok((predict(&model, &self.fold.test), fit_seconds, Some(training_json(h, best))))
     }
 }
 

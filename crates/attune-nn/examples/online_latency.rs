@@ -1,13 +1,13 @@
-//! Time of one predict + update of a fitted SAKT or DKVMN learner state (what the service pays
+//! Time of one predict + update of a fitted SAKT, DKVMN or AKT learner state (what the service pays
 //! per answer), over 20,000 answers of one learner.
 //!
 //! `cargo run --release -p attune-nn --example online_latency -- <saved model.json>` (a file
-//! written by `attune eval --model sakt|dkvmn --save-model`).
+//! written by `attune eval --model sakt|dkvmn|akt --save-model`).
 
 use std::time::Instant;
 
 use attune_core::{Interaction, ItemId, KnowledgeTracer, SkillId, StudentId};
-use attune_nn::{Dkvmn, Sakt};
+use attune_nn::{Akt, Dkvmn, Sakt};
 
 fn time<T: KnowledgeTracer>(model: &T, n_skills: u32) -> (f64, f64) {
     let mut state = model.initial_state();
@@ -25,7 +25,7 @@ fn time<T: KnowledgeTracer>(model: &T, n_skills: u32) -> (f64, f64) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: online_latency <saved sakt|dkvmn model.json>")?;
+    let path = std::env::args().nth(1).ok_or("usage: online_latency <saved sakt|dkvmn|akt model.json>")?;
     let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
     let (name, (per, acc)) = match file["model"].as_str() {
         Some("sakt") => {
@@ -36,7 +36,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let m: Dkvmn = serde_json::from_value(file["weights"].clone())?;
             ("dkvmn", time(&m, m.n_skills() as u32))
         }
-        other => return Err(format!("not a sakt or dkvmn model file: {other:?}").into()),
+        Some("akt") => {
+            let m: Akt = serde_json::from_value(file["weights"].clone())?;
+            ("akt", time(&m, m.n_skills() as u32))
+        }
+        other => return Err(format!("not a sakt, dkvmn or akt model file: {other:?}").into()),
     };
     println!("{name}: {:.1} µs per predict + update (checksum {acc:.3})", per * 1e6);
     Ok(())

@@ -129,3 +129,55 @@ pub(crate) fn item_skill(item_skill: &[u32], n_skills: usize, item: attune_core:
 pub(crate) fn best_epoch(history: &[crate::EpochRecord]) -> Option<&crate::EpochRecord> {
     history.iter().filter(|e| !e.valid_auc.is_nan()).max_by(|a, b| a.valid_auc.total_cmp(&b.valid_auc))
 }
+
+/// Where the window predicting answer `t` starts, for attention windows of `2 · stride`
+/// positions moving by `stride`: `max(0, (⌊t / stride⌋ − 1) · stride)`.
+pub(crate) fn window_start(t: usize, stride: usize) -> usize {
+    (t / stride).saturating_sub(1) * stride
+}
+
+/// The probability of every answer of one learner (`rows` of `data`), each predicted from the
+/// window of earlier answers [`window_start`] gives it: `logits` returns every answer's logit of
+/// a window in one pass, so two passes over the learner cover all answers. An answer whose
+/// skill the model does not know is predicted by `other(window before it, its row)`.
+pub(crate) fn predict_learner(
+    data: &Dataset,
+    rows: std::ops::Range<usize>,
+    n_skills: usize,
+    stride: usize,
+    logits: impl Fn(&[(u32, bool, u32)]) -> Vec<f32>,
+    other: impl Fn(&[(u32, bool, u32)], usize, usize) -> attune_core::Probability,
+) -> Vec<(usize, attune_core::Probability)> {
+    use attune_core::Probability;
+    let s = stride.max(1);
+    // The answers that enter the model, and for each the row it came from.
+    let (mut seq, mut seq_rows, mut others) = (Vec::new(), Vec::new(), Vec::new());
+    let mut out = Vec::with_capacity(rows.len());
+    for i in rows {
+        match known_skill(data.skills(i), n_skills) {
+            Some(skill) => {
+                seq.push((skill as u32, data.correct()[i], data.items()[i].0));
+                seq_rows.push(i);
+            }
+            None => others.push((i, seq.len())),
+        }
+    }
+    let mut start = 0;
+    while start < seq.len() {
+        let end = (start + 2 * s).min(seq.len());
+        let z = logits(&seq[start..end]);
+        let first = if start == 0 { 0 } else { start + s };
+        for t in first..end {
+            out.push((seq_rows[t], Probability::from_logit(f64::from(z[t - start]))));
+        }
+        if end == seq.len() {
+            break;
+        }
+        start += s;
+    }
+    for (i, t) in others {
+        let from = window_start(t, s);
+        out.push((i, other(&seq[from..t], from, i)));
+    }
+    out
+}

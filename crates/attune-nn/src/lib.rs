@@ -10,19 +10,26 @@
 //! - [`DkvmnConfig`] trains [`Dkvmn`], Dynamic Key-Value Memory Networks, the same way; the
 //!   fitted model reads and writes one memory per answer.
 //!
+//! - [`AktConfig`] trains [`Akt`], Context-Aware Attentive Knowledge Tracing: monotonic
+//!   attention, Rasch embeddings, question and knowledge encoders and a knowledge retriever;
+//!   the fitted model adds one row per layer per answer.
+//!
 //! The engines multiply through `linalg` (the `gemm` crate, AVX-512 where the CPU has it) and
-//! split each minibatch across two threads. AKT follows; burn types stay inside this crate.
+//! split each minibatch across two threads. Burn types stay inside this crate.
 
+mod akt;
 mod batching;
 mod dkt;
 mod dkvmn;
 mod error;
 mod kernels;
+mod layers;
 mod linalg;
 mod optim;
 mod sakt;
 mod training;
 
+pub use crate::akt::{Akt, AktConfig, AktState};
 pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, Engine, EpochRecord, masked_bce};
 pub use crate::dkvmn::{Dkvmn, DkvmnConfig, DkvmnState};
 pub use crate::error::{Error, Result};

@@ -8,9 +8,9 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+pub(super) use crate::layers::layer_norm;
+use crate::layers::{Dropout, bce_with_logit, layer_norm_back, linear, linear_back};
 use crate::{kernels, linalg};
-
-const LN_EPS: f32 = 1e-5;
 
 /// One attention block: multi-head attention of the queries over the keys, residual and layer
 /// norm, a two-layer ReLU feed-forward net, residual and layer norm (pyKT's `Blocks`).
@@ -139,25 +139,6 @@ impl Params {
 
 pub(crate) use crate::training::Answers;
 
-/// Dropout masks (`0` or `1 / keep`), or none at prediction time.
-struct Dropout<'a> {
-    p: f32,
-    rng: Option<&'a mut StdRng>,
-}
-
-impl Dropout<'_> {
-    /// A fresh mask of `n` multipliers (all 1 when off).
-    fn mask(&mut self, n: usize) -> Vec<f32> {
-        match self.rng.as_deref_mut() {
-            Some(rng) if self.p > 0.0 => {
-                let keep = 1.0 - self.p;
-                (0..n).map(|_| if rng.random::<f32>() < self.p { 0.0 } else { 1.0 / keep }).collect()
-            }
-            _ => vec![1.0; n],
-        }
-    }
-}
-
 /// What the backward pass of one block needs from its forward pass.
 struct BlockCache {
     x: Vec<f32>,
@@ -177,76 +158,6 @@ struct BlockCache {
     f_mask: Vec<f32>,
     xhat2: Vec<f32>,
     rstd2: Vec<f32>,
-}
-
-/// `out = x · W + b` for `rows` rows.
-fn linear(x: &[f32], rows: usize, w: &[f32], b: &[f32], d_in: usize, d_out: usize) -> Vec<f32> {
-    let mut out: Vec<f32> = (0..rows).flat_map(|_| b.iter().copied()).collect();
-    linalg::gemm(rows, d_out, d_in, x, false, w, false, &mut out, 1.0);
-    out
-}
-
-/// Gradients of `x · W + b`: `dW += xᵀ dy`, `db += Σ dy`, and `dx = dy · Wᵀ` added to `dx`.
-#[allow(clippy::too_many_arguments)]
-fn linear_back(
-    x: &[f32],
-    dy: &[f32],
-    w: &[f32],
-    rows: usize,
-    d_in: usize,
-    d_out: usize,
-    (dw, db): (&mut [f32], &mut [f32]),
-    dx: Option<&mut [f32]>,
-) {
-    linalg::gemm(d_in, d_out, rows, x, true, dy, false, dw, 1.0);
-    for row in dy.chunks_exact(d_out) {
-        db.iter_mut().zip(row).for_each(|(a, g)| *a += g);
-    }
-    if let Some(dx) = dx {
-        linalg::gemm(rows, d_in, d_out, dy, false, w, true, dx, 1.0);
-    }
-}
-
-/// Layer norm over rows of `d`: returns `(y, x̂, 1/σ)`.
-pub(super) fn layer_norm(x: &[f32], d: usize, g: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let rows = x.len() / d;
-    let (mut y, mut xhat, mut rstd) = (vec![0.0; x.len()], vec![0.0; x.len()], vec![0.0; rows]);
-    for r in 0..rows {
-        let row = &x[r * d..(r + 1) * d];
-        let mean = row.iter().sum::<f32>() / d as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d as f32;
-        let s = 1.0 / (var + LN_EPS).sqrt();
-        rstd[r] = s;
-        for j in 0..d {
-            let xh = (row[j] - mean) * s;
-            xhat[r * d + j] = xh;
-            y[r * d + j] = g[j] * xh + b[j];
-        }
-    }
-    (y, xhat, rstd)
-}
-
-/// Gradient of layer norm: accumulates `dg`, `db`, returns `dx`.
-fn layer_norm_back(dy: &[f32], xhat: &[f32], rstd: &[f32], g: &[f32], dg: &mut [f32], db: &mut [f32]) -> Vec<f32> {
-    let d = g.len();
-    let mut dx = vec![0.0; dy.len()];
-    for (r, &s) in rstd.iter().enumerate() {
-        let (dyr, xr) = (&dy[r * d..(r + 1) * d], &xhat[r * d..(r + 1) * d]);
-        let (mut mean_dxh, mut mean_dxh_xh) = (0.0, 0.0);
-        for j in 0..d {
-            dg[j] += dyr[j] * xr[j];
-            db[j] += dyr[j];
-            let dxh = dyr[j] * g[j];
-            mean_dxh += dxh;
-            mean_dxh_xh += dxh * xr[j];
-        }
-        mean_dxh /= d as f32;
-        mean_dxh_xh /= d as f32;
-        for j in 0..d {
-            dx[r * d + j] = s * (dyr[j] * g[j] - mean_dxh - xr[j] * mean_dxh_xh);
-        }
-    }
-    dx
 }
 
 /// One block forward: queries `q0` `[L, d]` over keys `x` `[L, d]`.
@@ -374,7 +285,7 @@ fn key_tokens(p: &Params, w: &Answers) -> Vec<usize> {
 /// answers before it in the window; no dropout.
 pub(crate) fn window_logits(p: &Params, w: &Answers) -> Vec<f32> {
     let mut logits = Vec::with_capacity(w.len());
-    run_window(p, w, 1.0, &mut Dropout { p: 0.0, rng: None }, None, Some(&mut logits));
+    run_window(p, w, 1.0, &mut Dropout::off(), None, Some(&mut logits));
     logits
 }
 
@@ -428,10 +339,9 @@ fn run_window(
             + p.b_item.get(item as usize).copied().unwrap_or(0.0)
             + row.iter().zip(m).zip(&p.w_p).map(|((y, m), w)| y * m * w).sum::<f32>();
         logits.push(z);
-        let y = f32::from(u8::from(correct));
-        let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
-        loss += softplus - y * z;
-        dz[t] = (kernels::sigmoid(z) - y) / total;
+        let (l, dl) = bce_with_logit(z, correct);
+        loss += l;
+        dz[t] = dl / total;
     }
     if let Some(out) = logits_out {
         *out = logits;

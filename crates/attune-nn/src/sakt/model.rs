@@ -62,8 +62,7 @@ impl Sakt {
 
     /// Where the window predicting answer `t` starts.
     fn window_start(&self, t: usize) -> usize {
-        let s = self.stride();
-        (t / s).saturating_sub(1) * s
+        crate::batching::window_start(t, self.stride())
     }
 
     fn skill_of(&self, item: ItemId) -> Option<usize> {
@@ -104,41 +103,13 @@ impl Sakt {
     }
 
     fn predict_learner(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<(usize, Probability)> {
-        let s = self.stride();
-        // The answers that enter the model, and for each the row it came from.
-        let mut seq = Vec::new();
-        let mut seq_rows = Vec::new();
-        let mut out = Vec::with_capacity(rows.len());
-        let mut others = Vec::new();
-        for i in rows {
-            match self.known(data.skills(i)) {
-                Some(skill) => {
-                    seq.push((skill as u32, data.correct()[i], data.items()[i].0));
-                    seq_rows.push(i);
-                }
-                None => others.push((i, seq.len())),
-            }
-        }
-        let mut start = 0;
-        while start < seq.len() {
-            let end = (start + 2 * s).min(seq.len());
-            let logits = super::engine::window_logits(&self.params, &seq[start..end]);
-            let first = if start == 0 { 0 } else { start + s };
-            for t in first..end.min(start + 2 * s) {
-                out.push((seq_rows[t], Probability::from_logit(f64::from(logits[t - start]))));
-            }
-            if end == seq.len() {
-                break;
-            }
-            start += s;
-        }
+        let logits = |w: &[(u32, bool, u32)]| super::engine::window_logits(&self.params, w);
         // Answers whose skill the model does not know: predicted from the state before them.
-        for (i, t) in others {
-            let from = self.window_start(t);
-            let state = self.state_of(&seq[from..t], from);
-            out.push((i, self.prob(&state, self.skill_of(data.items()[i]), data.items()[i])));
-        }
-        out
+        let other = |before: &[(u32, bool, u32)], from: usize, i: usize| {
+            let item = data.items()[i];
+            self.prob(&self.state_of(before, from), self.skill_of(item), item)
+        };
+        crate::batching::predict_learner(data, rows, self.params.n_skills, self.stride(), logits, other)
     }
 }
 

@@ -3,21 +3,15 @@
 //! products, and an answer appends one row per block — no pass over the history. The window
 //! rule of [`super::SaktState`] rebuilds the cache once every `window / 2` answers.
 
-use super::engine::{Block, Params, layer_norm};
+use super::engine::{Block, Params};
 use crate::kernels;
+use crate::layers::{affine, layer_norm};
 
 /// Cached projections: `keys[b]`, `values[b]` are `[rows, d]` for block `b`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Cache {
     pub(crate) keys: Vec<Vec<f32>>,
     pub(crate) values: Vec<Vec<f32>>,
-}
-
-/// `row · W + b`.
-fn affine(row: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
-    let mut out = b.to_vec();
-    kernels::add_vec_mat(row, w, &mut out);
-    out
 }
 
 /// One block's output at one query position, attending over the cached `keys`/`values`

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use attune_core::{Dataset, NoProgress, metrics};
 use attune_data::{DatasetFolder, Protocol};
-use attune_nn::{Dkt, DktConfig, DktNet, Dkvmn, DkvmnConfig, Sakt, SaktConfig, masked_bce};
+use attune_nn::{Akt, AktConfig, Dkt, DktConfig, DktNet, Dkvmn, DkvmnConfig, Sakt, SaktConfig, masked_bce};
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -173,5 +173,32 @@ fn a_short_dkvmn_training_run_learns_synthetic_5() {
     let file = dir.path().join("dkvmn.json");
     std::fs::write(&file, serde_json::to_vec(&model).unwrap()).unwrap();
     let loaded: Dkvmn = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(loaded.predict_dataset(&test), model.predict_dataset(&test));
+}
+
+/// The same for a small AKT.
+#[test]
+fn a_short_akt_training_run_learns_synthetic_5() {
+    let (train, valid, test) = synthetic();
+    let cfg = AktConfig {
+        embedding: 32,
+        heads: 4,
+        ff: 64,
+        fc: (64, 32),
+        max_epochs: 20,
+        batch_size: 32,
+        learning_rate: 3e-3,
+        patience: 4,
+        ..AktConfig::default()
+    };
+    let model = cfg.fit(&train, Some(&valid), &NoProgress).unwrap();
+    let p: Vec<f64> = model.predict_dataset(&test).iter().map(|p| p.get()).collect();
+    let auc = metrics::auc(&p, test.correct());
+    assert!(auc > 0.75, "test AUC {auc}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("akt.json");
+    std::fs::write(&file, serde_json::to_vec(&model).unwrap()).unwrap();
+    let loaded: Akt = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(loaded.predict_dataset(&test), model.predict_dataset(&test));
 }
