@@ -83,6 +83,20 @@ pub(crate) fn normal(rng: &mut rand::rngs::StdRng) -> f32 {
 mod tests {
     use super::*;
 
+    /// The lane-wise reductions equal plain ones on every length around the lane count.
+    #[test]
+    fn reductions_match_plain_ones() {
+        for n in 0..50 {
+            let x: Vec<f32> = (0..n).map(|k| ((k * 37 % 11) as f32 - 5.0) * 0.25).collect();
+            let y: Vec<f32> = (0..n).map(|k| (k as f32 * 0.7).sin()).collect();
+            let max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            assert_eq!(max_of(&x), max, "max, n = {n}");
+            assert!((sum_of(&x) - x.iter().sum::<f32>()).abs() < 1e-5, "sum, n = {n}");
+            let plain: f32 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
+            assert!((dot(&x, &y) - plain).abs() < 1e-5, "dot, n = {n}");
+        }
+    }
+
     #[test]
     fn exp_sigmoid_tanh_match_libm() {
         let mut worst = (0.0f64, 0.0f64, 0.0f64);
@@ -102,4 +116,46 @@ mod tests {
         assert!(sigmoid(-1e4) >= 0.0 && sigmoid(-1e4) < 1e-37 && sigmoid(1e4) == 1.0);
         assert!(exp(1e4).is_finite() && tanh(1e4) == 1.0 && tanh(-1e4) == -1.0);
     }
+}
+
+/// Lanes of the reductions below: independent partial results the compiler keeps in one
+/// vector register, since a single running float sum or maximum is a serial chain it may
+/// not reorder.
+const LANES: usize = 16;
+
+/// The largest entry (`-∞` for an empty slice).
+pub(crate) fn max_of(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder().iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    for c in chunks {
+        acc.iter_mut().zip(c).for_each(|(a, &v)| *a = if v > *a { v } else { *a });
+    }
+    acc.iter().fold(tail, |m, &v| m.max(v))
+}
+
+/// The sum of the entries, in `LANES` partial sums.
+pub(crate) fn sum_of(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        acc.iter_mut().zip(c).for_each(|(a, &v)| *a += v);
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `Σ x_i y_i`, in `LANES` partial sums.
+pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &y[..n]);
+    let split = n - n % LANES;
+    for (cx, cy) in x[..split].chunks_exact(LANES).zip(y[..split].chunks_exact(LANES)) {
+        for k in 0..LANES {
+            acc[k] += cx[k] * cy[k];
+        }
+    }
+    let tail: f32 = x[split..].iter().zip(&y[split..]).map(|(a, b)| a * b).sum();
+    acc.iter().sum::<f32>() + tail
 }

@@ -108,57 +108,57 @@ impl Layer {
 }
 
 /// Attention weights of one query row over its `n = s.len()` visible keys at positions
-/// `0..n`, the query at position `i`: `s` holds the scaled scores and is left as is; `a`
-/// receives the weights and `dist` the distances.
+/// `0..n`, the query at position `i`: `s` holds the scaled scores; `a` receives the weights
+/// and `dist` the distances. Written as passes without a running reduction, so each
+/// vectorises.
 pub(crate) fn monotonic_row(s: &[f32], i: usize, decay: f32, a: &mut [f32], dist: &mut [f32]) {
     let n = s.len();
     if n == 0 {
         return;
     }
-    let max = s.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0.0;
-    for (a, &s) in a.iter_mut().zip(s) {
-        *a = kernels::exp(s - max);
-        sum += *a;
+    let (a, dist) = (&mut a[..n], &mut dist[..n]);
+    let max = kernels::max_of(s);
+    a.iter_mut().zip(s).for_each(|(a, &s)| *a = kernels::exp(s - max));
+    let inv = 1.0 / kernels::sum_of(a);
+    // The undecayed softmax mass after each key (a suffix sum) …
+    let mut after = 0.0;
+    for (d, &e) in dist.iter_mut().zip(a.iter()).rev() {
+        *d = after;
+        after += e * inv;
     }
-    // Undecayed softmax mass after each key, times its distance to the query.
-    let total: f32 = a.iter().map(|v| v / sum).sum();
-    let mut cum = 0.0;
-    for j in 0..n {
-        cum += a[j] / sum;
-        dist[j] = ((total - cum) * (i - j) as f32).max(0.0).sqrt();
+    // … times its distance to the query, and the decayed scores.
+    let i = i as f32;
+    for (j, (d, (a, &s))) in dist.iter_mut().zip(a.iter_mut().zip(s)).enumerate() {
+        *d = (*d * (i - j as f32)).max(0.0).sqrt();
+        *a = s * kernels::exp(-decay * *d).max(THETA_MIN);
     }
-    let mut max = f32::NEG_INFINITY;
-    for j in 0..n {
-        let theta = kernels::exp(-decay * dist[j]).max(THETA_MIN);
-        a[j] = s[j] * theta;
-        max = max.max(a[j]);
-    }
-    let mut sum = 0.0;
-    for a in a.iter_mut() {
-        *a = kernels::exp(*a - max);
-        sum += *a;
-    }
-    a.iter_mut().for_each(|a| *a /= sum);
+    let max = kernels::max_of(a);
+    a.iter_mut().for_each(|a| *a = kernels::exp(*a - max));
+    let inv = 1.0 / kernels::sum_of(a);
+    a.iter_mut().for_each(|a| *a *= inv);
 }
 
 /// Backward of [`monotonic_row`]: `da` (the weights' gradient, dropout already applied) is
 /// turned into the gradient of the scaled scores in place; returns the gradient of the
-/// decay rate before the softplus.
-fn monotonic_row_back(s: &[f32], a: &[f32], dist: &[f32], decay: f32, gamma: f32, da: &mut [f32]) -> f32 {
-    let dot: f32 = da.iter().zip(a).map(|(d, a)| d * a).sum();
-    let sig = kernels::sigmoid(gamma);
-    let mut dgamma = 0.0;
-    for j in 0..s.len() {
-        let dz = a[j] * (da[j] - dot);
+/// decay rate before the softplus. `scratch` holds at least `s.len()` entries.
+fn monotonic_row_back(
+    (s, a, dist): (&[f32], &[f32], &[f32]),
+    (decay, gamma): (f32, f32),
+    da: &mut [f32],
+    scratch: &mut [f32],
+) -> f32 {
+    let n = s.len();
+    let (da, scratch) = (&mut da[..n], &mut scratch[..n]);
+    let dot = kernels::dot(da, a);
+    for (j, (d, g)) in da.iter_mut().zip(scratch.iter_mut()).enumerate() {
+        let dz = a[j] * (*d - dot);
         let e = kernels::exp(-decay * dist[j]);
         let theta = e.max(THETA_MIN);
-        if e >= THETA_MIN {
-            dgamma -= dz * s[j] * theta * dist[j] * sig;
-        }
-        da[j] = dz * theta;
+        // θ's gradient through γ, where the clamp does not hold it.
+        *g = if e >= THETA_MIN { dz * s[j] * theta * dist[j] } else { 0.0 };
+        *d = dz * theta;
     }
-    dgamma
+    -kernels::sigmoid(gamma) * kernels::sum_of(scratch)
 }
 
 /// How many keys query `i` sees: itself and those before it (`peek`), or only those before.
@@ -207,7 +207,7 @@ pub(crate) fn forward(
     let k = linear(x, l, &p.w_k, &p.b_k, d, d);
     let v = linear(values.unwrap_or(x), l, &p.w_v, &p.b_v, d, d);
     let (mut s, mut att, mut dist) = (vec![0.0; heads * l * l], vec![0.0; heads * l * l], vec![0.0; heads * l * l]);
-    let att_mask = drop.mask(heads * l * l);
+    let att_mask = drop.fast_mask(heads * l * l);
     let mut o = vec![0.0; l * d];
     let mut dropped = vec![0.0; l * l];
     for h in 0..heads {
@@ -224,7 +224,7 @@ pub(crate) fn forward(
         dropped.iter_mut().zip(ah.iter().zip(m)).for_each(|(x, (a, m))| *x = a * m);
         linalg::gemm_ld(l, dh, l, (&dropped, l, false), (&v[h * dh..], d, false), (&mut o[h * dh..], d), 0.0);
     }
-    let m_mask = drop.mask(l * d);
+    let m_mask = drop.fast_mask(l * d);
     let mut r1 = linear(&o, l, &p.w_o, &p.b_o, d, d);
     r1.iter_mut().zip(&m_mask).zip(x).for_each(|((r, m), x)| *r = x + *r * m);
     let (y1, xhat1, rstd1) = layer_norm(&r1, d, &p.ln1_g, &p.ln1_b);
@@ -252,9 +252,9 @@ pub(crate) fn forward(
         return (y1, cache);
     }
     let h1 = linear(&y1, l, &p.w_1, &p.c_1, d, ff);
-    let h_mask = drop.mask(l * ff);
+    let h_mask = drop.fast_mask(l * ff);
     let hidden: Vec<f32> = h1.iter().zip(&h_mask).map(|(h, m)| h.max(0.0) * m).collect();
-    let f_mask = drop.mask(l * d);
+    let f_mask = drop.fast_mask(l * d);
     let mut r2 = linear(&hidden, l, &p.w_2, &p.c_2, ff, d);
     r2.iter_mut().zip(&f_mask).zip(&y1).for_each(|((r, m), y)| *r = y + *r * m);
     let (y2, xhat2, rstd2) = layer_norm(&r2, d, &p.ln2_g, &p.ln2_b);
@@ -304,7 +304,7 @@ pub(crate) fn backward(
     linear_back(&c.o, &dm, &p.w_o, l, d, d, (&mut g.w_o, &mut g.b_o), Some(&mut d_o));
     let decays = p.decays();
     let (mut dk, mut dv) = (vec![0.0; l * d], vec![0.0; l * d]);
-    let (mut dropped, mut da) = (vec![0.0; l * l], vec![0.0; l * l]);
+    let (mut dropped, mut da, mut scratch) = (vec![0.0; l * l], vec![0.0; l * l], vec![0.0; l]);
     for h in 0..heads {
         let range = h * l * l..(h + 1) * l * l;
         let (s, a, dist, m) = (&c.s[range.clone()], &c.att[range.clone()], &c.dist[range.clone()], &c.att_mask[range]);
@@ -316,8 +316,8 @@ pub(crate) fn backward(
             let row = i * l..i * l + n;
             let dr = &mut da[i * l..(i + 1) * l];
             dr[..n].iter_mut().zip(&m[row.clone()]).for_each(|(d, m)| *d *= m);
-            g.gamma[h] +=
-                monotonic_row_back(&s[row.clone()], &a[row.clone()], &dist[row], decays[h], p.gamma[h], &mut dr[..n]);
+            let cached = (&s[row.clone()], &a[row.clone()], &dist[row]);
+            g.gamma[h] += monotonic_row_back(cached, (decays[h], p.gamma[h]), &mut dr[..n], &mut scratch);
             dr[..n].iter_mut().for_each(|v| *v *= scale);
             dr[n..].fill(0.0);
         }

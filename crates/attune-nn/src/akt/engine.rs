@@ -206,10 +206,10 @@ fn head_forward(p: &Params, h: &[f32], x: &[f32], w: &Answers, drop: &mut Dropou
         u[t * 2 * d + d..(t + 1) * 2 * d].copy_from_slice(&x[t * d..(t + 1) * d]);
     }
     let mut a1 = linear(&u, l, &p.h_w1, &p.h_b1, 2 * d, fc1);
-    let m1 = drop.mask(l * fc1);
+    let m1 = drop.fast_mask(l * fc1);
     a1.iter_mut().zip(&m1).for_each(|(a, m)| *a = a.max(0.0) * m);
     let mut a2 = linear(&a1, l, &p.h_w2, &p.h_b2, fc1, fc2);
-    let m2 = drop.mask(l * fc2);
+    let m2 = drop.fast_mask(l * fc2);
     a2.iter_mut().zip(&m2).for_each(|(a, m)| *a = a.max(0.0) * m);
     let logits = (0..l)
         .map(|t| {
