@@ -79,45 +79,6 @@ pub(crate) fn normal(rng: &mut rand::rngs::StdRng) -> f32 {
     (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The lane-wise reductions equal plain ones on every length around the lane count.
-    #[test]
-    fn reductions_match_plain_ones() {
-        for n in 0..50 {
-            let x: Vec<f32> = (0..n).map(|k| ((k * 37 % 11) as f32 - 5.0) * 0.25).collect();
-            let y: Vec<f32> = (0..n).map(|k| (k as f32 * 0.7).sin()).collect();
-            let max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            assert_eq!(max_of(&x), max, "max, n = {n}");
-            assert!((sum_of(&x) - x.iter().sum::<f32>()).abs() < 1e-5, "sum, n = {n}");
-            let plain: f32 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
-            assert!((dot(&x, &y) - plain).abs() < 1e-5, "dot, n = {n}");
-        }
-    }
-
-    #[test]
-    fn exp_sigmoid_tanh_match_libm() {
-        let mut worst = (0.0f64, 0.0f64, 0.0f64);
-        for k in -20_000..=20_000 {
-            let x = k as f32 * 0.004; // [-80, 80]
-            let e = f64::from(exp(x));
-            let want = f64::from(x).exp();
-            worst.0 = worst.0.max((e - want).abs() / want);
-            let s = f64::from(sigmoid(x));
-            worst.1 = worst.1.max((s - 1.0 / (1.0 + (-f64::from(x)).exp())).abs());
-            worst.2 = worst.2.max((f64::from(tanh(x)) - f64::from(x).tanh()).abs());
-        }
-        assert!(worst.0 < 3e-7, "exp relative error {}", worst.0);
-        assert!(worst.1 < 2e-7, "sigmoid absolute error {}", worst.1);
-        assert!(worst.2 < 5e-7, "tanh absolute error {}", worst.2);
-        // Saturation stays finite.
-        assert!(sigmoid(-1e4) >= 0.0 && sigmoid(-1e4) < 1e-37 && sigmoid(1e4) == 1.0);
-        assert!(exp(1e4).is_finite() && tanh(1e4) == 1.0 && tanh(-1e4) == -1.0);
-    }
-}
-
 /// Lanes of the reductions below: independent partial results the compiler keeps in one
 /// vector register, since a single running float sum or maximum is a serial chain it may
 /// not reorder.
@@ -158,4 +119,43 @@ pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
     }
     let tail: f32 = x[split..].iter().zip(&y[split..]).map(|(a, b)| a * b).sum();
     acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lane-wise reductions equal plain ones on every length around the lane count.
+    #[test]
+    fn reductions_match_plain_ones() {
+        for n in 0..50 {
+            let x: Vec<f32> = (0..n).map(|k| ((k * 37 % 11) as f32 - 5.0) * 0.25).collect();
+            let y: Vec<f32> = (0..n).map(|k| (k as f32 * 0.7).sin()).collect();
+            let max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            assert_eq!(max_of(&x), max, "max, n = {n}");
+            assert!((sum_of(&x) - x.iter().sum::<f32>()).abs() < 1e-5, "sum, n = {n}");
+            let plain: f32 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
+            assert!((dot(&x, &y) - plain).abs() < 1e-5, "dot, n = {n}");
+        }
+    }
+
+    #[test]
+    fn exp_sigmoid_tanh_match_libm() {
+        let mut worst = (0.0f64, 0.0f64, 0.0f64);
+        for k in -20_000..=20_000 {
+            let x = k as f32 * 0.004; // [-80, 80]
+            let e = f64::from(exp(x));
+            let want = f64::from(x).exp();
+            worst.0 = worst.0.max((e - want).abs() / want);
+            let s = f64::from(sigmoid(x));
+            worst.1 = worst.1.max((s - 1.0 / (1.0 + (-f64::from(x)).exp())).abs());
+            worst.2 = worst.2.max((f64::from(tanh(x)) - f64::from(x).tanh()).abs());
+        }
+        assert!(worst.0 < 3e-7, "exp relative error {}", worst.0);
+        assert!(worst.1 < 2e-7, "sigmoid absolute error {}", worst.1);
+        assert!(worst.2 < 5e-7, "tanh absolute error {}", worst.2);
+        // Saturation stays finite.
+        assert!(sigmoid(-1e4) >= 0.0 && sigmoid(-1e4) < 1e-37 && sigmoid(1e4) == 1.0);
+        assert!(exp(1e4).is_finite() && tanh(1e4) == 1.0 && tanh(-1e4) == -1.0);
+    }
 }
