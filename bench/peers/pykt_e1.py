@@ -1,6 +1,6 @@
 """pyKT (pip `pykt-toolkit`, PyTorch on CPU) on protocol E1 beside `attune eval`.
 
-Run through bench/peers/pykt.sh, which builds the venv. Trains pyKT's own DKT or SAKT module on
+Run through bench/peers/pykt.sh, which builds the venv. Trains pyKT's own DKT, SAKT or AKT module on
 <name>_train1.csv, stops early on <name>_valid1.csv and scores <name>_test.csv, with pyKT's own
 data pipeline (KTDataset: sequences cut into windows of 200, windows under 3 answers dropped, the
 first answer of each window not scored), its loss (model_forward), its evaluation (evaluate) and
@@ -21,6 +21,7 @@ import pykt.datasets.data_loader as data_loader
 from pykt.datasets.data_loader import KTDataset
 from pykt.models.dkt import DKT
 from pykt.models.sakt import SAKT
+from pykt.models.akt import AKT
 from pykt.models.train_model import model_forward
 from pykt.models.evaluate_model import evaluate
 from torch.utils.data import DataLoader
@@ -84,6 +85,11 @@ def whole_sequence_auc(model, name, learners, num_c):
             if name == "dkt":
                 y = model(c, r)
                 p = (y * torch.nn.functional.one_hot(nxt, num_c)).sum(-1)
+            elif name == "akt":
+                # AKT predicts every position of its input from the responses before it.
+                q, a = torch.tensor([skills]), torch.tensor([answers])
+                p = torch.cat([model(q[:, s:s + MAXLEN], a[:, s:s + MAXLEN])[0]
+                               for s in range(0, q.shape[1], MAXLEN)], dim=1)[:, 1:]
             else:
                 # SAKT's position table holds MAXLEN rows: score longer sequences window by window.
                 p = torch.cat([model(c[:, s:s + MAXLEN - 1], r[:, s:s + MAXLEN - 1], nxt[:, s:s + MAXLEN - 1])
@@ -96,7 +102,7 @@ def whole_sequence_auc(model, name, learners, num_c):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("folder")
-    ap.add_argument("--model", choices=["dkt", "sakt"], default="dkt")
+    ap.add_argument("--model", choices=["dkt", "sakt", "akt"], default="dkt")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-epochs", type=int, default=50)
     ap.add_argument("--seed", type=int, default=42)
@@ -124,6 +130,10 @@ def main():
 
     if args.model == "dkt":
         model = DKT(num_c, emb_size=200, dropout=0.1)
+    elif args.model == "akt":
+        # The AKT paper's block (d 256, 8 heads, read-out 512) with pyKT's d_ff and Attune's
+        # defaults; no problem ids on the E1 files, so no Rasch embeddings (n_pid = 0).
+        model = AKT(num_c, 0, d_model=256, n_blocks=1, dropout=0.05, d_ff=512, final_fc_dim=512)
     else:
         model = SAKT(num_c, seq_len=MAXLEN, emb_size=200, num_attn_heads=8, dropout=0.2, num_en=args.blocks)
     opt = torch.optim.Adam(model.parameters(), 1e-3)

@@ -39,6 +39,10 @@ pub(crate) struct Args {
     /// (repeatable; the value is JSON, or a string).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Run only fold K (1-based, in the protocol's order; repeatable), e.g. `--fold 1` for
+    /// E3's first of five. E1 and E2 have one fold.
+    #[arg(long = "fold", value_name = "K")]
+    only_folds: Vec<usize>,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -254,7 +258,14 @@ fn hold_out(data: &Dataset, share: f64, seed: u64) -> (Dataset, Dataset) {
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let model = EvalModel::parse(args)?;
     let folder = DatasetFolder::open(&args.dataset)?;
-    let folds = args.protocol.folds(&folder).with_context(|| format!("loading {}", args.dataset.display()))?;
+    let mut folds = args.protocol.folds(&folder).with_context(|| format!("loading {}", args.dataset.display()))?;
+    if let Some(&k) = args.only_folds.iter().find(|&&k| k == 0 || k > folds.len()) {
+        anyhow::bail!("--fold {k}: {} has folds 1 to {} under {}", args.dataset.display(), folds.len(), args.protocol);
+    }
+    if !args.only_folds.is_empty() {
+        folds =
+            folds.into_iter().enumerate().filter(|(k, _)| args.only_folds.contains(&(k + 1))).map(|f| f.1).collect();
+    }
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let mut results = Vec::with_capacity(folds.len());
     for (k, fold) in folds.iter().enumerate() {

@@ -88,6 +88,19 @@ fn e3_reports_the_mean_and_sd_over_five_folds() {
     assert_eq!(v["folds"].as_array().unwrap().len(), 5);
     let sd = v["auc_sd"].as_f64().unwrap();
     assert!(sd > 0.0 && sd < 0.05, "sd {sd}");
+
+    // --fold runs a subset, with the same numbers as in the full run.
+    let some = dir.path().join("elo-2-4.json");
+    let (d, s) = (dataset.to_str().unwrap(), some.to_str().unwrap());
+    let args = ["eval", "--protocol", "e3", "--dataset", d, "--model", "elo", "--fold", "2", "--fold", "4"];
+    let o = attune(&[&args[..], &["--json", s]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let w = read_json(&some);
+    let names: Vec<&str> = w["folds"].as_array().unwrap().iter().map(|f| f["fold"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fold 2", "fold 4"]);
+    assert_eq!(w["folds"][1]["auc"], v["folds"][3]["auc"]);
+    let o = attune(&["eval", "--protocol", "e3", "--dataset", d, "--model", "elo", "--fold", "6"]);
+    assert!(!o.status.success() && text(&o).contains("folds 1 to 5"), "{}", text(&o));
 }
 
 #[test]
