@@ -19,14 +19,14 @@ pub(crate) struct Cache {
     retr_v: Vec<f32>,
 }
 
-/// A question asked at the next position: its row, its question-encoder key and value,
-/// its retriever key, and what the retriever returns for it.
+/// A question asked at the next position: its row, its question-encoder key and value, and
+/// its encoded row and that row's retriever key.
 struct Asked {
     x: Vec<f32>,
     k_quest: Vec<f32>,
     v_quest: Vec<f32>,
+    x_enc: Vec<f32>,
     k_retr: Vec<f32>,
-    h: Vec<f32>,
 }
 
 impl Params {
@@ -37,17 +37,18 @@ impl Params {
         let v_quest = affine(&x, &q.w_v, &q.b_v);
         let x_enc = row(q, self.heads, &x, &k_quest, (&cache.quest_k, &cache.quest_v), Some((&k_quest, &v_quest)));
         let k_retr = affine(&x_enc, &r.w_k, &r.b_k);
-        let h = row(r, self.heads, &x_enc, &k_retr, (&cache.retr_k, &cache.retr_v), None);
-        Asked { x, k_quest, v_quest, k_retr, h }
+        Asked { x, k_quest, v_quest, x_enc, k_retr }
     }
 
     /// The logit of a next answer on `skill` through `item`.
     pub(crate) fn online_logit(&self, cache: &Cache, skill: usize, item: u32) -> f32 {
-        let asked = self.ask(cache, skill, item);
-        self.head_logit(&asked.h, &asked.x, item)
+        let a = self.ask(cache, skill, item);
+        let h = row(&self.retr, self.heads, &a.x_enc, &a.k_retr, (&cache.retr_k, &cache.retr_v), None);
+        self.head_logit(&h, &a.x, item)
     }
 
-    /// Appends answer `(skill, correct, item)` at the next position.
+    /// Appends answer `(skill, correct, item)` at the next position (the retriever's output
+    /// for it is not needed: later rows read only its key and the interaction's value).
     pub(crate) fn online_push(&self, cache: &mut Cache, skill: usize, correct: bool, item: u32) {
         let Asked { x, k_quest, v_quest, k_retr, .. } = self.ask(cache, skill, item);
         let k = &self.know;
