@@ -149,6 +149,72 @@ pub(crate) fn bce_with_logit(z: f32, correct: bool) -> (f32, f32) {
     (softplus - y * z, kernels::sigmoid(z) - y)
 }
 
+/// A residual ReLU feed-forward sublayer and its layer norm, `LN(y + drop(relu(y W₁ + c₁)) W₂ + c₂)`
+/// with a second dropout on the branch; matrices `[d, ff]` and `[ff, d]`.
+pub(crate) struct FeedForward<'a> {
+    pub(crate) w_1: &'a [f32],
+    pub(crate) c_1: &'a [f32],
+    pub(crate) w_2: &'a [f32],
+    pub(crate) c_2: &'a [f32],
+    pub(crate) ln_g: &'a [f32],
+    pub(crate) ln_b: &'a [f32],
+}
+
+/// Gradients of a [`FeedForward`]'s weights, in the same order.
+pub(crate) struct FeedForwardGrads<'a> {
+    pub(crate) w_1: &'a mut [f32],
+    pub(crate) c_1: &'a mut [f32],
+    pub(crate) w_2: &'a mut [f32],
+    pub(crate) c_2: &'a mut [f32],
+    pub(crate) ln_g: &'a mut [f32],
+    pub(crate) ln_b: &'a mut [f32],
+}
+
+/// What [`FeedForward::backward`] needs from the forward pass.
+#[derive(Default)]
+pub(crate) struct FeedForwardCache {
+    h1: Vec<f32>,
+    h_mask: Vec<f32>,
+    f_mask: Vec<f32>,
+    xhat: Vec<f32>,
+    rstd: Vec<f32>,
+}
+
+impl FeedForward<'_> {
+    /// Forward over `rows` rows of `y`, with dropout masks on the hidden units (`rows · ff`)
+    /// and on the branch (`rows · d`) drawn by the caller.
+    pub(crate) fn forward(&self, y: &[f32], (h_mask, f_mask): (Vec<f32>, Vec<f32>)) -> (Vec<f32>, FeedForwardCache) {
+        let (d, ff) = (self.c_2.len(), self.c_1.len());
+        let rows = y.len() / d;
+        let h1 = linear(y, rows, self.w_1, self.c_1, d, ff);
+        let hidden: Vec<f32> = h1.iter().zip(&h_mask).map(|(h, m)| h.max(0.0) * m).collect();
+        let mut r2 = linear(&hidden, rows, self.w_2, self.c_2, ff, d);
+        r2.iter_mut().zip(&f_mask).zip(y).for_each(|((r, m), y)| *r = y + *r * m);
+        let (out, xhat, rstd) = layer_norm(&r2, d, self.ln_g, self.ln_b);
+        (out, FeedForwardCache { h1, h_mask, f_mask, xhat, rstd })
+    }
+
+    /// Backward from `dout`: accumulates the weights' gradients into `g` and returns the
+    /// gradient of the input `y`.
+    pub(crate) fn backward(&self, g: FeedForwardGrads<'_>, c: &FeedForwardCache, y: &[f32], dout: &[f32]) -> Vec<f32> {
+        let (d, ff) = (self.c_2.len(), self.c_1.len());
+        let rows = dout.len() / d;
+        let dr2 = layer_norm_back(dout, &c.xhat, &c.rstd, self.ln_g, g.ln_g, g.ln_b);
+        let mut dy = dr2.clone();
+        let df: Vec<f32> = dr2.iter().zip(&c.f_mask).map(|(d, m)| d * m).collect();
+        let hidden: Vec<f32> = c.h1.iter().zip(&c.h_mask).map(|(h, m)| h.max(0.0) * m).collect();
+        let mut dhidden = vec![0.0; rows * ff];
+        linear_back(&hidden, &df, self.w_2, rows, ff, d, (g.w_2, g.c_2), Some(&mut dhidden));
+        let dh1: Vec<f32> = dhidden
+            .iter()
+            .zip(c.h1.iter().zip(&c.h_mask))
+            .map(|(dv, (h, m))| if *h > 0.0 { dv * m } else { 0.0 })
+            .collect();
+        linear_back(y, &dh1, self.w_1, rows, d, ff, (g.w_1, g.c_1), Some(&mut dy));
+        dy
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rand::SeedableRng;

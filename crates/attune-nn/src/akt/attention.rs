@@ -9,7 +9,9 @@
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use crate::layers::{Dropout, affine, layer_norm, layer_norm_back, linear, linear_back};
+use crate::layers::{
+    Dropout, FeedForward, FeedForwardCache, FeedForwardGrads, affine, layer_norm, layer_norm_back, linear, linear_back,
+};
 use crate::{kernels, linalg};
 
 const THETA_MIN: f32 = 1e-5;
@@ -91,6 +93,16 @@ impl Layer {
             &mut self.ln2_g,
             &mut self.ln2_b,
         ]
+    }
+
+    fn ffn(&self) -> FeedForward<'_> {
+        let (w_1, c_1, w_2, c_2) = (&self.w_1[..], &self.c_1[..], &self.w_2[..], &self.c_2[..]);
+        FeedForward { w_1, c_1, w_2, c_2, ln_g: &self.ln2_g, ln_b: &self.ln2_b }
+    }
+
+    fn ffn_grads(&mut self) -> FeedForwardGrads<'_> {
+        let (w_1, c_1, w_2, c_2) = (&mut self.w_1[..], &mut self.c_1[..], &mut self.w_2[..], &mut self.c_2[..]);
+        FeedForwardGrads { w_1, c_1, w_2, c_2, ln_g: &mut self.ln2_g, ln_b: &mut self.ln2_b }
     }
 
     fn d(&self) -> usize {
@@ -180,12 +192,8 @@ pub(crate) struct LayerCache {
     m_mask: Vec<f32>,
     xhat1: Vec<f32>,
     rstd1: Vec<f32>,
-    y1: Vec<f32>,
-    h1: Vec<f32>,
-    h_mask: Vec<f32>,
-    f_mask: Vec<f32>,
-    xhat2: Vec<f32>,
-    rstd2: Vec<f32>,
+    /// The feed-forward sublayer's input and cache, when the layer has one.
+    ffn: Option<(Vec<f32>, FeedForwardCache)>,
 }
 
 /// One layer forward over a window of `L` rows: queries and keys from `x` `[L, d]`, values
@@ -229,36 +237,13 @@ pub(crate) fn forward(
     r1.iter_mut().zip(&m_mask).zip(x).for_each(|((r, m), x)| *r = x + *r * m);
     let (y1, xhat1, rstd1) = layer_norm(&r1, d, &p.ln1_g, &p.ln1_b);
     let ff = p.ff();
-    let mut cache = LayerCache {
-        peek,
-        k,
-        v,
-        s,
-        att,
-        dist,
-        att_mask,
-        o,
-        m_mask,
-        xhat1,
-        rstd1,
-        y1: Vec::new(),
-        h1: Vec::new(),
-        h_mask: Vec::new(),
-        f_mask: Vec::new(),
-        xhat2: Vec::new(),
-        rstd2: Vec::new(),
-    };
+    let mut cache = LayerCache { peek, k, v, s, att, dist, att_mask, o, m_mask, xhat1, rstd1, ffn: None };
     if ff == 0 {
         return (y1, cache);
     }
-    let h1 = linear(&y1, l, &p.w_1, &p.c_1, d, ff);
-    let h_mask = drop.fast_mask(l * ff);
-    let hidden: Vec<f32> = h1.iter().zip(&h_mask).map(|(h, m)| h.max(0.0) * m).collect();
-    let f_mask = drop.fast_mask(l * d);
-    let mut r2 = linear(&hidden, l, &p.w_2, &p.c_2, ff, d);
-    r2.iter_mut().zip(&f_mask).zip(&y1).for_each(|((r, m), y)| *r = y + *r * m);
-    let (y2, xhat2, rstd2) = layer_norm(&r2, d, &p.ln2_g, &p.ln2_b);
-    (cache.y1, cache.h1, cache.h_mask, cache.f_mask, cache.xhat2, cache.rstd2) = (y1, h1, h_mask, f_mask, xhat2, rstd2);
+    let masks = (drop.fast_mask(l * ff), drop.fast_mask(l * d));
+    let (y2, ffn) = p.ffn().forward(&y1, masks);
+    cache.ffn = Some((y1, ffn));
     (y2, cache)
 }
 
@@ -281,22 +266,10 @@ pub(crate) fn backward(
     let l = dy.len() / d;
     let dh = d / heads;
     let scale = 1.0 / (dh as f32).sqrt();
-    let ff = p.ff();
-    let mut dy1 = dy.to_vec();
-    if ff > 0 {
-        let dr2 = layer_norm_back(dy, &c.xhat2, &c.rstd2, &p.ln2_g, &mut g.ln2_g, &mut g.ln2_b);
-        dy1.copy_from_slice(&dr2);
-        let df: Vec<f32> = dr2.iter().zip(&c.f_mask).map(|(d, m)| d * m).collect();
-        let hidden: Vec<f32> = c.h1.iter().zip(&c.h_mask).map(|(h, m)| h.max(0.0) * m).collect();
-        let mut dhidden = vec![0.0; l * ff];
-        linear_back(&hidden, &df, &p.w_2, l, ff, d, (&mut g.w_2, &mut g.c_2), Some(&mut dhidden));
-        let dh1: Vec<f32> = dhidden
-            .iter()
-            .zip(c.h1.iter().zip(&c.h_mask))
-            .map(|(dv, (h, m))| if *h > 0.0 { dv * m } else { 0.0 })
-            .collect();
-        linear_back(&c.y1, &dh1, &p.w_1, l, d, ff, (&mut g.w_1, &mut g.c_1), Some(&mut dy1));
-    }
+    let dy1 = match &c.ffn {
+        Some((y1, ffn)) => p.ffn().backward(g.ffn_grads(), ffn, y1, dy),
+        None => dy.to_vec(),
+    };
     let dr1 = layer_norm_back(&dy1, &c.xhat1, &c.rstd1, &p.ln1_g, &mut g.ln1_g, &mut g.ln1_b);
     dx.iter_mut().zip(&dr1).for_each(|(a, b)| *a += b);
     let dm: Vec<f32> = dr1.iter().zip(&c.m_mask).map(|(d, m)| d * m).collect();

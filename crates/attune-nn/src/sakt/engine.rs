@@ -9,7 +9,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 pub(super) use crate::layers::layer_norm;
-use crate::layers::{Dropout, bce_with_logit, layer_norm_back, linear, linear_back};
+use crate::layers::{
+    Dropout, FeedForward, FeedForwardCache, FeedForwardGrads, bce_with_logit, layer_norm_back, linear, linear_back,
+};
 use crate::{kernels, linalg};
 
 /// One attention block: multi-head attention of the queries over the keys, residual and layer
@@ -36,6 +38,16 @@ pub(crate) struct Block {
 }
 
 impl Block {
+    fn ffn(&self) -> FeedForward<'_> {
+        let (w_1, c_1, w_2, c_2) = (&self.w_1[..], &self.c_1[..], &self.w_2[..], &self.c_2[..]);
+        FeedForward { w_1, c_1, w_2, c_2, ln_g: &self.ln2_g, ln_b: &self.ln2_b }
+    }
+
+    fn ffn_grads(&mut self) -> FeedForwardGrads<'_> {
+        let (w_1, c_1, w_2, c_2) = (&mut self.w_1[..], &mut self.c_1[..], &mut self.w_2[..], &mut self.c_2[..]);
+        FeedForwardGrads { w_1, c_1, w_2, c_2, ln_g: &mut self.ln2_g, ln_b: &mut self.ln2_b }
+    }
+
     fn tensors_mut(&mut self) -> [&mut Vec<f32>; 16] {
         [
             &mut self.w_q,
@@ -153,11 +165,7 @@ struct BlockCache {
     xhat1: Vec<f32>,
     rstd1: Vec<f32>,
     y1: Vec<f32>,
-    h1: Vec<f32>,
-    h_mask: Vec<f32>,
-    f_mask: Vec<f32>,
-    xhat2: Vec<f32>,
-    rstd2: Vec<f32>,
+    ffn: FeedForwardCache,
 }
 
 /// One block forward: queries `q0` `[L, d]` over keys `x` `[L, d]`.
@@ -196,15 +204,9 @@ fn block_forward(p: &Block, heads: usize, q0: &[f32], x: Vec<f32>, drop: &mut Dr
     let mut r1 = linear(&o, l, &p.w_o, &p.b_o, d, d);
     r1.iter_mut().zip(&m_mask).zip(q0).for_each(|((r, m), q)| *r = q + *r * m);
     let (y1, xhat1, rstd1) = layer_norm(&r1, d, &p.ln1_g, &p.ln1_b);
-    let h1 = linear(&y1, l, &p.w_1, &p.c_1, d, d);
-    let h_mask = drop.mask(l * d);
-    let hidden: Vec<f32> = h1.iter().zip(&h_mask).map(|(h, m)| h.max(0.0) * m).collect();
-    let f_mask = drop.mask(l * d);
-    let mut r2 = linear(&hidden, l, &p.w_2, &p.c_2, d, d);
-    r2.iter_mut().zip(&f_mask).zip(&y1).for_each(|((r, m), y)| *r = y + *r * m);
-    let (y2, xhat2, rstd2) = layer_norm(&r2, d, &p.ln2_g, &p.ln2_b);
-    let cache =
-        BlockCache { x, qp, kp, vp, att, att_mask, o, m_mask, xhat1, rstd1, y1, h1, h_mask, f_mask, xhat2, rstd2 };
+    let masks = (drop.mask(l * d), drop.mask(l * d));
+    let (y2, ffn) = p.ffn().forward(&y1, masks);
+    let cache = BlockCache { x, qp, kp, vp, att, att_mask, o, m_mask, xhat1, rstd1, y1, ffn };
     (y2, cache)
 }
 
@@ -223,18 +225,7 @@ fn block_backward(
     let l = dy2.len() / d;
     let dh = d / heads;
     let scale = 1.0 / (dh as f32).sqrt();
-    let dr2 = layer_norm_back(dy2, &c.xhat2, &c.rstd2, &p.ln2_g, &mut g.ln2_g, &mut g.ln2_b);
-    let mut dy1 = dr2.clone();
-    let df: Vec<f32> = dr2.iter().zip(&c.f_mask).map(|(d, m)| d * m).collect();
-    let hidden: Vec<f32> = c.h1.iter().zip(&c.h_mask).map(|(h, m)| h.max(0.0) * m).collect();
-    let mut dhidden = vec![0.0; l * d];
-    linear_back(&hidden, &df, &p.w_2, l, d, d, (&mut g.w_2, &mut g.c_2), Some(&mut dhidden));
-    let dh1: Vec<f32> = dhidden
-        .iter()
-        .zip(c.h1.iter().zip(&c.h_mask))
-        .map(|(dv, (h, m))| if *h > 0.0 { dv * m } else { 0.0 })
-        .collect();
-    linear_back(&c.y1, &dh1, &p.w_1, l, d, d, (&mut g.w_1, &mut g.c_1), Some(&mut dy1));
+    let dy1 = p.ffn().backward(g.ffn_grads(), &c.ffn, &c.y1, dy2);
     let dr1 = layer_norm_back(&dy1, &c.xhat1, &c.rstd1, &p.ln1_g, &mut g.ln1_g, &mut g.ln1_b);
     dq0.iter_mut().zip(&dr1).for_each(|(a, b)| *a += b);
     let dm: Vec<f32> = dr1.iter().zip(&c.m_mask).map(|(d, m)| d * m).collect();
