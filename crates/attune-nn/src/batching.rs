@@ -181,3 +181,20 @@ pub(crate) fn predict_learner(
     }
     out
 }
+
+/// Every answer's probability in `data`: `per_learner` predicts one learner's rows (learners
+/// run in parallel); rows it leaves out get `base_rate`.
+pub(crate) fn predict_learners(
+    data: &Dataset,
+    base_rate: f64,
+    per_learner: impl Fn(std::ops::Range<usize>) -> Vec<(usize, attune_core::Probability)> + Sync,
+) -> Vec<attune_core::Probability> {
+    use rayon::prelude::*;
+    let learners: Vec<std::ops::Range<usize>> = data.learners().collect();
+    let predicted: Vec<Vec<(usize, attune_core::Probability)>> = learners.into_par_iter().map(&per_learner).collect();
+    let mut out = vec![attune_core::Probability::new(base_rate); data.len()];
+    for (i, p) in predicted.into_iter().flatten() {
+        out[i] = p;
+    }
+    out
+}

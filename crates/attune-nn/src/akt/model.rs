@@ -2,7 +2,6 @@
 //! next prediction attends to, with every layer's keys and values cached.
 
 use attune_core::{Dataset, Interaction, ItemId, KnowledgeTracer, Probability, SkillId};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::AktConfig;
@@ -88,23 +87,14 @@ impl Akt {
     /// answers: what [`attune_core::predict_sequence`] returns, computed window by window
     /// (each window's answers in one pass) and learners in parallel.
     pub fn predict_dataset(&self, data: &Dataset) -> Vec<Probability> {
-        let learners: Vec<std::ops::Range<usize>> = data.learners().collect();
         let logits = |w: &[(u32, bool, u32)]| super::engine::window_logits(&self.params, w);
         let other = |before: &[(u32, bool, u32)], from: usize, i: usize| {
             let item = data.items()[i];
             self.prob(&self.state_of(before, from), self.skill_of(item), item)
         };
-        let per_learner: Vec<Vec<(usize, Probability)>> = learners
-            .into_par_iter()
-            .map(|rows| {
-                crate::batching::predict_learner(data, rows, self.params.n_skills, self.stride(), logits, other)
-            })
-            .collect();
-        let mut out = vec![Probability::new(self.base_rate); data.len()];
-        for (i, p) in per_learner.into_iter().flatten() {
-            out[i] = p;
-        }
-        out
+        crate::batching::predict_learners(data, self.base_rate, |rows| {
+            crate::batching::predict_learner(data, rows, self.params.n_skills, self.stride(), logits, other)
+        })
     }
 }
 

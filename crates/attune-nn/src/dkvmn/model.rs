@@ -2,7 +2,6 @@
 //! predict and written once per answer.
 
 use attune_core::{Dataset, Interaction, ItemId, KnowledgeTracer, Probability, SkillId};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::DkvmnConfig;
@@ -62,25 +61,16 @@ impl Dkvmn {
     /// The probability of every answer in `data`, each from the learner's earlier answers
     /// ([`attune_core::predict_sequence`]), learners in parallel.
     pub fn predict_dataset(&self, data: &Dataset) -> Vec<Probability> {
-        let learners: Vec<std::ops::Range<usize>> = data.learners().collect();
-        let per_learner: Vec<Vec<(usize, Probability)>> = learners
-            .into_par_iter()
-            .map(|rows| {
-                let mut state = self.initial_state();
-                rows.map(|i| {
-                    let obs = data.interaction(i);
-                    let p = self.predict_interaction(&state, &obs);
-                    self.update(&mut state, &obs);
-                    (i, p)
-                })
-                .collect()
+        crate::batching::predict_learners(data, self.base_rate, |rows| {
+            let mut state = self.initial_state();
+            rows.map(|i| {
+                let obs = data.interaction(i);
+                let p = self.predict_interaction(&state, &obs);
+                self.update(&mut state, &obs);
+                (i, p)
             })
-            .collect();
-        let mut out = vec![Probability::new(self.base_rate); data.len()];
-        for (i, p) in per_learner.into_iter().flatten() {
-            out[i] = p;
-        }
-        out
+            .collect()
+        })
     }
 }
 

@@ -2,7 +2,6 @@
 //! next prediction attends to.
 
 use attune_core::{Dataset, Interaction, ItemId, KnowledgeTracer, Probability, SkillId};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::SaktConfig;
@@ -92,14 +91,7 @@ impl Sakt {
     /// answers: what [`attune_core::predict_sequence`] returns, computed window by window
     /// (each window's answers in one pass) and learners in parallel.
     pub fn predict_dataset(&self, data: &Dataset) -> Vec<Probability> {
-        let learners: Vec<std::ops::Range<usize>> = data.learners().collect();
-        let per_learner: Vec<Vec<(usize, Probability)>> =
-            learners.into_par_iter().map(|rows| self.predict_learner(data, rows)).collect();
-        let mut out = vec![Probability::new(self.base_rate); data.len()];
-        for (i, p) in per_learner.into_iter().flatten() {
-            out[i] = p;
-        }
-        out
+        crate::batching::predict_learners(data, self.base_rate, |rows| self.predict_learner(data, rows))
     }
 
     fn predict_learner(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<(usize, Probability)> {
