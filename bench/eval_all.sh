@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs every classical model under E1, E2 and E3 on the datasets of ../shared/data and writes
 # one JSON per run under results/ (the numbers in BENCHMARKS.md come from here).
-# Usage: bench/eval_all.sh [shared data dir] [results dir]
+# Usage: [MODELS="pfa best-lr"] bench/eval_all.sh [shared data dir] [results dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${1:-../shared/data}
 out=${2:-results}
 cargo build --release -q -p attune-cli
 bin=target/release/attune
-models="bkt bkt-forgets bkt-multigs irt1pl irt2pl mirt pfa best-lr elo"
+models=${MODELS:-"bkt bkt-forgets bkt-multigs irt1pl irt2pl mirt pfa best-lr elo"}
 run() { # protocol dataset-path
   local name; name=$(basename "$2")
   for m in $models; do

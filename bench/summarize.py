@@ -7,6 +7,8 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1] if len(sys.argv) > 1 else 
     if path.endswith(".config.json"):
         continue
     r = json.load(open(path))
+    if "protocol" not in r:  # other benchmarks share the folder
+        continue
     rows[(r["protocol"], r["dataset"])].append(r)
 order = ["bkt", "bkt-forgets", "bkt-multigs", "irt1pl", "irt2pl", "mirt", "pfa", "best-lr", "elo"]
 for (protocol, dataset), rs in rows.items():

@@ -12,6 +12,7 @@ mod elo;
 mod error;
 mod irt;
 mod logistic;
+mod newton;
 mod optim;
 mod registry;
 

@@ -55,7 +55,9 @@ impl Design {
 
 /// Negative log-likelihood of the rows plus `l2/2 * |w / scales|^2` over all weights but the
 /// last (the bias), so that the penalty applies to the weights of the unscaled columns (see
-/// [`Design::standardize`]); writes the gradient into `grad`.
+/// [`Design::standardize`]); writes the gradient into `grad`. The fits minimise it by
+/// Newton–CG (`crate::newton`); this direct form is the reference the tests check against.
+#[cfg(test)]
 pub(crate) fn objective(d: &Design, w: &[f64], l2: f64, scales: &[f64], grad: &mut [f64]) -> f64 {
     let bias = w.len() - 1;
     let loss = parallel_gradient(d.n_rows(), grad, |rows, g| {
