@@ -77,3 +77,23 @@ fn unknown_model_names_list_the_known_ones() {
     let e = ModelKind::from_name("sakt").unwrap_err().to_string();
     assert!(e.contains("unknown model \"sakt\"") && e.contains("best-lr"), "{e}");
 }
+
+/// Every answer the same: the unpenalised intercept of the logistic models has no finite
+/// optimum, so the fits must stop on their own and still predict inside (0, 1).
+#[test]
+fn every_model_fits_data_with_a_single_outcome() {
+    for outcome in [true, false] {
+        let mut b = DatasetBuilder::default();
+        for (s, i, k) in [("a", "i1", "k1"), ("a", "i2", "k1"), ("b", "i1", "k1"), ("b", "i3", "k2"), ("c", "i3", "k2")] {
+            let (s, i, k) = (b.student(s), b.item(i), b.skill(k));
+            b.push_row(s, i, &[k], outcome, 0);
+        }
+        let data = b.finish();
+        for name in MODEL_NAMES {
+            let model = ModelKind::from_name(name).unwrap().config(1).fit(&data, &NoProgress).unwrap();
+            for p in model.predict_dataset(&data) {
+                assert!(p.get().is_finite() && p.get() > 0.0 && p.get() < 1.0, "{name}, all {outcome}: {p:?}");
+            }
+        }
+    }
+}
