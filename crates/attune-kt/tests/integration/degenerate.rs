@@ -84,7 +84,8 @@ fn unknown_model_names_list_the_known_ones() {
 fn every_model_fits_data_with_a_single_outcome() {
     for outcome in [true, false] {
         let mut b = DatasetBuilder::default();
-        for (s, i, k) in [("a", "i1", "k1"), ("a", "i2", "k1"), ("b", "i1", "k1"), ("b", "i3", "k2"), ("c", "i3", "k2")] {
+        for (s, i, k) in [("a", "i1", "k1"), ("a", "i2", "k1"), ("b", "i1", "k1"), ("b", "i3", "k2"), ("c", "i3", "k2")]
+        {
             let (s, i, k) = (b.student(s), b.item(i), b.skill(k));
             b.push_row(s, i, &[k], outcome, 0);
         }

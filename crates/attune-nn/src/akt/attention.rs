@@ -320,21 +320,23 @@ pub(crate) fn row(
     let d = p.d();
     let cached = keys.len() / d;
     let n = cached + usize::from(own.is_some());
-    let i = cached;
-    let key = |j: usize| if j < cached { &keys[j * d..(j + 1) * d] } else { own.map_or(&[][..], |o| o.0) };
-    let value = |j: usize| if j < cached { &values[j * d..(j + 1) * d] } else { own.map_or(&[][..], |o| o.1) };
     let dh = d / heads;
     let scale = 1.0 / (dh as f32).sqrt();
     let mut o = vec![0.0; d];
     let (mut s, mut a, mut dist) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    // Rows of the cache, then the query's own key and value where it sees itself.
+    let key_rows = || keys.chunks_exact(d).chain(own.map(|o| o.0));
+    let value_rows = || values.chunks_exact(d).chain(own.map(|o| o.1));
     for (h, &decay) in p.decays().iter().enumerate() {
         let cols = h * dh..(h + 1) * dh;
-        for (j, sj) in s.iter_mut().enumerate() {
-            *sj = q[cols.clone()].iter().zip(&key(j)[cols.clone()]).map(|(a, b)| a * b).sum::<f32>() * scale;
+        let q_h = &q[cols.clone()];
+        for (sj, k) in s.iter_mut().zip(key_rows()) {
+            *sj = kernels::dot(q_h, &k[cols.clone()]) * scale;
         }
-        monotonic_row(&s, i, decay, &mut a, &mut dist);
-        for (j, aj) in a.iter().enumerate() {
-            o[cols.clone()].iter_mut().zip(&value(j)[cols.clone()]).for_each(|(o, v)| *o += aj * v);
+        monotonic_row(&s, cached, decay, &mut a, &mut dist);
+        let o_h = &mut o[cols.clone()];
+        for (&aj, v) in a.iter().zip(value_rows()) {
+            o_h.iter_mut().zip(&v[cols.clone()]).for_each(|(o, v)| *o += aj * v);
         }
     }
     let mut r1 = affine(&o, &p.w_o, &p.b_o);
