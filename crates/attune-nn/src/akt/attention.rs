@@ -247,6 +247,13 @@ pub(crate) fn forward(
     (y2, cache)
 }
 
+/// [`forward`] without dropout for a layer whose rows see themselves, returning its output,
+/// keys and values: what answer-by-answer use caches, for a whole window in one pass.
+pub(crate) fn encode(p: &Layer, heads: usize, x: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (y, c) = forward(p, heads, x, None, true, &mut Dropout::off());
+    (y, c.k, c.v)
+}
+
 /// One layer backward from `dy`: accumulates the layer's gradients into `g`, adds the
 /// gradient of `x` to `dx` and that of `values` to `dvalues` (or to `dx` when the values
 /// were `x`).

@@ -76,11 +76,7 @@ impl Akt {
 
     /// The state holding `answers`, the first at position `start` of the learner's answers.
     fn state_of(&self, answers: &[(u32, bool, u32)], start: usize) -> AktState {
-        let mut cache = Cache::default();
-        for &(s, c, item) in answers {
-            self.params.online_push(&mut cache, s as usize, c, item);
-        }
-        AktState { answers: answers.to_vec(), start, cache }
+        AktState { answers: answers.to_vec(), start, cache: self.params.cache_of(answers) }
     }
 
     /// The probability of every answer in `data`, each predicted from the learner's earlier
