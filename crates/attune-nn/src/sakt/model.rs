@@ -80,11 +80,7 @@ impl Sakt {
 
     /// The state holding `answers`, the first at position `start` of the learner's answers.
     fn state_of(&self, answers: &[(u32, bool, u32)], start: usize) -> SaktState {
-        let mut cache = self.params.empty_cache();
-        for (t, &(s, c, _)) in answers.iter().enumerate() {
-            self.params.online_push(&mut cache, s as usize, c, t);
-        }
-        SaktState { answers: answers.to_vec(), start, cache }
+        SaktState { answers: answers.to_vec(), start, cache: self.params.cache_of(answers) }
     }
 
     /// The probability of every answer in `data`, each predicted from the learner's earlier

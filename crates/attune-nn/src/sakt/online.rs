@@ -5,7 +5,7 @@
 
 use super::engine::{Block, Params};
 use crate::kernels;
-use crate::layers::{affine, layer_norm};
+use crate::layers::{affine, layer_norm, linear};
 
 /// Cached projections: `keys[b]`, `values[b]` are `[rows, d]` for block `b`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -37,7 +37,7 @@ fn block_row(
     for h in 0..heads {
         let cols = h * dh..(h + 1) * dh;
         for (j, wj) in w.iter_mut().enumerate() {
-            *wj = scale * q[cols.clone()].iter().zip(&key(j)[cols.clone()]).map(|(a, b)| a * b).sum::<f32>();
+            *wj = scale * kernels::dot(&q[cols.clone()], &key(j)[cols.clone()]);
         }
         let max = w.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         let mut sum = 0.0;
@@ -81,6 +81,30 @@ impl Params {
         c
     }
 
+    /// The cache after `answers` (window positions `0..`): with one block, whose keys and
+    /// values come from the embeddings alone, all rows are projected in one batched pass;
+    /// with more, later blocks' rows depend on earlier blocks' outputs, so the answers are
+    /// pushed one by one.
+    pub(crate) fn cache_of(&self, answers: &[(u32, bool, u32)]) -> Cache {
+        if self.blocks.len() > 1 {
+            let mut cache = self.empty_cache();
+            for (t, &(s, c, _)) in answers.iter().enumerate() {
+                self.online_push(&mut cache, s as usize, c, t);
+            }
+            return cache;
+        }
+        let (d, block) = (self.d, &self.blocks[0]);
+        // The start token at position 0, then answer t at position t + 1 while in the window.
+        let mut rows = self.key_row(2 * self.n_skills, 0);
+        for (t, &(s, c, _)) in answers.iter().enumerate().take(self.window().saturating_sub(1)) {
+            rows.extend(self.key_row(s as usize + self.n_skills * usize::from(c), t + 1));
+        }
+        let n = rows.len() / d;
+        let keys = linear(&rows, n, &block.w_k, &block.b_k, d, d);
+        let values = linear(&rows, n, &block.w_v, &block.b_v, d, d);
+        Cache { keys: vec![keys], values: vec![values] }
+    }
+
     /// Every block's output for a query on `skill` at the next position, given the cache of
     /// the positions before it. Returns the last block's output and the outputs of the blocks
     /// before it (the keys of the next blocks at this position).
@@ -108,13 +132,43 @@ impl Params {
 
     /// Appends answer `(skill, correct)` at position `t` (its index in the window).
     pub(crate) fn online_push(&self, cache: &mut Cache, skill: usize, correct: bool, t: usize) {
-        let (_, inner) = self.query(cache, skill);
-        for (b, y) in inner.iter().enumerate() {
-            self.push_kv(cache, b + 1, y);
+        // Only blocks after the first cache rows computed from this position's query.
+        if self.blocks.len() > 1 {
+            let (_, inner) = self.query(cache, skill);
+            for (b, y) in inner.iter().enumerate() {
+                self.push_kv(cache, b + 1, y);
+            }
         }
         if t + 1 < self.window() {
             let tok = skill + self.n_skills * usize::from(correct);
             self.push_kv(cache, 0, &self.key_row(tok, t + 1));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batched_cache_equals_answer_by_answer_pushes() {
+        for blocks in [1, 2] {
+            let p = Params::init(3, 4, 8, 2, blocks, 6, 5);
+            // longer than the window, so the positions past it are left out the same way
+            for len in [0, 3, 9] {
+                let answers: Vec<(u32, bool, u32)> = (0..len).map(|t| (t % 3, t % 2 == 0, t % 4)).collect();
+                let mut pushed = p.empty_cache();
+                for (t, &(s, c, _)) in answers.iter().enumerate() {
+                    p.online_push(&mut pushed, s as usize, c, t);
+                }
+                let batched = p.cache_of(&answers);
+                for (a, b) in pushed.keys.iter().chain(&pushed.values).zip(batched.keys.iter().chain(&batched.values)) {
+                    assert_eq!(a.len(), b.len(), "{blocks} blocks, {len} answers");
+                    for (x, y) in a.iter().zip(b) {
+                        assert!((x - y).abs() < 1e-4 * x.abs().max(1.0), "{blocks} blocks, {len} answers: {x} vs {y}");
+                    }
+                }
+            }
         }
     }
 }
