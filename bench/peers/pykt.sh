@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds a venv with pyKT (pip pykt-toolkit, PyTorch) and runs its DKT, SAKT or AKT on E1 beside Attune.
-# Usage: bench/peers/pykt.sh dkt|sakt|akt [dataset folder] [extra pykt_e1.py flags]
+# Builds a venv with pyKT (pip pykt-toolkit, PyTorch) and runs its DKT, SAKT, AKT or DKVMN on E1 beside Attune.
+# Usage: bench/peers/pykt.sh dkt|sakt|akt|dkvmn [dataset folder] [extra pykt_e1.py flags]
 #        (default folder ../shared/data/assist2009_updated; 2 threads as the CI machine)
 # Not run by CI. PyPI's torch wheel runs on CPU when no GPU is present.
 set -euo pipefail

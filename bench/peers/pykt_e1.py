@@ -1,6 +1,6 @@
 """pyKT (pip `pykt-toolkit`, PyTorch on CPU) on protocol E1 beside `attune eval`.
 
-Run through bench/peers/pykt.sh, which builds the venv. Trains pyKT's own DKT, SAKT or AKT module on
+Run through bench/peers/pykt.sh, which builds the venv. Trains pyKT's own DKT, SAKT, AKT or DKVMN module on
 <name>_train1.csv, stops early on <name>_valid1.csv and scores <name>_test.csv, with pyKT's own
 data pipeline (KTDataset: sequences cut into windows of 200, windows under 3 answers dropped, the
 first answer of each window not scored), its loss (model_forward), its evaluation (evaluate) and
@@ -22,6 +22,7 @@ from pykt.datasets.data_loader import KTDataset
 from pykt.models.dkt import DKT
 from pykt.models.sakt import SAKT
 from pykt.models.akt import AKT
+from pykt.models.dkvmn import DKVMN
 from pykt.models.train_model import model_forward
 from pykt.models.evaluate_model import evaluate
 from torch.utils.data import DataLoader
@@ -85,6 +86,9 @@ def whole_sequence_auc(model, name, learners, num_c):
             if name == "dkt":
                 y = model(c, r)
                 p = (y * torch.nn.functional.one_hot(nxt, num_c)).sum(-1)
+            elif name == "dkvmn":
+                # DKVMN reads the memory for each position before writing its answer.
+                p = model(torch.tensor([skills]), torch.tensor([answers]))[:, 1:]
             elif name == "akt":
                 # AKT predicts every position of its input from the responses before it.
                 q, a = torch.tensor([skills]), torch.tensor([answers])
@@ -102,11 +106,12 @@ def whole_sequence_auc(model, name, learners, num_c):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("folder")
-    ap.add_argument("--model", choices=["dkt", "sakt", "akt"], default="dkt")
+    ap.add_argument("--model", choices=["dkt", "sakt", "akt", "dkvmn"], default="dkt")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-epochs", type=int, default=50)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--blocks", type=int, default=1, help="SAKT attention blocks (pyKT's num_en; Attune's default 1)")
+    ap.add_argument("--lr", type=float, default=1e-3, help="Adam's rate (Attune's DKVMN default: 3e-3)")
     ap.add_argument("--json", help="also write the result object to this file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -134,9 +139,12 @@ def main():
         # The AKT paper's block (d 256, 8 heads, read-out 512) with pyKT's d_ff and Attune's
         # defaults; no problem ids on the E1 files, so no Rasch embeddings (n_pid = 0).
         model = AKT(num_c, 0, d_model=256, n_blocks=1, dropout=0.05, d_ff=512, final_fc_dim=512)
+    elif args.model == "dkvmn":
+        # Attune's defaults: memory rows of 200, 20 slots, dropout 0.2 on the read-out.
+        model = DKVMN(num_c, dim_s=200, size_m=20, dropout=0.2)
     else:
         model = SAKT(num_c, seq_len=MAXLEN, emb_size=200, num_attn_heads=8, dropout=0.2, num_en=args.blocks)
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    opt = torch.optim.Adam(model.parameters(), args.lr)
 
     started = time.perf_counter()
     max_auc, best_epoch, best_state, epochs = 0.0, -1, None, []
