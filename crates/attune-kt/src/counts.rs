@@ -42,7 +42,7 @@ pub struct CountsConfig {
     pub log_counts: bool,
     /// L2 penalty on all weights but the intercept (scikit-learn's `1 / C`; default 1).
     pub l2: f64,
-    /// Most Newton steps of the fit (default 100; Best-LR on ASSIST2009 converges in about 20).
+    /// Most Newton steps of the fit (default 100; Best-LR on ASSIST2009 converges in 8).
     pub max_iter: usize,
 }
 
