@@ -95,8 +95,7 @@ impl Params {
     pub(crate) fn attention(&self, q: usize) -> Vec<f32> {
         let (d, n) = (self.d, self.slots);
         let k = &self.e_key[q * d..(q + 1) * d];
-        let mut w: Vec<f32> =
-            self.m_key.chunks_exact(d).take(n).map(|row| row.iter().zip(k).map(|(a, b)| a * b).sum()).collect();
+        let mut w: Vec<f32> = self.m_key.chunks_exact(d).take(n).map(|row| kernels::dot(row, k)).collect();
         softmax(&mut w);
         w
     }
@@ -110,7 +109,8 @@ impl Params {
         rk[d..].copy_from_slice(&self.e_key[q * d..(q + 1) * d]);
         let mut f = self.b_f.clone();
         kernels::add_vec_mat(&rk, &self.w_f, &mut f);
-        self.b_p[0] + offset + f.iter().zip(&self.w_p).map(|(f, w)| kernels::tanh(*f) * w).sum::<f32>()
+        f.iter_mut().for_each(|v| *v = kernels::tanh(*v));
+        self.b_p[0] + offset + kernels::dot(&f, &self.w_p)
     }
 
     /// Writes interaction `(q, correct)` into memory `m`.
