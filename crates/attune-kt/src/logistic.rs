@@ -83,30 +83,35 @@ pub(crate) fn objective(d: &Design, w: &[f64], l2: f64, scales: &[f64], grad: &m
     loss + 0.5 * l2 * reg
 }
 
+/// Rows are cut into at most this many chunks, sized by the row count alone: enough work for
+/// the cores, few per-chunk vectors to add up, and the same additions in the same order on any
+/// number of threads, so that a fit gives the same weights everywhere.
+const CHUNKS: usize = 16;
+
 /// Sums a loss and its gradient over `n_rows` rows, in parallel chunks: `f(rows, g)` adds the
-/// gradient of `rows` into the zeroed `g` and returns their loss. `grad` receives the total.
+/// gradient of `rows` into the zeroed `g` and returns their loss. `grad` receives the total,
+/// the chunks added in order (deterministic).
 pub(crate) fn parallel_gradient(
     n_rows: usize,
     grad: &mut [f64],
     f: impl Fn(std::ops::Range<usize>, &mut [f64]) -> f64 + Sync,
 ) -> f64 {
     let n_params = grad.len();
-    let chunk = n_rows.div_ceil(rayon::current_num_threads().max(1) * 4).max(1024);
-    let (loss, g) = (0..n_rows.div_ceil(chunk))
+    let chunk = n_rows.div_ceil(CHUNKS).max(1024);
+    let parts: Vec<(f64, Vec<f64>)> = (0..n_rows.div_ceil(chunk))
         .into_par_iter()
         .map(|c| {
             let mut g = vec![0.0; n_params];
             let loss = f(c * chunk..((c + 1) * chunk).min(n_rows), &mut g);
             (loss, g)
         })
-        .reduce(
-            || (0.0, vec![0.0; n_params]),
-            |(la, mut ga), (lb, gb)| {
-                ga.iter_mut().zip(&gb).for_each(|(a, b)| *a += b);
-                (la + lb, ga)
-            },
-        );
-    grad.copy_from_slice(&g);
+        .collect();
+    grad.fill(0.0);
+    let mut loss = 0.0;
+    for (l, g) in parts {
+        loss += l;
+        grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+    }
     loss
 }
 

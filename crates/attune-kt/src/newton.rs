@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use crate::logistic::{Design, loss_and_residual, sigmoid};
+use crate::logistic::{Design, loss_and_residual, parallel_gradient, sigmoid};
 
 /// Settings of a Newton–CG run.
 #[derive(Clone, Copy, Debug)]
@@ -32,8 +32,8 @@ impl Default for NewtonCg {
     }
 }
 
-/// Rows per parallel chunk: chunks are fixed, and their partial sums are added in chunk order,
-/// so a fit gives the same weights on any number of threads.
+/// Rows per parallel chunk of the per-row passes; fixed, and the line search's partial sums are
+/// added in chunk order, so a fit gives the same weights on any number of threads.
 const CHUNK: usize = 8192;
 
 /// The objective `sum_i loss(z_i) + l2/2 |w / scales|^2` (all weights but the last, the bias)
@@ -166,20 +166,25 @@ fn evaluate(d: &Design, w: &[f64], pen: &[f64], z: Vec<f64>) -> Point {
         }
     });
     // Gradient and Hessian diagonal in one scatter pass: [grad | diag].
-    let (loss, both) = scatter(d, 2 * n, |r, out| {
-        let (l, resid) = loss_and_residual(z[r], d.y[r]);
-        let h = curv[r];
-        for k in d.indptr[r]..d.indptr[r + 1] {
-            let (j, v) = (d.idx[k] as usize, d.val[k]);
-            out[j] += resid * v;
-            out[n + j] += h * v * v;
+    let mut both = vec![0.0; 2 * n];
+    let loss = parallel_gradient(d.n_rows(), &mut both, |rows, out| {
+        let mut loss = 0.0;
+        for r in rows {
+            let (l, resid) = loss_and_residual(z[r], d.y[r]);
+            let h = curv[r];
+            for k in d.indptr[r]..d.indptr[r + 1] {
+                let (j, v) = (d.idx[k] as usize, d.val[k]);
+                out[j] += resid * v;
+                out[n + j] += h * v * v;
+            }
+            out[bias] += resid;
+            out[n + bias] += h;
+            loss += l;
         }
-        out[bias] += resid;
-        out[n + bias] += h;
-        l
+        loss
     });
-    let mut grad = both[..n].to_vec();
-    let mut diag = both[n..].to_vec();
+    let mut diag = both.split_off(n);
+    let mut grad = both;
     for j in 0..n {
         grad[j] += pen[j] * w[j];
         diag[j] += pen[j];
@@ -194,39 +199,17 @@ fn evaluate(d: &Design, w: &[f64], pen: &[f64], z: Vec<f64>) -> Point {
 fn hessian_times(d: &Design, curv: &[f64], pen: &[f64], p: &[f64], xp: &mut [f64], out: &mut [f64]) {
     let n = p.len();
     margins(d, p, xp);
-    let (_, hp) = scatter(d, n, |r, o| {
-        let u = curv[r] * xp[r];
-        for k in d.indptr[r]..d.indptr[r + 1] {
-            o[d.idx[k] as usize] += u * d.val[k];
+    parallel_gradient(d.n_rows(), out, |rows, o| {
+        for r in rows {
+            let u = curv[r] * xp[r];
+            for k in d.indptr[r]..d.indptr[r + 1] {
+                o[d.idx[k] as usize] += u * d.val[k];
+            }
+            o[n - 1] += u;
         }
-        o[n - 1] += u;
         0.0
     });
-    for j in 0..n {
-        out[j] = hp[j] + pen[j] * p[j];
-    }
-}
-
-/// Runs `row(r, out)` over all rows in fixed parallel chunks, each into its own zeroed vector
-/// of length `len`; returns the sum of what `row` returned and of the vectors, added in chunk
-/// order (deterministic).
-fn scatter(d: &Design, len: usize, row: impl Fn(usize, &mut [f64]) -> f64 + Sync) -> (f64, Vec<f64>) {
-    let n_rows = d.n_rows();
-    let parts: Vec<(f64, Vec<f64>)> = (0..n_rows.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let mut out = vec![0.0; len];
-            let total = (c * CHUNK..((c + 1) * CHUNK).min(n_rows)).map(|r| row(r, &mut out)).sum();
-            (total, out)
-        })
-        .collect();
-    let mut total = 0.0;
-    let mut sum = vec![0.0; len];
-    for (t, v) in parts {
-        total += t;
-        sum.iter_mut().zip(&v).for_each(|(s, v)| *s += v);
-    }
-    (total, sum)
+    out.iter_mut().zip(pen.iter().zip(p)).for_each(|(o, (pen, p))| *o += pen * p);
 }
 
 /// Loss at margins `z + alpha * xd`, summed in fixed chunks.
