@@ -160,6 +160,37 @@ pub(crate) struct FeedForward<'a> {
     pub(crate) ln_b: &'a [f32],
 }
 
+/// The weights of a [`FeedForward`] sublayer, owned by the attention layer or block holding
+/// it; flattened into the holder when saved, so saved models keep their field names.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct FeedForwardWeights {
+    pub(crate) w_1: Vec<f32>,
+    pub(crate) c_1: Vec<f32>,
+    pub(crate) w_2: Vec<f32>,
+    pub(crate) c_2: Vec<f32>,
+    pub(crate) ln2_g: Vec<f32>,
+    pub(crate) ln2_b: Vec<f32>,
+}
+
+impl FeedForwardWeights {
+    /// The sublayer over these weights.
+    pub(crate) fn view(&self) -> FeedForward<'_> {
+        let (w_1, c_1, w_2, c_2) = (&self.w_1[..], &self.c_1[..], &self.w_2[..], &self.c_2[..]);
+        FeedForward { w_1, c_1, w_2, c_2, ln_g: &self.ln2_g, ln_b: &self.ln2_b }
+    }
+
+    /// These weights as a gradient accumulator.
+    pub(crate) fn grads(&mut self) -> FeedForwardGrads<'_> {
+        let (w_1, c_1, w_2, c_2) = (&mut self.w_1[..], &mut self.c_1[..], &mut self.w_2[..], &mut self.c_2[..]);
+        FeedForwardGrads { w_1, c_1, w_2, c_2, ln_g: &mut self.ln2_g, ln_b: &mut self.ln2_b }
+    }
+
+    /// The tensors, in the holder's parameter order.
+    pub(crate) fn tensors_mut(&mut self) -> [&mut Vec<f32>; 6] {
+        [&mut self.w_1, &mut self.c_1, &mut self.w_2, &mut self.c_2, &mut self.ln2_g, &mut self.ln2_b]
+    }
+}
+
 /// Gradients of a [`FeedForward`]'s weights, in the same order.
 pub(crate) struct FeedForwardGrads<'a> {
     pub(crate) w_1: &'a mut [f32],
@@ -192,6 +223,16 @@ impl FeedForward<'_> {
         r2.iter_mut().zip(&f_mask).zip(y).for_each(|((r, m), y)| *r = y + *r * m);
         let (out, xhat, rstd) = layer_norm(&r2, d, self.ln_g, self.ln_b);
         (out, FeedForwardCache { h1, h_mask, f_mask, xhat, rstd })
+    }
+
+    /// Forward of one row without dropout (answer-by-answer prediction): vector–matrix
+    /// products, where a matrix-product call would cost more than the work.
+    pub(crate) fn row(&self, y: &[f32]) -> Vec<f32> {
+        let mut hidden = affine(y, self.w_1, self.c_1);
+        hidden.iter_mut().for_each(|v| *v = v.max(0.0));
+        let mut r2 = affine(&hidden, self.w_2, self.c_2);
+        r2.iter_mut().zip(y).for_each(|(r, y)| *r += y);
+        layer_norm(&r2, self.c_2.len(), self.ln_g, self.ln_b).0
     }
 
     /// Backward from `dout`: accumulates the weights' gradients into `g` and returns the

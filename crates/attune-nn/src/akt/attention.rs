@@ -10,7 +10,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 
 use crate::layers::{
-    Dropout, FeedForward, FeedForwardCache, FeedForwardGrads, affine, layer_norm, layer_norm_back, linear, linear_back,
+    Dropout, FeedForwardCache, FeedForwardWeights, affine, layer_norm, layer_norm_back, linear, linear_back,
 };
 use crate::{kernels, linalg};
 
@@ -31,12 +31,9 @@ pub(crate) struct Layer {
     pub(crate) gamma: Vec<f32>,
     pub(crate) ln1_g: Vec<f32>,
     pub(crate) ln1_b: Vec<f32>,
-    pub(crate) w_1: Vec<f32>,
-    pub(crate) c_1: Vec<f32>,
-    pub(crate) w_2: Vec<f32>,
-    pub(crate) c_2: Vec<f32>,
-    pub(crate) ln2_g: Vec<f32>,
-    pub(crate) ln2_b: Vec<f32>,
+    /// The feed-forward sublayer (all empty when the layer has none).
+    #[serde(flatten)]
+    pub(crate) ffn: FeedForwardWeights,
 }
 
 impl Layer {
@@ -66,16 +63,19 @@ impl Layer {
             gamma,
             ln1_g: vec![1.0; d],
             ln1_b: vec![0.0; d],
-            w_1,
-            c_1,
-            c_2: if has_ff { c_2 } else { Vec::new() },
-            w_2,
-            ln2_g: ones(has_ff),
-            ln2_b: zeros(has_ff),
+            ffn: FeedForwardWeights {
+                w_1,
+                c_1,
+                c_2: if has_ff { c_2 } else { Vec::new() },
+                w_2,
+                ln2_g: ones(has_ff),
+                ln2_b: zeros(has_ff),
+            },
         }
     }
 
     pub(crate) fn tensors_mut(&mut self) -> [&mut Vec<f32>; 15] {
+        let [w_1, c_1, w_2, c_2, ln2_g, ln2_b] = self.ffn.tensors_mut();
         [
             &mut self.w_k,
             &mut self.b_k,
@@ -86,23 +86,13 @@ impl Layer {
             &mut self.gamma,
             &mut self.ln1_g,
             &mut self.ln1_b,
-            &mut self.w_1,
-            &mut self.c_1,
-            &mut self.w_2,
-            &mut self.c_2,
-            &mut self.ln2_g,
-            &mut self.ln2_b,
+            w_1,
+            c_1,
+            w_2,
+            c_2,
+            ln2_g,
+            ln2_b,
         ]
-    }
-
-    fn ffn(&self) -> FeedForward<'_> {
-        let (w_1, c_1, w_2, c_2) = (&self.w_1[..], &self.c_1[..], &self.w_2[..], &self.c_2[..]);
-        FeedForward { w_1, c_1, w_2, c_2, ln_g: &self.ln2_g, ln_b: &self.ln2_b }
-    }
-
-    fn ffn_grads(&mut self) -> FeedForwardGrads<'_> {
-        let (w_1, c_1, w_2, c_2) = (&mut self.w_1[..], &mut self.c_1[..], &mut self.w_2[..], &mut self.c_2[..]);
-        FeedForwardGrads { w_1, c_1, w_2, c_2, ln_g: &mut self.ln2_g, ln_b: &mut self.ln2_b }
     }
 
     fn d(&self) -> usize {
@@ -110,7 +100,7 @@ impl Layer {
     }
 
     fn ff(&self) -> usize {
-        self.c_1.len()
+        self.ffn.c_1.len()
     }
 
     /// `softplus(γ_h)` of every head.
@@ -242,7 +232,7 @@ pub(crate) fn forward(
         return (y1, cache);
     }
     let masks = (drop.fast_mask(l * ff), drop.fast_mask(l * d));
-    let (y2, ffn) = p.ffn().forward(&y1, masks);
+    let (y2, ffn) = p.ffn.view().forward(&y1, masks);
     cache.ffn = Some((y1, ffn));
     (y2, cache)
 }
@@ -274,7 +264,7 @@ pub(crate) fn backward(
     let dh = d / heads;
     let scale = 1.0 / (dh as f32).sqrt();
     let dy1 = match &c.ffn {
-        Some((y1, ffn)) => p.ffn().backward(g.ffn_grads(), ffn, y1, dy),
+        Some((y1, ffn)) => p.ffn.view().backward(g.ffn.grads(), ffn, y1, dy),
         None => dy.to_vec(),
     };
     let dr1 = layer_norm_back(&dy1, &c.xhat1, &c.rstd1, &p.ln1_g, &mut g.ln1_g, &mut g.ln1_b);
@@ -352,9 +342,5 @@ pub(crate) fn row(
     if p.ff() == 0 {
         return y1;
     }
-    let mut hidden = affine(&y1, &p.w_1, &p.c_1);
-    hidden.iter_mut().for_each(|v| *v = v.max(0.0));
-    let mut r2 = affine(&hidden, &p.w_2, &p.c_2);
-    r2.iter_mut().zip(&y1).for_each(|(r, y)| *r += y);
-    layer_norm(&r2, d, &p.ln2_g, &p.ln2_b).0
+    p.ffn.view().row(&y1)
 }

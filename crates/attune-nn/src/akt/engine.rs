@@ -339,7 +339,7 @@ mod tests {
         for (k, layer) in [&mut p.know, &mut p.quest, &mut p.retr].into_iter().enumerate() {
             layer.ln1_g.iter_mut().enumerate().for_each(|(j, v)| *v = 1.0 + 0.1 * ((j + k) as f32).sin());
             layer.b_k.iter_mut().enumerate().for_each(|(j, v)| *v = 0.05 * (j as f32 + 1.0).sin());
-            layer.ln2_b.iter_mut().enumerate().for_each(|(j, v)| *v = 0.05 * (j as f32).cos());
+            layer.ffn.ln2_b.iter_mut().enumerate().for_each(|(j, v)| *v = 0.05 * (j as f32).cos());
         }
         p.b_item = vec![0.1, -0.2, 0.3, 0.0, 0.2];
         // A read-out this narrow starts with most ReLUs dead; positive biases wake them.

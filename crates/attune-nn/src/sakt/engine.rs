@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 
 pub(super) use crate::layers::layer_norm;
 use crate::layers::{
-    Dropout, FeedForward, FeedForwardCache, FeedForwardGrads, bce_with_logit, layer_norm_back, linear, linear_back,
+    Dropout, FeedForwardCache, FeedForwardWeights, bce_with_logit, layer_norm_back, linear, linear_back,
 };
 use crate::{kernels, linalg};
 
@@ -29,26 +29,14 @@ pub(crate) struct Block {
     pub(crate) b_o: Vec<f32>,
     pub(crate) ln1_g: Vec<f32>,
     pub(crate) ln1_b: Vec<f32>,
-    pub(crate) w_1: Vec<f32>,
-    pub(crate) c_1: Vec<f32>,
-    pub(crate) w_2: Vec<f32>,
-    pub(crate) c_2: Vec<f32>,
-    pub(crate) ln2_g: Vec<f32>,
-    pub(crate) ln2_b: Vec<f32>,
+    /// The feed-forward sublayer.
+    #[serde(flatten)]
+    pub(crate) ffn: FeedForwardWeights,
 }
 
 impl Block {
-    fn ffn(&self) -> FeedForward<'_> {
-        let (w_1, c_1, w_2, c_2) = (&self.w_1[..], &self.c_1[..], &self.w_2[..], &self.c_2[..]);
-        FeedForward { w_1, c_1, w_2, c_2, ln_g: &self.ln2_g, ln_b: &self.ln2_b }
-    }
-
-    fn ffn_grads(&mut self) -> FeedForwardGrads<'_> {
-        let (w_1, c_1, w_2, c_2) = (&mut self.w_1[..], &mut self.c_1[..], &mut self.w_2[..], &mut self.c_2[..]);
-        FeedForwardGrads { w_1, c_1, w_2, c_2, ln_g: &mut self.ln2_g, ln_b: &mut self.ln2_b }
-    }
-
     fn tensors_mut(&mut self) -> [&mut Vec<f32>; 16] {
+        let [w_1, c_1, w_2, c_2, ln2_g, ln2_b] = self.ffn.tensors_mut();
         [
             &mut self.w_q,
             &mut self.b_q,
@@ -60,12 +48,12 @@ impl Block {
             &mut self.b_o,
             &mut self.ln1_g,
             &mut self.ln1_b,
-            &mut self.w_1,
-            &mut self.c_1,
-            &mut self.w_2,
-            &mut self.c_2,
-            &mut self.ln2_g,
-            &mut self.ln2_b,
+            w_1,
+            c_1,
+            w_2,
+            c_2,
+            ln2_g,
+            ln2_b,
         ]
     }
 }
@@ -121,12 +109,14 @@ impl Params {
                 b_o: vec![0.0; d],
                 ln1_g: vec![1.0; d],
                 ln1_b: vec![0.0; d],
-                w_1: uniform(d * d, lin),
-                c_1: uniform(d, lin),
-                w_2: uniform(d * d, lin),
-                c_2: uniform(d, lin),
-                ln2_g: vec![1.0; d],
-                ln2_b: vec![0.0; d],
+                ffn: FeedForwardWeights {
+                    w_1: uniform(d * d, lin),
+                    c_1: uniform(d, lin),
+                    w_2: uniform(d * d, lin),
+                    c_2: uniform(d, lin),
+                    ln2_g: vec![1.0; d],
+                    ln2_b: vec![0.0; d],
+                },
             })
             .collect();
         let (w_p, b_p) = (uniform(d, lin), uniform(1, lin));
@@ -205,7 +195,7 @@ fn block_forward(p: &Block, heads: usize, q0: &[f32], x: Vec<f32>, drop: &mut Dr
     r1.iter_mut().zip(&m_mask).zip(q0).for_each(|((r, m), q)| *r = q + *r * m);
     let (y1, xhat1, rstd1) = layer_norm(&r1, d, &p.ln1_g, &p.ln1_b);
     let masks = (drop.mask(l * d), drop.mask(l * d));
-    let (y2, ffn) = p.ffn().forward(&y1, masks);
+    let (y2, ffn) = p.ffn.view().forward(&y1, masks);
     let cache = BlockCache { x, qp, kp, vp, att, att_mask, o, m_mask, xhat1, rstd1, y1, ffn };
     (y2, cache)
 }
@@ -225,7 +215,7 @@ fn block_backward(
     let l = dy2.len() / d;
     let dh = d / heads;
     let scale = 1.0 / (dh as f32).sqrt();
-    let dy1 = p.ffn().backward(g.ffn_grads(), &c.ffn, &c.y1, dy2);
+    let dy1 = p.ffn.view().backward(g.ffn.grads(), &c.ffn, &c.y1, dy2);
     let dr1 = layer_norm_back(&dy1, &c.xhat1, &c.rstd1, &p.ln1_g, &mut g.ln1_g, &mut g.ln1_b);
     dq0.iter_mut().zip(&dr1).for_each(|(a, b)| *a += b);
     let dm: Vec<f32> = dr1.iter().zip(&c.m_mask).map(|(d, m)| d * m).collect();
@@ -374,7 +364,7 @@ mod tests {
         // Non-trivial layer norms and item offsets, so their gradients are exercised.
         for (k, b) in p.blocks.iter_mut().enumerate() {
             b.ln1_g.iter_mut().enumerate().for_each(|(j, v)| *v = 1.0 + 0.1 * ((j + k) as f32).sin());
-            b.ln2_b.iter_mut().enumerate().for_each(|(j, v)| *v = 0.05 * (j as f32).cos());
+            b.ffn.ln2_b.iter_mut().enumerate().for_each(|(j, v)| *v = 0.05 * (j as f32).cos());
             b.b_q.iter_mut().enumerate().for_each(|(j, v)| *v = 0.02 * (j as f32 + 1.0).sin());
         }
         p.b_item = vec![0.1, -0.2, 0.3, 0.0];

@@ -53,11 +53,7 @@ fn block_row(
     let mut r1 = affine(&o, &p.w_o, &p.b_o);
     r1.iter_mut().zip(q0).for_each(|(r, q)| *r += q);
     let (r1, _, _) = layer_norm(&r1, d, &p.ln1_g, &p.ln1_b);
-    let mut hidden = affine(&r1, &p.w_1, &p.c_1);
-    hidden.iter_mut().for_each(|v| *v = v.max(0.0));
-    let mut r2 = affine(&hidden, &p.w_2, &p.c_2);
-    r2.iter_mut().zip(&r1).for_each(|(r, y)| *r += y);
-    layer_norm(&r2, d, &p.ln2_g, &p.ln2_b).0
+    p.ffn.view().row(&r1)
 }
 
 impl Params {
