@@ -86,7 +86,7 @@ pub(crate) fn objective(d: &Design, w: &[f64], l2: f64, scales: &[f64], grad: &m
 /// Rows are cut into at most this many chunks, sized by the row count alone: enough work for
 /// the cores, few per-chunk vectors to add up, and the same additions in the same order on any
 /// number of threads, so that a fit gives the same weights everywhere.
-const CHUNKS: usize = 16;
+const CHUNKS: usize = 8;
 
 /// Sums a loss and its gradient over `n_rows` rows, in parallel chunks: `f(rows, g)` adds the
 /// gradient of `rows` into the zeroed `g` and returns their loss. `grad` receives the total,
