@@ -6,7 +6,7 @@ use std::path::PathBuf;
 pub enum Error {
     /// A model could not be fitted.
     #[error(transparent)]
-    Model(#[from] attune_kt::Error),
+    Model(#[from] attune_models::Error),
     /// A chart could not be drawn.
     #[error("drawing a chart: {0}")]
     Chart(String),

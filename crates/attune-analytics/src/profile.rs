@@ -2,7 +2,6 @@
 //! next answer, learning rate, time on task, and the class mastery matrix.
 
 use attune_core::{Dataset, ItemId, KnowledgeTracer, SkillId};
-use attune_kt::{Fitted, TracerVisitor};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -104,30 +103,18 @@ impl Mastery {
 }
 
 /// Traces every learner of `data` through `model` (learners in parallel).
-pub fn trace_learners(model: &Fitted, data: &Dataset, rule: &AtRiskRule) -> Traces {
-    struct Visit<'a> {
-        data: &'a Dataset,
-        rule: &'a AtRiskRule,
+pub fn trace_learners<T: KnowledgeTracer>(model: &T, data: &Dataset, rule: &AtRiskRule) -> Traces {
+    let mastery = Mastery::new(data);
+    let learners: Vec<_> = data.learners().enumerate().collect();
+    let per: Vec<LearnerTrace> =
+        learners.into_par_iter().map(|(k, rows)| trace_one(model, &mastery, data, rule, k, rows)).collect();
+    let mut out = Traces::default();
+    for (p, m, t) in per {
+        out.profiles.push(p);
+        out.mastery.push(m);
+        out.trajectory.extend(t);
     }
-    impl TracerVisitor for Visit<'_> {
-        type Output = Traces;
-        fn visit<T: KnowledgeTracer>(self, model: &T) -> Traces {
-            let mastery = Mastery::new(self.data);
-            let learners: Vec<_> = self.data.learners().enumerate().collect();
-            let per: Vec<LearnerTrace> = learners
-                .into_par_iter()
-                .map(|(k, rows)| trace_one(model, &mastery, self.data, self.rule, k, rows))
-                .collect();
-            let mut out = Traces::default();
-            for (p, m, t) in per {
-                out.profiles.push(p);
-                out.mastery.push(m);
-                out.trajectory.extend(t);
-            }
-            out
-        }
-    }
-    model.visit(Visit { data, rule })
+    out
 }
 
 fn trace_one<T: KnowledgeTracer>(
@@ -201,7 +188,6 @@ fn trace_one<T: KnowledgeTracer>(
 mod tests {
     use super::*;
     use attune_core::{DatasetBuilder, NoProgress};
-    use attune_kt::ModelKind;
 
     #[test]
     fn time_on_task_sums_gaps_capped_at_a_break() {
@@ -215,7 +201,8 @@ mod tests {
         }
         let data = b.finish();
         assert!(data.has_timestamps());
-        let model = ModelKind::Bkt.config(1).fit(&data, &NoProgress).unwrap();
+        let model =
+            attune_kt::BktConfig { seed: 1, ..attune_kt::BktConfig::default() }.fit(&data, &NoProgress).unwrap();
         let t = trace_learners(&model, &data, &AtRiskRule::default());
         assert_eq!(t.profiles[0].time_on_task_seconds, Some(30.0 + 600.0 + 45.0));
         assert_eq!(t.trajectory.len(), 4);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use attune_core::{Dataset, Progress, SkillId};
-use attune_kt::{Fitted, IrtConfig, ModelConfig, ModelKind};
+use attune_models::{FittedModel, Model, ModelName, ModelSpec, Training};
 use serde::Serialize;
 
 use crate::curves::{LearningCurve, PowerLaw, learning_curves};
@@ -18,7 +18,7 @@ use crate::{Error, Result, charts, html};
 #[derive(Clone, Debug)]
 pub struct ReportConfig {
     /// The student model behind mastery and predictions (default BKT).
-    pub model: ModelKind,
+    pub model: ModelName,
     /// Seed of every fit (default 42).
     pub seed: u64,
     /// Who is at risk.
@@ -38,7 +38,7 @@ pub struct ReportConfig {
 impl Default for ReportConfig {
     fn default() -> Self {
         Self {
-            model: ModelKind::Bkt,
+            model: ModelName::Bkt,
             seed: 42,
             rule: AtRiskRule::default(),
             max_opportunity: 20,
@@ -116,20 +116,27 @@ impl Report {
         if data.is_empty() {
             return Err(Error::Empty);
         }
-        let model = config.model.config(config.seed).fit(data, progress)?;
+        let fit = |name: ModelName| -> Result<FittedModel> {
+            let spec = ModelSpec::new(name, config.seed);
+            Ok(attune_models::fit(&spec, Training { train: data, validation: None }, progress)?)
+        };
+        let model = fit(config.model)?;
+        // Every table reads the data on the model's indices (the same as the data's where the
+        // Q-matrix names no item that never occurs).
+        let remapped = model.ids.remap(data);
+        let data = &remapped;
         // BKT parameters and 2PL item parameters are always reported, whatever drives mastery.
-        let bkt = match &model {
-            Fitted::Bkt(b) => b.clone(),
-            _ => match ModelKind::Bkt.config(config.seed).fit(data, progress)? {
-                Fitted::Bkt(b) => b,
+        let bkt = match &model.model {
+            Model::Bkt(b) => b.clone(),
+            _ => match fit(ModelName::Bkt)?.model {
+                Model::Bkt(b) => b,
                 _ => return Err(Error::Chart("BKT configuration fitted another model".into())),
             },
         };
-        let irt =
-            match (ModelConfig::Irt(IrtConfig { seed: config.seed, ..IrtConfig::two_pl() })).fit(data, progress)? {
-                Fitted::Irt(irt) => irt,
-                _ => return Err(Error::Chart("IRT configuration fitted another model".into())),
-            };
+        let irt = match fit(ModelName::Irt2pl)?.model {
+            Model::Irt(irt) => irt,
+            _ => return Err(Error::Chart("IRT configuration fitted another model".into())),
+        };
         progress.start("tracing learners", 1);
         let traces = trace_learners(&model, data, &config.rule);
         progress.advance(1);
@@ -149,7 +156,7 @@ impl Report {
             .then(|| traces.profiles.iter().filter_map(|p| p.time_on_task_seconds).sum::<f64>() / 3600.0);
         let summary = Summary {
             dataset: dataset.to_owned(),
-            model: config.model.name().to_owned(),
+            model: config.model.as_str().to_owned(),
             learners: data.n_learners(),
             interactions: data.len(),
             items: items.len(),

@@ -3,12 +3,18 @@
 mod cat;
 mod datasets;
 mod eval;
+mod fit;
 mod inspect;
+mod log;
+mod models;
 mod practice;
+mod predict;
 mod prerequisites;
 mod progress;
 mod report;
 mod simulate;
+mod training;
+mod tune;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +31,14 @@ struct Cli {
 enum Command {
     /// List the datasets vendored under a data directory.
     Datasets(datasets::Args),
+    /// The student models: name, family, paper, hyperparameters with defaults and ranges.
+    Models(models::Args),
+    /// Fit a student model on a dataset folder or a log and write a model file.
+    Fit(fit::Args),
+    /// Predict a log's answers with a model file (and write each learner's mastery).
+    Predict(predict::Args),
+    /// Search a model's hyperparameters on a validation split (never the test split).
+    Tune(tune::Args),
     /// Fit a student model and evaluate it under a published protocol.
     Eval(eval::Args),
     /// Read one file in any supported format and summarise it (or show where it is malformed).
@@ -45,6 +59,10 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Datasets(a) => datasets::run(&a),
+        Command::Models(a) => models::run(&a),
+        Command::Fit(a) => fit::run(&a),
+        Command::Predict(a) => predict::run(&a),
+        Command::Tune(a) => tune::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::Inspect(a) => inspect::run(&a),
         Command::Report(a) => report::run(&a),

@@ -9,7 +9,7 @@ use anyhow::Context;
 use attune_analytics::{Report, ReportConfig};
 use attune_core::Progress;
 use attune_data::DatasetFolder;
-use attune_kt::ModelKind;
+use attune_models::ModelName;
 
 use crate::progress::Bar;
 
@@ -34,7 +34,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let config = ReportConfig { model: ModelKind::from_name(&args.model)?, seed: args.seed, ..ReportConfig::default() };
+    let config = ReportConfig { model: args.model.parse::<ModelName>()?, seed: args.seed, ..ReportConfig::default() };
     let folder = DatasetFolder::open(&args.dataset)?;
     let data = folder.read_all().with_context(|| format!("loading {}", args.dataset.display()))?;
     let names = folder.skill_names()?;

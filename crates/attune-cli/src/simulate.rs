@@ -4,9 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use attune_data::DatasetFolder;
-use attune_nn::Dkt;
+use attune_models::FittedModel;
 use attune_policy::sim::{
     EnvKind, EpisodeConfig, PolicyKind, SimulationReport, simulate_paths, simulate_paths_with_tracer,
 };
@@ -65,7 +64,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         let (Some(model), Some(dataset)) = (&args.dkt_model, &args.dataset) else {
             anyhow::bail!("--env dkt needs --dkt-model <file> and --dataset <folder>");
         };
-        let dkt = load_dkt(model)?;
+        let dkt = FittedModel::load(model)?;
+        if !matches!(dkt.model, attune_models::Model::Dkt(_)) {
+            anyhow::bail!("{}: a {} model; --env dkt needs a DKT model file", model.display(), dkt.name());
+        }
         let graph = graph_for(&dkt, dataset)?;
         simulate_paths_with_tracer(&dkt, &graph, &cfg(EnvKind::Kss), args.episodes, args.warm_up)
     } else {
@@ -96,30 +98,15 @@ fn print(r: &SimulationReport) -> std::io::Result<()> {
     )
 }
 
-fn load_dkt(path: &std::path::Path) -> anyhow::Result<Dkt> {
-    #[derive(serde::Deserialize)]
-    struct File {
-        format_version: u32,
-        model: String,
-        weights: Dkt,
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let f: File = serde_json::from_slice(&bytes).with_context(|| format!("{}: not a saved DKT", path.display()))?;
-    if f.format_version != 1 || f.model != "dkt" {
-        anyhow::bail!("{}: model {:?} format {}, expected dkt format 1", path.display(), f.model, f.format_version);
-    }
-    Ok(f.weights)
-}
-
 /// The prerequisite graph estimated from the dataset's log, with node `k` = the model's skill `k`.
-fn graph_for(dkt: &Dkt, dataset: &std::path::Path) -> anyhow::Result<PrereqGraph> {
+fn graph_for(dkt: &FittedModel, dataset: &std::path::Path) -> anyhow::Result<PrereqGraph> {
     let data = DatasetFolder::open(dataset)?.read_all()?;
     let (edges, _) = estimate_prerequisites(&data, &EdgeEstimation::default());
     let index_of = |s: attune_core::SkillId| {
         let id = data.vocab().skills.name(s.0)?;
-        dkt.skill_ids.iter().position(|k| k == id)
+        dkt.ids.skills.iter().position(|k| k == id)
     };
-    let nodes: Vec<String> = (0..dkt.n_skills).map(|k| k.to_string()).collect();
+    let nodes: Vec<String> = (0..dkt.ids.n_skills()).map(|k| k.to_string()).collect();
     let named: Vec<(String, String)> =
         edges.iter().filter_map(|e| Some((index_of(e.from)?.to_string(), index_of(e.to)?.to_string()))).collect();
     if named.is_empty() {

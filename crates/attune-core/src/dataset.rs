@@ -101,11 +101,17 @@ pub struct Dataset {
     skill_offsets: Vec<u32>,
     skills: Vec<SkillId>,
     learner_offsets: Vec<usize>,
+    source: Vec<u32>,
     vocab: Arc<Vocab>,
     timestamps: bool,
 }
 
 impl Dataset {
+    /// Each row's position among the rows as they were read (file order), where rows are
+    /// grouped by learner here.
+    pub fn source_rows(&self) -> &[u32] {
+        &self.source
+    }
     /// Whether the order keys are timestamps in seconds (so that gaps between answers are
     /// durations), rather than positions or order ids.
     pub fn has_timestamps(&self) -> bool {
@@ -220,7 +226,14 @@ impl Dataset {
                 });
             }
             for i in 0..part.len() {
-                b.push_row(part.student[i], part.item[i], part.skills(i), part.correct[i], part.time[i]);
+                b.push_row_at(
+                    part.source[i],
+                    part.student[i],
+                    part.item[i],
+                    part.skills(i),
+                    part.correct[i],
+                    part.time[i],
+                );
             }
         }
         b.timestamps(parts.iter().all(|p| p.timestamps));
@@ -236,7 +249,14 @@ impl Dataset {
         b.timestamps(self.timestamps);
         for &k in which {
             for i in self.learner_rows(k) {
-                b.push_row(self.student[i], self.item[i], self.skills(i), self.correct[i], self.time[i]);
+                b.push_row_at(
+                    self.source[i],
+                    self.student[i],
+                    self.item[i],
+                    self.skills(i),
+                    self.correct[i],
+                    self.time[i],
+                );
             }
         }
         let mut ds = b.finish_with_students(self.vocab.n_students());
@@ -284,6 +304,7 @@ pub struct DatasetBuilder {
     time: Vec<i64>,
     skill_offsets: Vec<u32>,
     skills: Vec<SkillId>,
+    source: Vec<u32>,
     sort_by_time: bool,
     timestamps: bool,
 }
@@ -328,10 +349,25 @@ impl DatasetBuilder {
     }
     /// Appends a row of interned ids; the item's skills are recorded in the Q-matrix if unknown.
     pub fn push_row(&mut self, student: StudentId, item: ItemId, skills: &[SkillId], correct: bool, time: i64) {
+        let at = u32::try_from(self.student.len()).unwrap_or(u32::MAX);
+        self.push_row_at(at, student, item, skills, correct, time);
+    }
+    /// [`DatasetBuilder::push_row`] for a row that stood at `source_row` of the input (see
+    /// [`Dataset::source_rows`]), as when rebuilding a dataset read earlier.
+    pub fn push_row_at(
+        &mut self,
+        source_row: u32,
+        student: StudentId,
+        item: ItemId,
+        skills: &[SkillId],
+        correct: bool,
+        time: i64,
+    ) {
         if self.skill_offsets.is_empty() {
             self.skill_offsets.push(0);
         }
         self.vocab.set_item_skills_if_unknown(item, skills);
+        self.source.push(source_row);
         self.student.push(student);
         self.item.push(item);
         self.correct.push(correct);
@@ -374,6 +410,7 @@ impl DatasetBuilder {
             skill_offsets: Vec::with_capacity(n + 1),
             skills: Vec::with_capacity(self.skills.len()),
             learner_offsets: vec![0],
+            source: Vec::with_capacity(n),
             vocab: Arc::new(self.vocab),
             timestamps: false,
         };
@@ -383,6 +420,7 @@ impl DatasetBuilder {
                 ds.learner_offsets.push(pos);
             }
             ds.student.push(self.student[i]);
+            ds.source.push(self.source[i]);
             ds.item.push(self.item[i]);
             ds.correct.push(self.correct[i]);
             ds.time.push(self.time[i]);

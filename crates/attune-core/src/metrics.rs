@@ -8,18 +8,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::Probability;
 
-/// The metrics reported for every evaluation.
+/// The metrics reported for every evaluation. An undefined metric is NaN, written to JSON as
+/// `null` and read back as NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Area under the ROC curve; NaN when only one class is present.
+    #[serde(deserialize_with = "nan_from_null")]
     pub auc: f64,
     /// Fraction of answers on the right side of 0.5.
+    #[serde(deserialize_with = "nan_from_null")]
     pub accuracy: f64,
     /// Root mean squared error of the probabilities.
+    #[serde(deserialize_with = "nan_from_null")]
     pub rmse: f64,
     /// Mean negative log-likelihood (natural log).
+    #[serde(deserialize_with = "nan_from_null")]
     pub log_loss: f64,
     /// Expected calibration error over 10 equal-width bins.
+    #[serde(deserialize_with = "nan_from_null")]
     pub ece: f64,
     /// Number of predictions.
     pub n: usize,
@@ -45,6 +51,10 @@ impl Metrics {
             n,
         }
     }
+}
+
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Exact ROC AUC with ties counted as one half; NaN when only one class is present.

@@ -9,13 +9,27 @@ impl Probability {
     /// Smallest distance from 0 and 1 that a probability may have.
     pub const EPS: f64 = 1e-6;
 
-    /// Clamps `p` into `[EPS, 1 - EPS]`; NaN becomes 0.5, the uninformed guess.
+    /// Clamps `p` into `[EPS, 1 - EPS]`.
+    ///
+    /// A NaN is a bug in the model that produced it: debug builds (and so every test) stop on
+    /// it, release builds keep the NaN so that metrics and callers see it rather than a
+    /// plausible 0.5. Use [`Probability::checked`] where the value comes from outside.
     #[inline]
     pub fn new(p: f64) -> Self {
-        if p.is_nan() {
-            return Self(0.5);
-        }
+        debug_assert!(!p.is_nan(), "a model produced a NaN probability");
         Self(p.clamp(Self::EPS, 1.0 - Self::EPS))
+    }
+
+    /// Clamps `p` like [`Probability::new`], or `None` for NaN.
+    #[inline]
+    pub fn checked(p: f64) -> Option<Self> {
+        (!p.is_nan()).then(|| Self(p.clamp(Self::EPS, 1.0 - Self::EPS)))
+    }
+
+    /// Whether the value is a number (see [`Probability::new`]).
+    #[inline]
+    pub fn is_valid(self) -> bool {
+        !self.0.is_nan()
     }
 
     /// The logistic function of a logit, clamped.
@@ -56,9 +70,16 @@ mod tests {
     fn clamps_and_handles_nan() {
         assert_eq!(Probability::new(2.0).get(), 1.0 - Probability::EPS);
         assert_eq!(Probability::new(-1.0).get(), Probability::EPS);
-        assert_eq!(Probability::new(f64::NAN).get(), 0.5);
+        assert_eq!(Probability::checked(f64::NAN), None);
+        assert_eq!(Probability::checked(0.3).map(Probability::get), Some(0.3));
         assert!((Probability::from_logit(0.0).get() - 0.5).abs() < 1e-15);
         assert!(Probability::from_logit(-800.0).get() > 0.0);
         assert!(Probability::from_logit(800.0).get() < 1.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "NaN probability")]
+    fn nan_is_not_silent() {
+        let _ = Probability::new(f64::NAN);
     }
 }

@@ -25,9 +25,21 @@ pub trait KnowledgeTracer: Send + Sync {
         self.predict(state, obs.item)
     }
 
-    /// The probability that the learner has mastered `skill`, for models with a notion of
-    /// mastery (`None` otherwise or for an unknown skill).
+    /// The learner's **mastery** of `skill`: the probability of answering a typical item of
+    /// the skill correctly now (for BKT `P(L)(1 − slip) + (1 − P(L)) guess`; for IRT and the
+    /// logistic models the mean over the skill's items; for the neural models the skill's
+    /// logit without any item's own offset). One meaning for every model, so that tables and
+    /// dashboards can put models side by side and check mastery against answers.
+    ///
+    /// `None` for a skill the model does not know, or for models without skills.
     fn mastery(&self, _state: &Self::State, _skill: SkillId) -> Option<Probability> {
+        None
+    }
+
+    /// The probability that the learner is in the *known* state of `skill`, for models with
+    /// a latent binary knowledge state (the BKT family's `P(L)`); `None` for other models.
+    /// Unlike [`KnowledgeTracer::mastery`] it does not include guessing and slipping.
+    fn knowledge(&self, _state: &Self::State, _skill: SkillId) -> Option<Probability> {
         None
     }
 

@@ -151,19 +151,30 @@ pub struct CountsModel {
     pub item_skills: Vec<Vec<SkillId>>,
 }
 
-/// A learner's practice counts.
-#[derive(Clone, Debug, Default)]
+/// A learner's practice counts: per skill the model knows, in total, and (for models with
+/// item counts) per item the model knows that the learner answered, so the state is bounded by
+/// the model's skills and items, never by the number of answers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LearnerCounts {
-    wins: Vec<u32>,
-    attempts: Vec<u32>,
-    total_wins: u32,
-    total_attempts: u32,
-    items: std::collections::HashMap<ItemId, (u32, u32)>,
+    /// Right answers by skill index (as long as the highest skill practised).
+    pub wins: Vec<u32>,
+    /// Answers by skill index (the same length as `wins`).
+    pub attempts: Vec<u32>,
+    /// Right answers in all.
+    pub total_wins: u32,
+    /// Answers in all.
+    pub total_attempts: u32,
+    /// `(item, wins, attempts)` of each item answered, sorted by item.
+    pub items: Vec<(ItemId, u32, u32)>,
 }
 
 impl LearnerCounts {
     fn get(&self, s: SkillId) -> (u32, u32) {
         (self.wins.get(s.index()).copied().unwrap_or(0), self.attempts.get(s.index()).copied().unwrap_or(0))
+    }
+
+    fn item(&self, item: ItemId) -> (u32, u32) {
+        self.items.binary_search_by_key(&item, |t| t.0).map_or((0, 0), |j| (self.items[j].1, self.items[j].2))
     }
 }
 
@@ -212,7 +223,7 @@ impl CountsModel {
             out(idx(total_off + 1), self.scale(st.total_attempts));
         }
         if c.item_counts {
-            let (w, a) = st.items.get(&item).copied().unwrap_or((0, 0));
+            let (w, a) = st.item(item);
             out(idx(item_count_off), self.scale(w));
             out(idx(item_count_off + 1), self.scale(a));
         }
@@ -233,21 +244,28 @@ impl KnowledgeTracer for CountsModel {
     }
 
     fn update(&self, st: &mut LearnerCounts, obs: &Interaction<'_>) {
-        for &s in obs.skills {
+        // Skills and items the model has no weight for add nothing to a prediction.
+        for &s in obs.skills.iter().filter(|s| s.index() < self.n_skills) {
             let k = s.index();
             if st.attempts.len() <= k {
                 st.attempts.resize(k + 1, 0);
                 st.wins.resize(k + 1, 0);
             }
-            st.attempts[k] += 1;
-            st.wins[k] += u32::from(obs.correct);
+            st.attempts[k] = st.attempts[k].saturating_add(1);
+            st.wins[k] = st.wins[k].saturating_add(u32::from(obs.correct));
         }
-        st.total_attempts += 1;
-        st.total_wins += u32::from(obs.correct);
-        if self.config.item_counts {
-            let e = st.items.entry(obs.item).or_insert((0, 0));
-            e.0 += u32::from(obs.correct);
-            e.1 += 1;
+        st.total_attempts = st.total_attempts.saturating_add(1);
+        st.total_wins = st.total_wins.saturating_add(u32::from(obs.correct));
+        if self.config.item_counts && obs.item.index() < self.n_items {
+            let j = match st.items.binary_search_by_key(&obs.item, |t| t.0) {
+                Ok(j) => j,
+                Err(j) => {
+                    st.items.insert(j, (obs.item, 0, 0));
+                    j
+                }
+            };
+            st.items[j].1 = st.items[j].1.saturating_add(u32::from(obs.correct));
+            st.items[j].2 = st.items[j].2.saturating_add(1);
         }
     }
 

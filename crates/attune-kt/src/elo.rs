@@ -39,7 +39,7 @@ pub struct Elo {
 }
 
 /// A learner's rating and answer count.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EloState {
     /// Ability.
     pub theta: f64,

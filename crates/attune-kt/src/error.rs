@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 /// Errors of fitting, saving and loading classical student models.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -20,40 +18,17 @@ pub enum Error {
         /// The model being fitted.
         model: &'static str,
     },
-    /// No model has this name.
-    #[error("unknown model {0:?} (known: {known})", known = crate::MODEL_NAMES.join(", "))]
-    UnknownModel(String),
+    /// A fitted model's parameters do not fit together (as after a file was edited).
+    #[error("{field}: {reason}")]
+    InvalidModel {
+        /// The parameter, e.g. `difficulty`.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The fit was cancelled through its progress hook.
     #[error(transparent)]
     Cancelled(#[from] attune_core::Cancelled),
-    /// A model file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A model file is not valid JSON for its model.
-    #[error("{}: {source}", path.display())]
-    Format {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// A model file was written by an incompatible version.
-    #[error("{}: model format version {found}, this build reads {supported}", path.display())]
-    Version {
-        /// The file.
-        path: PathBuf,
-        /// The version in the file.
-        found: u32,
-        /// The version this build reads.
-        supported: u32,
-    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -141,7 +141,8 @@ impl IrtConfig {
             a.iter_mut().step_by(d).for_each(|v| *v = 1.0);
             a
         };
-        Ok(Irt { config: self.clone(), difficulty, discrimination })
+        let mean_difficulty = difficulty.iter().sum::<f64>() / difficulty.len().max(1) as f64;
+        Ok(Irt { config: self.clone(), difficulty, discrimination, mean_difficulty })
     }
 
     /// `1 / √h` per parameter, `h` its prior precision plus a quarter (the logistic curvature
@@ -258,101 +259,133 @@ pub struct Irt {
     pub difficulty: Vec<f64>,
     /// `a_i` by item, `dims` values each (all 1 on the first dimension for 1PL).
     pub discrimination: Vec<f64>,
+    /// Mean of `difficulty`: the difficulty of an item the model has not seen.
+    pub mean_difficulty: f64,
 }
 
-/// A learner's state under IRT: the ability estimate, its uncertainty, and the answers it
-/// rests on.
-#[derive(Clone, Debug, Default)]
+/// A learner's state under IRT: the ability estimate and its posterior precision, a
+/// Gaussian (Laplace) summary of every answer so far.
+///
+/// Each answer is folded in by assumed-density filtering: the new MAP ability maximises the
+/// previous Gaussian times the answer's likelihood (a few Newton steps from the previous
+/// estimate), and the precision gains the answer's Fisher information there. The state is
+/// `d + d²` numbers and an update costs `O(newton_steps · d³)` whatever the number of answers
+/// (re-solving over all answers, as a batch MAP does, costs time and memory that grow with
+/// the history).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IrtState {
     /// MAP ability, one value per dimension.
     pub theta: Vec<f64>,
-    /// Cholesky factor (row-major lower triangle) of the log-posterior's Hessian at `theta`:
-    /// the ability's posterior precision (Laplace approximation).
-    precision_chol: Vec<f64>,
-    answers: Vec<(ItemId, bool)>,
+    /// Posterior precision of the ability (row-major `d × d`, symmetric positive definite);
+    /// the prior's `ability_l2 · I` before any answer.
+    pub precision: Vec<f64>,
 }
 
 impl Irt {
     fn item(&self, item: ItemId) -> Option<(f64, &[f64])> {
         let d = self.config.dims;
         let b = *self.difficulty.get(item.index())?;
-        Some((b, &self.discrimination[item.index() * d..(item.index() + 1) * d]))
+        Some((b, self.discrimination.get(item.index() * d..(item.index() + 1) * d)?))
+    }
+
+    /// Item parameters, or those of an unseen item: the mean difficulty, loading on the
+    /// first ability dimension only.
+    fn item_or_prior<'a>(&'a self, item: ItemId, unseen: &'a [f64; MAX_DIMS]) -> (f64, &'a [f64]) {
+        self.item(item).unwrap_or_else(|| (self.mean_difficulty, &unseen[..self.config.dims]))
     }
 
     /// The posterior-predictive logit: `a·θ − b` shrunk by the ability's uncertainty,
     /// `(a·θ − b) / sqrt(1 + π/8 · aᵀ Σ a)` (MacKay's probit approximation of the logistic
     /// integrated over a Gaussian posterior), so that a learner with two answers is not
     /// predicted with the confidence of one with two hundred.
-    #[allow(clippy::needless_range_loop)] // triangular solve: indices are the clearest form
     fn logit(&self, st: &IrtState, item: ItemId) -> f64 {
-        let unseen = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-        let (b, a) = match self.item(item) {
-            Some(p) => p,
-            // An item never seen in training: average difficulty, ability on the first axis.
-            None => (self.mean_difficulty(), &unseen[..self.config.dims]),
-        };
+        let unseen = unit_first();
+        let (b, a) = self.item_or_prior(item, &unseen);
+        let d = self.config.dims;
         let z = a.iter().zip(&st.theta).map(|(a, t)| a * t).sum::<f64>() - b;
-        let d = self.config.dims;
-        // v = L⁻¹ a, so aᵀ Σ a = aᵀ (L Lᵀ)⁻¹ a = |v|².
-        let mut v = [0.0; 16];
-        let mut var = 0.0;
-        if st.precision_chol.len() == d * d {
-            for i in 0..d {
-                let mut x = a[i];
-                for k in 0..i {
-                    x -= st.precision_chol[i * d + k] * v[k];
-                }
-                v[i] = x / st.precision_chol[i * d + i];
-                var += v[i] * v[i];
-            }
+        // aᵀ Σ a = aᵀ P⁻¹ a: solve P v = a.
+        let mut p = [0.0; MAX_DIMS * MAX_DIMS];
+        let mut v = [0.0; MAX_DIMS];
+        v[..d].copy_from_slice(a);
+        let var = if st.precision.len() == d * d && {
+            p[..d * d].copy_from_slice(&st.precision);
+            solve_spd(&mut p[..d * d], &mut v[..d], d)
+        } {
+            a.iter().zip(&v).map(|(a, v)| a * v).sum::<f64>()
         } else {
-            var = a.iter().map(|a| a * a).sum::<f64>() / self.config.ability_l2;
-        }
-        z / (1.0 + std::f64::consts::PI / 8.0 * var).sqrt()
+            a.iter().map(|a| a * a).sum::<f64>() / self.config.ability_l2
+        };
+        z / (1.0 + std::f64::consts::PI / 8.0 * var.max(0.0)).sqrt()
     }
 
-    fn mean_difficulty(&self) -> f64 {
-        self.difficulty.iter().sum::<f64>() / self.difficulty.len().max(1) as f64
-    }
-
-    /// Newton steps on the log-posterior of the ability given `answers`.
+    /// Folds one answer into the Gaussian summary (see [`IrtState`]).
     #[allow(clippy::needless_range_loop)] // small dense matrices: indices are the clearest form
-    fn refine(&self, st: &mut IrtState) {
+    fn absorb(&self, st: &mut IrtState, item: ItemId, y: bool) {
         let d = self.config.dims;
-        let lam = self.config.ability_l2;
-        let mut grad = vec![0.0; d];
-        let mut hess = vec![0.0; d * d];
-        for _ in 0..self.config.newton_steps {
-            grad.iter_mut().zip(&st.theta).for_each(|(g, t)| *g = lam * t);
-            hess.fill(0.0);
+        let Some((b, a)) = self.item(item) else { return };
+        if st.theta.len() != d || st.precision.len() != d * d {
+            *st = self.prior_state();
+        }
+        let (theta0, prec0) = (st.theta.clone(), st.precision.clone());
+        let mut theta = theta0.clone();
+        let mut grad = [0.0; MAX_DIMS];
+        let mut hess = [0.0; MAX_DIMS * MAX_DIMS];
+        let mut w = 0.0;
+        for _ in 0..self.config.newton_steps.max(1) {
+            let z = a.iter().zip(&theta).map(|(a, t)| a * t).sum::<f64>() - b;
+            let p = sigmoid(z);
+            let r = p - f64::from(u8::from(y));
+            w = p * (1.0 - p);
             for k in 0..d {
-                hess[k * d + k] = lam;
-            }
-            for &(item, y) in &st.answers {
-                let Some((b, a)) = self.item(item) else { continue };
-                let z = a.iter().zip(&st.theta).map(|(a, t)| a * t).sum::<f64>() - b;
-                let p = sigmoid(z);
-                let (r, w) = (p - f64::from(u8::from(y)), p * (1.0 - p));
-                for k in 0..d {
-                    grad[k] += r * a[k];
-                    for l in 0..d {
-                        hess[k * d + l] += w * a[k] * a[l];
-                    }
+                grad[k] = r * a[k] + (0..d).map(|l| prec0[k * d + l] * (theta[l] - theta0[l])).sum::<f64>();
+                for l in 0..d {
+                    hess[k * d + l] = prec0[k * d + l] + w * a[k] * a[l];
                 }
             }
-            if !solve_spd(&mut hess, &mut grad, d) {
+            if !solve_spd(&mut hess[..d * d], &mut grad[..d], d) {
                 break;
             }
-            // Damped Newton: the log-posterior is concave, but a full step from far away can
+            // Damped Newton: the objective is concave, but a full step from far away can
             // overshoot when discriminations are large.
-            let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+            let norm = grad[..d].iter().map(|g| g * g).sum::<f64>().sqrt();
             let scale = if norm > 1.0 { 1.0 / norm } else { 1.0 };
             for k in 0..d {
-                st.theta[k] = (st.theta[k] - scale * grad[k]).clamp(-6.0, 6.0);
+                theta[k] = (theta[k] - scale * grad[k]).clamp(-6.0, 6.0);
             }
-            st.precision_chol.clone_from(&hess);
+        }
+        // The precision gains the answer's information at the new estimate.
+        let z = a.iter().zip(&theta).map(|(a, t)| a * t).sum::<f64>() - b;
+        let p = sigmoid(z);
+        if p.is_finite() {
+            w = p * (1.0 - p);
+        }
+        for k in 0..d {
+            for l in 0..d {
+                st.precision[k * d + l] = prec0[k * d + l] + w * a[k] * a[l];
+            }
+        }
+        if theta.iter().all(|t| t.is_finite()) {
+            st.theta = theta;
         }
     }
+
+    fn prior_state(&self) -> IrtState {
+        let d = self.config.dims;
+        let mut precision = vec![0.0; d * d];
+        for k in 0..d {
+            precision[k * d + k] = self.config.ability_l2;
+        }
+        IrtState { theta: vec![0.0; d], precision }
+    }
+}
+
+/// The most ability dimensions a model may have.
+pub(crate) const MAX_DIMS: usize = 16;
+
+fn unit_first() -> [f64; MAX_DIMS] {
+    let mut a = [0.0; MAX_DIMS];
+    a[0] = 1.0;
+    a
 }
 
 /// Solves `h x = g` in place (`g` becomes `x`) for a symmetric positive definite `h` by
@@ -397,12 +430,11 @@ impl KnowledgeTracer for Irt {
     type State = IrtState;
 
     fn initial_state(&self) -> IrtState {
-        IrtState { theta: vec![0.0; self.config.dims], precision_chol: Vec::new(), answers: Vec::new() }
+        self.prior_state()
     }
 
     fn update(&self, st: &mut IrtState, obs: &Interaction<'_>) {
-        st.answers.push((obs.item, obs.correct));
-        self.refine(st);
+        self.absorb(st, obs.item, obs.correct);
     }
 
     fn predict(&self, st: &IrtState, item: ItemId) -> Probability {

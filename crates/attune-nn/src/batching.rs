@@ -98,13 +98,19 @@ pub(crate) fn deal_windows<G: Send>(
         let mut rng = StdRng::seed_from_u64(seed);
         ws.into_iter().map(|w| run(w, &mut rng, g)).sum::<f32>()
     };
-    if order.len() < 2 || rayon::current_num_threads() < 2 {
+    if order.len() < 2 {
         return run_all(order, seed_a, grads);
     }
+    // Always the same two halves with their own streams and sums, whatever the thread count,
+    // so that a seeded fit gives the same model on one thread as on sixteen.
     let even: Vec<_> = order.iter().step_by(2).copied().collect();
     let odd: Vec<_> = order.iter().skip(1).step_by(2).copied().collect();
     let mut g_odd = zero();
-    let (a, b) = rayon::join(|| run_all(even, seed_a, grads), || run_all(odd, seed_b, &mut g_odd));
+    let (a, b) = if rayon::current_num_threads() < 2 {
+        (run_all(even, seed_a, grads), run_all(odd, seed_b, &mut g_odd))
+    } else {
+        rayon::join(|| run_all(even, seed_a, grads), || run_all(odd, seed_b, &mut g_odd))
+    };
     merge(grads, &g_odd);
     a + b
 }

@@ -32,6 +32,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A fitted model's parameters do not fit together (as after a file was edited).
+    #[error("{field}: {reason}")]
+    InvalidModel {
+        /// The parameter, e.g. `params.e_key`.
+        field: String,
+        /// What is wrong, e.g. `2000 values, expected 2200`.
+        reason: String,
+    },
     /// A model file is not valid.
     #[error("{}: {message}", path.display())]
     Format {

@@ -28,6 +28,7 @@ mod linalg;
 mod optim;
 mod sakt;
 mod training;
+mod validate;
 
 pub use crate::akt::{Akt, AktConfig, AktState};
 pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, Engine, EpochRecord, masked_bce};

@@ -89,7 +89,7 @@ fn assist2009_report_is_complete_and_its_curve_matches_a_hand_count() {
 #[test]
 fn statics_report_uses_skill_names_and_any_model() {
     let (data, names) = load("STATICS");
-    let config = ReportConfig { model: attune_kt::ModelKind::Irt1pl, ..ReportConfig::default() };
+    let config = ReportConfig { model: attune_models::ModelName::Irt1pl, ..ReportConfig::default() };
     let report = Report::build(&data, "STATICS", &names, &config, &NoProgress).unwrap();
     assert_eq!(report.summary.model, "irt1pl");
     assert!(report.skill_labels.iter().any(|l| l.starts_with("identify_interaction (")));

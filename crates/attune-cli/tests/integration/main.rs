@@ -347,7 +347,7 @@ fn dkt_evaluates_under_the_same_contract() {
         "--set",
         "hidden=0",
     ]);
-    assert!(!o.status.success() && text(&o).contains("invalid hidden"), "{}", text(&o));
+    assert!(!o.status.success() && text(&o).contains("hidden = 0: outside the valid range"), "{}", text(&o));
 }
 
 #[test]

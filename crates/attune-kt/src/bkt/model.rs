@@ -199,6 +199,13 @@ impl KnowledgeTracer for Bkt {
     }
 
     fn mastery(&self, state: &BktState, skill: SkillId) -> Option<Probability> {
+        // The skill's own guess and slip (under `multigs`, the mean over its items).
+        let p = self.params(skill)?;
+        let known = *state.get(skill.index())?;
+        Some(Probability::new(known * (1.0 - p.slip) + (1.0 - known) * p.guess))
+    }
+
+    fn knowledge(&self, state: &BktState, skill: SkillId) -> Option<Probability> {
         self.params(skill)?;
         state.get(skill.index()).map(|&p| Probability::new(p))
     }

@@ -1,10 +1,9 @@
 //! Integration tests of the classical models: recorded reference numbers on vendored real
-//! data, degenerate inputs, persistence and cancellation.
+//! data (degenerate inputs, persistence and cancellation are tested for every model through
+//! the model layer, in `attune-models`).
 
 #![allow(clippy::unwrap_used)]
 
-mod degenerate;
-mod persistence;
 mod reference;
 
 use std::path::PathBuf;

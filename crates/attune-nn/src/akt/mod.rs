@@ -11,4 +11,5 @@ mod online;
 mod train;
 
 pub use config::AktConfig;
+pub(crate) use engine::{Params, Shape};
 pub use model::{Akt, AktState};

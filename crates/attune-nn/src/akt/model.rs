@@ -94,6 +94,30 @@ impl Akt {
     }
 }
 
+impl AktState {
+    /// The answers the window holds, `(skill, correct, item)` in the model's indices, and the
+    /// position of the first among all the learner's answers: the state's portable form (the
+    /// attention cache is derived from it by [`Akt::restore_state`]).
+    pub fn window(&self) -> (&[(u32, bool, u32)], usize) {
+        (&self.answers, self.start)
+    }
+}
+
+impl Akt {
+    /// The state whose window holds `answers` from position `start` (see
+    /// [`AktState::window`]), its cache rebuilt; `None` unless the window is one this model
+    /// could have reached: every skill known, and the window starting where it would after
+    /// `start + answers.len()` answers.
+    pub fn restore_state(&self, answers: &[(u32, bool, u32)], start: usize) -> Option<AktState> {
+        let n_skills = u32::try_from(self.params.n_skills).unwrap_or(u32::MAX);
+        let t = start.checked_add(answers.len())?;
+        let consistent = answers.iter().all(|a| a.0 < n_skills)
+            && crate::batching::window_start(t, self.stride()) == start
+            && answers.len() <= self.params.window.max(1);
+        consistent.then(|| self.state_of(answers, start))
+    }
+}
+
 impl KnowledgeTracer for Akt {
     type State = AktState;
 

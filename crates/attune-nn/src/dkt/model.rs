@@ -57,7 +57,7 @@ pub struct EpochRecord {
 }
 
 /// A learner's LSTM state.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DktState {
     /// Hidden state.
     pub h: Vec<f32>,

@@ -7,4 +7,5 @@ mod model;
 mod train;
 
 pub use config::DkvmnConfig;
+pub(crate) use engine::Params;
 pub use model::{Dkvmn, DkvmnState};

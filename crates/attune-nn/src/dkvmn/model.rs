@@ -27,7 +27,7 @@ pub struct Dkvmn {
 }
 
 /// A learner's value memory, `[slots, embedding]`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DkvmnState {
     /// The memory, row by slot.
     pub memory: Vec<f32>,

@@ -8,4 +8,5 @@ mod online;
 mod train;
 
 pub use config::SaktConfig;
+pub(crate) use engine::Params;
 pub use model::{Sakt, SaktState};
