@@ -2,7 +2,7 @@
 
 use attune_core::{Dataset, DatasetBuilder};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 /// `learners` learners each practise one skill (one item) `answers` times; the n-th answer
 /// is wrong with probability `a · n^(-b)`.

@@ -19,7 +19,8 @@ pub(crate) struct Args {
     log: PathBuf,
     #[command(flatten)]
     flags: LogFlags,
-    /// Predictions CSV: `learner,item,correct,p`, one row per answer in file order.
+    /// Predictions CSV: `learner,item,correct,p`, one row per answer in file order (`p` at full
+    /// precision).
     #[arg(long)]
     out: PathBuf,
     /// Also write each learner's mastery per skill after their last answer: a learner × skill
@@ -43,7 +44,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         let learner = v.students.name(data.students()[i].0).unwrap_or_default();
         let item = v.items.name(data.items()[i].0).unwrap_or_default();
         let correct = if data.correct()[i] { "1" } else { "0" };
-        w.write_record([learner, item, correct, &format!("{:.6}", p[i].get())])?;
+        w.write_record([learner, item, correct, &p[i].get().to_string()])?;
     }
     w.flush()?;
     let unknown = data.items().iter().filter(|i| i.index() >= model.ids.n_items()).count();

@@ -9,7 +9,7 @@ use anyhow::Context;
 use attune_models::registry::Scale;
 use attune_models::{HOLD_OUT_SHARE, ModelSpec, Training, fit, hold_out};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 use serde_json::{Map, Value};
 

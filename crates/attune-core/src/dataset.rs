@@ -242,6 +242,36 @@ impl Dataset {
         Ok(ds)
     }
 
+    /// The same rows on other id maps: each row's item through `item` and its skills through
+    /// `skill` (a skill mapped to `None` is dropped from the row), learners, order and answers
+    /// unchanged; `vocab` must hold every mapped id. One pass over the columns.
+    pub fn map_ids(
+        &self,
+        vocab: Arc<Vocab>,
+        item: impl Fn(ItemId) -> ItemId,
+        skill: impl Fn(SkillId) -> Option<SkillId>,
+    ) -> Self {
+        let mut skills = Vec::with_capacity(self.skills.len());
+        let mut skill_offsets = Vec::with_capacity(self.skill_offsets.len());
+        skill_offsets.push(0);
+        for i in 0..self.len() {
+            skills.extend(self.skills(i).iter().filter_map(|&s| skill(s)));
+            skill_offsets.push(u32::try_from(skills.len()).unwrap_or(u32::MAX));
+        }
+        Self {
+            student: self.student.clone(),
+            item: self.item.iter().map(|&i| item(i)).collect(),
+            correct: self.correct.clone(),
+            time: self.time.clone(),
+            skill_offsets,
+            skills,
+            learner_offsets: self.learner_offsets.clone(),
+            source: self.source.clone(),
+            vocab,
+            timestamps: self.timestamps,
+        }
+    }
+
     /// A dataset made of the chosen learners (indices into [`Dataset::learners`]), sharing the
     /// id maps.
     pub fn select_learners(&self, which: &[usize]) -> Self {

@@ -29,6 +29,6 @@ pub use crate::dataset::{Dataset, DatasetBuilder, Interner, Learners, Vocab};
 pub use crate::error::{Error, Result};
 pub use crate::ids::{ItemId, SkillId, StudentId};
 pub use crate::interaction::Interaction;
-pub use crate::probability::{Probability, sigmoid};
+pub use crate::probability::{Probability, sigmoid, softplus, softplus_f32};
 pub use crate::progress::{Cancelled, NoProgress, Progress};
 pub use crate::tracer::{Fit, KnowledgeTracer, predict_sequence};

@@ -51,6 +51,19 @@ impl From<Probability> for f64 {
     }
 }
 
+/// `ln(1 + e^z)`, computed without overflow for any `z`: the logistic loss of a wrong answer
+/// at logit `z` (and `softplus(z) − z` that of a right one).
+#[inline]
+pub fn softplus(z: f64) -> f64 {
+    if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() }
+}
+
+/// [`softplus`] in single precision, for the neural engines.
+#[inline]
+pub fn softplus_f32(z: f32) -> f32 {
+    if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() }
+}
+
 /// The logistic function `1 / (1 + e^-z)`, computed without overflow for any `z`.
 #[inline]
 pub fn sigmoid(z: f64) -> f64 {

@@ -152,8 +152,8 @@ pub struct CountsModel {
 }
 
 /// A learner's practice counts: per skill the model knows, in total, and (for models with
-/// item counts) per item the model knows that the learner answered, so the state is bounded by
-/// the model's skills and items, never by the number of answers.
+/// item counts) per item the learner answered, so the state is bounded by the model's skills
+/// and the distinct items answered, never by the number of answers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LearnerCounts {
     /// Right answers by skill index (as long as the highest skill practised).
@@ -256,7 +256,9 @@ impl KnowledgeTracer for CountsModel {
         }
         st.total_attempts = st.total_attempts.saturating_add(1);
         st.total_wins = st.total_wins.saturating_add(u32::from(obs.correct));
-        if self.config.item_counts && obs.item.index() < self.n_items {
+        // Items the model has no weight for still count: the item-count weights are shared by
+        // all items. A sorted list keyed by id, so no id, however large, sizes an allocation.
+        if self.config.item_counts {
             let j = match st.items.binary_search_by_key(&obs.item, |t| t.0) {
                 Ok(j) => j,
                 Err(j) => {

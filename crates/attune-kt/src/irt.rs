@@ -9,7 +9,7 @@
 
 use attune_core::{Cancelled, Dataset, Interaction, ItemId, KnowledgeTracer, Probability, Progress};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;

@@ -32,7 +32,8 @@ impl Design {
     }
 
     /// Divides each column that holds values other than 0 and 1 by its root mean square, so
-    /// that raw counts (up to hundreds) do not make the problem ill-conditioned for L-BFGS.
+    /// that raw counts (up to hundreds) do not make the problem ill-conditioned for the
+    /// Newton–CG solver.
     /// Returns the scales (1 for indicator columns); the weights of the original columns are
     /// the fitted ones divided by them. (Measured: scaling the indicator columns too, by their
     /// curvature, makes Best-LR on ASSIST2009 converge more slowly, not faster.)
@@ -119,7 +120,7 @@ pub(crate) fn parallel_gradient(
 #[inline]
 pub(crate) fn loss_and_residual(z: f64, y: bool) -> (f64, f64) {
     // log(1 + e^z) without overflow.
-    let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+    let softplus = attune_core::softplus(z);
     let p = sigmoid(z);
     if y { (softplus - z, p - 1.0) } else { (softplus, p) }
 }

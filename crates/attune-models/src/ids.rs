@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use attune_core::{Dataset, DatasetBuilder, ItemId, SkillId, Vocab};
+use attune_core::{Dataset, ItemId, SkillId, Vocab};
 use serde::{Deserialize, Serialize};
 
 /// Original ids by the model's dense index.
@@ -93,17 +93,9 @@ impl IdMaps {
             let to = map_skill(*s);
             vocab.skill_names.entry(to).or_insert_with(|| name.clone());
         }
-        let mut b = DatasetBuilder::with_vocab(vocab);
-        b.timestamps(data.has_timestamps());
-        let mut row_skills = Vec::new();
-        for i in 0..data.len() {
-            let obs = data.interaction(i);
-            row_skills.clear();
-            row_skills.extend(obs.skills.iter().map(|&s| map_skill(s)));
-            let item = items.get(obs.item.index()).copied().unwrap_or(ItemId(u32::MAX));
-            b.push_row_at(data.source_rows()[i], obs.student, item, &row_skills, obs.correct, obs.time);
-        }
-        b.finish()
+        // Learners keep the log's own indices: the vocabulary's learners are the log's.
+        let vocab = std::sync::Arc::new(vocab);
+        data.map_ids(vocab, |i| items.get(i.index()).copied().unwrap_or(ItemId(u32::MAX)), |s| Some(map_skill(s)))
     }
 }
 
@@ -188,18 +180,8 @@ pub(crate) fn compact(sets: &[&Dataset]) -> Compacted {
             }
             let mut vocab = ids.vocab();
             vocab.students = d.vocab().students.clone();
-            let mut b = DatasetBuilder::with_vocab(vocab);
-            b.timestamps(d.has_timestamps());
-            let mut row_skills = Vec::new();
-            for i in 0..d.len() {
-                let obs = d.interaction(i);
-                row_skills.clear();
-                row_skills
-                    .extend(obs.skills.iter().filter_map(|s| skill_to.get(s.index()).copied().flatten().map(SkillId)));
-                let item = item_to.get(obs.item.index()).copied().flatten().map_or(ItemId(u32::MAX), ItemId);
-                b.push_row_at(d.source_rows()[i], obs.student, item, &row_skills, obs.correct, obs.time);
-            }
-            b.finish()
+            let item = |i: ItemId| item_to.get(i.index()).copied().flatten().map_or(ItemId(u32::MAX), ItemId);
+            d.map_ids(std::sync::Arc::new(vocab), item, |s| skill_to.get(s.index()).copied().flatten().map(SkillId))
         })
         .collect();
     Compacted { sets, ids }

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::{IdMaps, ModelName, ModelSpec};
 
 /// The fitted parameters of any model.
+// One is held per model, never in bulk: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Model {

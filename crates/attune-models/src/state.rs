@@ -124,8 +124,8 @@ impl FittedModel {
                     return invalid("wins", "more wins than attempts");
                 }
                 let sorted = s.items.windows(2).all(|w| w[0].0 < w[1].0);
-                if !sorted || s.items.iter().any(|&(i, w, a)| i.index() >= m.n_items || w > a) {
-                    return invalid("items", "not sorted, an unknown item, or more wins than attempts");
+                if !sorted || s.items.iter().any(|&(_, w, a)| w > a) {
+                    return invalid("items", "not sorted by item, or more wins than attempts");
                 }
                 Ok(LearnerState::Counts(s))
             }

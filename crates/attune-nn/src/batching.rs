@@ -4,7 +4,7 @@
 use attune_core::Dataset;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 /// One training window: `(skill, correct, item)` per answer.
 pub(crate) type Window = Vec<(u32, bool, u32)>;

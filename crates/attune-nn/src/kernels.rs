@@ -71,12 +71,10 @@ pub(crate) fn add_vec_mat(x: &[f32], w: &[f32], out: &mut [f32]) {
     }
 }
 
-/// A standard normal draw (Box–Muller).
+/// A standard normal draw.
 pub(crate) fn normal(rng: &mut rand::rngs::StdRng) -> f32 {
-    use rand::Rng;
-    let u1: f32 = rng.random_range(f32::EPSILON..1.0);
-    let u2: f32 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+    use rand::RngExt;
+    rng.sample(rand_distr::StandardNormal)
 }
 
 /// Lanes of the reductions below: independent partial results the compiler keeps in one

@@ -1,7 +1,7 @@
 //! Building blocks the attention engines (SAKT, AKT) share: affine maps, layer norm and
 //! dropout masks, each with its hand-written backward pass.
 
-use rand::Rng;
+use rand::RngExt;
 use rand::rngs::StdRng;
 
 use crate::{kernels, linalg};
@@ -145,7 +145,7 @@ pub(crate) fn layer_norm_back(
 /// Binary cross-entropy of logit `z` against `correct`: `(loss, dloss/dz)`.
 pub(crate) fn bce_with_logit(z: f32, correct: bool) -> (f32, f32) {
     let y = f32::from(u8::from(correct));
-    let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+    let softplus = attune_core::softplus_f32(z);
     (softplus - y * z, kernels::sigmoid(z) - y)
 }
 

@@ -1,8 +1,10 @@
-//! Neural student models on burn (CPU backend `flex`; the `wgpu` feature adds GPUs).
+//! Neural student models with hand-written engines (forward and backward passes over the
+//! `gemm` crate's matrix products, on the CPU); burn's `flex` backend only as the reference
+//! the engines are checked against and for nested autodiff.
 //!
-//! - [`DktConfig`] trains [`Dkt`], Deep Knowledge Tracing, with a fused-gate LSTM written over
-//!   burn tensors ([`DktNet`]); the fitted model runs in plain Rust, one LSTM step per answer,
-//!   as a [`attune_core::KnowledgeTracer`].
+//! - [`DktConfig`] trains [`Dkt`], Deep Knowledge Tracing, with a fused LSTM engine (the
+//!   generic burn network [`DktNet`] is its reference, `engine = "burn"`); the fitted model
+//!   runs in plain Rust, one LSTM step per answer, as a [`attune_core::KnowledgeTracer`].
 //!
 //! - [`SaktConfig`] trains [`Sakt`], Self-Attentive Knowledge Tracing, with a hand-written
 //!   engine (attention, layer norms, feed-forward, all dropouts) one window at a time.

@@ -30,7 +30,7 @@ fn finite(field: &str, v: &[f32]) -> Result<()> {
 }
 
 fn dims(d: usize, heads: usize, n_skills: usize) -> Result<()> {
-    if d == 0 || heads == 0 || d % heads != 0 {
+    if d == 0 || heads == 0 || !d.is_multiple_of(heads) {
         return invalid("params.d", format!("width {d} with {heads} heads: need a positive multiple of heads"));
     }
     if n_skills == 0 || n_skills > 1 << 24 {

@@ -113,7 +113,7 @@ mod tests {
     use super::*;
     use attune_core::DatasetBuilder;
     use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
+    use rand::{RngExt, SeedableRng};
 
     /// Learners meet skill 0 then skill 1 (mostly); success on 1 depends on success on 0.
     /// Skill 2 comes in random order and is independent.

@@ -3,7 +3,7 @@
 
 use attune_core::{Interaction, ItemId, KnowledgeTracer, Probability, StudentId};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use serde::Serialize;
 

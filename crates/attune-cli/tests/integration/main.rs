@@ -2,22 +2,24 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod models;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn data(name: &str) -> PathBuf {
+pub(crate) fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data").join(name)
 }
 
-fn attune(args: &[&str]) -> Output {
+pub(crate) fn attune(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_attune")).args(args).env("RUST_BACKTRACE", "0").output().expect("runs")
 }
 
-fn read_json(path: impl AsRef<std::path::Path>) -> serde_json::Value {
+pub(crate) fn read_json(path: impl AsRef<std::path::Path>) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 

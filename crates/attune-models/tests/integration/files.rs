@@ -101,7 +101,8 @@ fn broken_files_name_the_file_and_the_field() {
 
 #[test]
 fn edited_parameters_of_every_family_are_caught() {
-    let cases: &[(ModelName, &str, fn(&mut serde_json::Value))] = &[
+    type Edit = fn(&mut serde_json::Value);
+    let cases: &[(ModelName, &str, Edit)] = &[
         (ModelName::Bkt, "parameters.skills", |p| p["bkt"]["skills"][0]["guess"] = 1.5.into()),
         (ModelName::Pfa, "parameters.weights", |p| p["counts"]["weights"].as_array_mut().unwrap().truncate(2)),
         (ModelName::Elo, "parameters.alpha", |p| p["elo"]["alpha"] = (-1.0).into()),

@@ -6,7 +6,7 @@
 //! is computed from the undecayed softmax and, as in the reference code, treated as a
 //! constant by the gradient. `θ` is clamped to `[1e-5, 1e5]`.
 
-use rand::Rng;
+use rand::RngExt;
 use rand::rngs::StdRng;
 
 use crate::layers::{
@@ -105,7 +105,7 @@ impl Layer {
 
     /// `softplus(γ_h)` of every head.
     fn decays(&self) -> Vec<f32> {
-        self.gamma.iter().map(|&g| if g > 0.0 { g + (-g).exp().ln_1p() } else { g.exp().ln_1p() }).collect()
+        self.gamma.iter().map(|&g| attune_core::softplus_f32(g)).collect()
     }
 }
 

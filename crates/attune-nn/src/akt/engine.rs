@@ -11,7 +11,7 @@
 //! past. The read-out is a three-layer ReLU net on `[retrieved, x_t]`.
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use super::attention::{self, Layer, LayerCache};
 use crate::kernels;
@@ -332,7 +332,9 @@ mod tests {
 
     fn tiny(rasch: bool) -> (Params, Vec<(u32, bool, u32)>) {
         let shape = Shape { n_skills: 3, n_items: 5, d: 8, heads: 2, ff: 6, fc: (7, 5), window: 8, rasch };
-        let mut p = Params::init(&shape, 5);
+        // Seed 6: with seed 5's draws one ReLU input of the retriever's feed-forward lies within
+        // the finite-difference step of 0, where central differences do not measure a gradient.
+        let mut p = Params::init(&shape, 6);
         // Non-trivial difficulties, layer norms, biases and item offsets, so their gradients
         // are exercised.
         p.mu.iter_mut().enumerate().for_each(|(k, v)| *v = 0.3 * (k as f32 + 1.0).sin());

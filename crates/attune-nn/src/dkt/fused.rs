@@ -4,7 +4,7 @@
 //! Checked against the burn network's loss and against finite differences in the tests.
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use crate::{kernels, linalg};
 
@@ -383,7 +383,7 @@ fn logit(p: &Params, q: usize, item: usize, h: &[f32], drop: &[f32]) -> f32 {
 /// Binary cross-entropy of logit `z` against `y`, computed stably, and its derivative in `z`.
 #[inline]
 fn bce(z: f32, y: f32) -> (f32, f32) {
-    let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+    let softplus = attune_core::softplus_f32(z);
     (softplus - y * z, sig(z) - y)
 }
 

@@ -1,5 +1,5 @@
-//! The fitted DKT in plain Rust: weights extracted from the burn network, one LSTM step per
-//! answer, so the service updates a learner in microseconds without a tensor library.
+//! The fitted DKT in plain Rust: the trained engine's weights (or those of the reference burn
+//! network), one LSTM step per answer, so the service updates a learner in microseconds without a tensor library.
 
 use attune_core::{Interaction, ItemId, KnowledgeTracer, Probability, SkillId};
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,7 @@
 //! `a_t = tanh(v_x W_a + b_a)`.
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use crate::training::Answers;
 use crate::{kernels, linalg};
@@ -221,7 +221,7 @@ pub(crate) fn window_loss_and_grad(
             + p.b_item.get(item as usize).copied().unwrap_or(0.0)
             + ft.iter().zip(mt).zip(&p.w_p).map(|((f, m), w)| f * m * w).sum::<f32>();
         let y = f32::from(u8::from(correct));
-        let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+        let softplus = attune_core::softplus_f32(z);
         loss += softplus - y * z;
         dz[t] = (kernels::sigmoid(z) - y) / total;
     }
@@ -332,7 +332,7 @@ mod tests {
         for &(q, c, _) in &w {
             let z = p.logit(&m, q as usize, 0.0);
             let y = f32::from(u8::from(c));
-            online += if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() } - y * z;
+            online += attune_core::softplus_f32(z) - y * z;
             p.write(&mut m, q as usize, c);
         }
         let batch = window_loss_and_grad(&p, &w, 1.0, 0.0, &mut StdRng::seed_from_u64(0), None);

@@ -6,7 +6,7 @@
 //! start and every earlier answer — and every answer, the first included, gets a prediction.
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 pub(super) use crate::layers::layer_norm;
 use crate::layers::{

@@ -1,7 +1,7 @@
 //! Item banks for adaptive testing: 2PL and 3PL items (Birnbaum, 1968).
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 /// One item's parameters: `P(correct | θ) = c + (1 − c) σ(a (θ − b))`.
@@ -92,11 +92,9 @@ impl ItemBank {
     }
 }
 
-/// A standard normal draw (Box–Muller).
-pub fn normal(rng: &mut impl Rng) -> f64 {
-    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+/// A standard normal draw.
+pub fn normal(rng: &mut impl rand::Rng) -> f64 {
+    rng.sample(rand_distr::StandardNormal)
 }
 
 #[cfg(test)]

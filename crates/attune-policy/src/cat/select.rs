@@ -1,6 +1,6 @@
 //! Item selection rules for adaptive testing and exposure control.
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use super::bank::ItemBank;

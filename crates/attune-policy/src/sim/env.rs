@@ -4,7 +4,7 @@
 //! not mastered teaches almost nothing.
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::PrereqGraph;

@@ -8,7 +8,7 @@ mod planners;
 use attune_core::{Interaction, ItemId, KnowledgeTracer, SkillId, StudentId};
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -125,7 +125,7 @@ pub fn episode_with<L: SimLearner>(
     make: &(dyn Fn(&mut StdRng) -> L + Sync),
 ) -> (f64, f64, f64) {
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let learner_rng_seed = rand::Rng::random::<u64>(&mut rng);
+    let learner_rng_seed = rand::RngExt::random::<u64>(&mut rng);
     let mut learner = make(&mut StdRng::seed_from_u64(learner_rng_seed));
     let deep: Vec<usize> = (0..graph.len()).filter(|&v| !graph.prerequisites(v).is_empty()).collect();
     let pool = if deep.len() >= cfg.targets { deep } else { (0..graph.len()).collect() };

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use super::env::READY;
