@@ -3,7 +3,9 @@
 //! - [`read_sequences`]: DKVMN/DKT 3-line and AKT 3/4-line sequence files.
 //! - [`read_table`]: Gervet et al.'s TSV, pyBKT/ASSISTments CSV and any CSV/TSV through a
 //!   [`ColumnMapping`], with an optional [`QMatrix`].
-//! - [`DatasetFolder`]: recognises a dataset folder's layout; [`Protocol`] loads its folds.
+//! - [`DatasetFolder`]: recognises a dataset folder's layout and reads its skill names
+//!   ([`parse_skill_names`]); [`Protocol`] loads its folds.
+//! - [`read_junyi_prerequisites`], [`read_eedi_subjects`]: prerequisite tables.
 //!
 //! Every reader accepts gzip-compressed files and returns an [`Error`] naming the file, line
 //! and field for bad input; none panics (each has a property test and a fuzz target).
@@ -24,8 +26,10 @@ mod source;
 mod table;
 
 pub use crate::error::{Error, Result};
-pub use crate::prerequisites::{PrerequisiteTable, read_eedi_subjects, read_junyi_prerequisites};
+pub use crate::prerequisites::{
+    PrerequisiteTable, parse_eedi_subjects, parse_junyi_prerequisites, read_eedi_subjects, read_junyi_prerequisites,
+};
 pub use crate::protocol::{EarlyStopping, Fold, Protocol};
-pub use crate::registry::{DatasetFolder, FolderKind, list_folders};
+pub use crate::registry::{DatasetFolder, FolderKind, list_folders, parse_skill_names};
 pub use crate::sequences::{IdBase, Layout, parse_sequences, read_sequences};
 pub use crate::table::{ColumnMapping, QMatrix, parse_table, read_table};

@@ -115,3 +115,48 @@ pub(crate) fn parse_answer(s: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+/// Bytes for the readers' no-panic property tests: arbitrary bytes, or a mix of arbitrary
+/// bytes with the bytes and short texts that delimited formats give meaning to (separators,
+/// quotes, line ends, digits, a BOM), so that some inputs get past the header.
+#[cfg(test)]
+pub(crate) fn fuzz_bytes() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let token = prop_oneof![
+        1 => any::<u8>().prop_map(|b| vec![b]),
+        6 => proptest::sample::select(b",\t\n\r\" 019.-".to_vec()).prop_map(|b| vec![b]),
+        2 => "[a-z0-9\u{e9}]{1,4}".prop_map(String::into_bytes),
+        1 => Just(b"\xef\xbb\xbf".to_vec()),
+    ];
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..200),
+        proptest::collection::vec(token, 0..120).prop_map(|t| t.concat()),
+    ]
+}
+
+/// Lines of `fields` fields separated by `sep`, each field a small number, a short text, a
+/// quote, `NaN`, empty or [`fuzz_bytes`]: inputs that mostly pass the row parser, so that the
+/// no-panic tests reach the code that interprets the fields (look-ups between rows, repeated
+/// and missing ids).
+#[cfg(test)]
+pub(crate) fn fuzz_rows(fields: usize, sep: u8) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let field = prop_oneof![
+        6 => "[0-3]".prop_map(String::into_bytes),
+        3 => "[a-z \u{e9}\"]{0,4}".prop_map(String::into_bytes),
+        1 => Just(b"NaN".to_vec()),
+        1 => fuzz_bytes(),
+    ];
+    let line = prop_oneof![
+        8 => proptest::collection::vec(field.clone(), fields..=fields),
+        1 => proptest::collection::vec(field, 0..fields + 2),
+    ];
+    (proptest::collection::vec(line, 0..10), any::<bool>()).prop_map(move |(lines, crlf)| {
+        let mut out = Vec::new();
+        for l in lines {
+            out.extend(l.join(&sep));
+            out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        }
+        out
+    })
+}

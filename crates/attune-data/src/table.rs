@@ -360,6 +360,19 @@ mod tests {
         assert!(e.contains("t.csv:2: not valid UTF-8"), "{e}");
     }
 
+    #[test]
+    fn bad_q_matrix_names_file_line_and_field() {
+        let cases: [(&[u8], &str); 3] = [
+            (b"item_id,skill_id\n1,7\n2\n", "q.csv:3: field skill_id = \"\": an item id and a skill id"),
+            (b"item_id,skill_id\n1,\xff\n", "q.csv:2: not valid UTF-8"),
+            (b"item_id,skill_id\n", "q.csv: no interactions"),
+        ];
+        for (bytes, needle) in cases {
+            let e = QMatrix::parse(Path::new("q.csv"), bytes).unwrap_err().to_string();
+            assert!(e.contains(needle), "{:?}: {e}", String::from_utf8_lossy(bytes));
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
@@ -367,6 +380,68 @@ mod tests {
             let mut with_header = b"user_id\titem_id\ttimestamp\tcorrect\tskill_id\n".to_vec();
             with_header.extend_from_slice(&bytes);
             let _ = parse_table(Path::new("f"), &with_header, &ColumnMapping::gervet(), None, Vocab::default());
+        }
+
+        #[test]
+        fn q_matrix_never_panics(bytes in crate::source::fuzz_bytes()) {
+            if let Ok(q) = QMatrix::parse(Path::new("q"), &bytes) {
+                proptest::prop_assert!(!q.is_empty());
+            }
+            let mut with_header = b"item_id,skill_id\n".to_vec();
+            with_header.extend_from_slice(&bytes);
+            if let Ok(q) = QMatrix::parse(Path::new("q"), &with_header) {
+                proptest::prop_assert!(!q.is_empty());
+            }
+        }
+
+        /// Rows of (mostly) two fields after the header, to reach the field checks.
+        #[test]
+        fn q_matrix_near_valid_rows_never_panic(rows in crate::source::fuzz_rows(2, b',')) {
+            let bytes = [&b"item_id,skill_id\n"[..], &rows].concat();
+            if let Ok(q) = QMatrix::parse(Path::new("q"), &bytes) {
+                proptest::prop_assert!(!q.is_empty());
+            }
+        }
+
+        /// Generated `item,skill` pairs (quoted where needed, extra columns, BOM, CRLF) read
+        /// back as the same item → skills lists, in file order.
+        #[test]
+        fn q_matrix_round_trips_generated_pairs(
+            pairs in proptest::collection::vec(
+                (
+                    // A few short items, so that items repeat (multi-skill items).
+                    proptest::prop_oneof!["[ab]", "[a-zA-Z0-9_é,\"]([a-zA-Z0-9_é ,\"]{0,6}[a-zA-Z0-9_é,\"])?"],
+                    "[0-9a-z_,\"]{1,5}",
+                    proptest::option::of("[a-z0-9 ]{0,4}"),
+                ),
+                1..40,
+            ),
+            bom in proptest::bool::ANY,
+            crlf in proptest::bool::ANY,
+        ) {
+            let terminator = if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') };
+            let mut w = csv::WriterBuilder::new().flexible(true).terminator(terminator).from_writer(Vec::new());
+            w.write_record(["item_id", "skill_id"]).unwrap();
+            for (item, skill, extra) in &pairs {
+                match extra {
+                    Some(x) => w.write_record([item, skill, x]).unwrap(),
+                    None => w.write_record([item, skill]).unwrap(),
+                }
+            }
+            let mut bytes = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
+            bytes.extend(w.into_inner().unwrap());
+            let q = QMatrix::parse(Path::new("q.csv"), &bytes).unwrap();
+            let mut want: Vec<(&str, Vec<String>)> = Vec::new();
+            for (item, skill, _) in &pairs {
+                match want.iter_mut().find(|(i, _)| i == item) {
+                    Some((_, skills)) => skills.push(skill.clone()),
+                    None => want.push((item, vec![skill.clone()])),
+                }
+            }
+            proptest::prop_assert_eq!(q.len(), want.len());
+            for (item, skills) in &want {
+                proptest::prop_assert_eq!(q.skills(item), Some(&skills[..]));
+            }
         }
     }
 }

@@ -8,9 +8,16 @@ fn invalid<T>(field: impl Into<String>, reason: impl Into<String>) -> Result<T> 
     Err(Error::InvalidModel { field: field.into(), reason: reason.into() })
 }
 
+/// Largest magnitude a fitted logit-scale parameter may have. Fits give values in the tens
+/// at most; anything near this bound is an edited file, and sums of such values could
+/// overflow to `inf − inf = NaN` in a prediction.
+pub(crate) const MAX_PARAMETER: f64 = 1e6;
+
 fn finite(field: &str, v: &[f64]) -> Result<()> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(i) => invalid(format!("{field}[{i}]"), format!("{} is not a finite number", v[i])),
+    match v.iter().position(|x| !x.is_finite() || x.abs() > MAX_PARAMETER) {
+        Some(i) => {
+            invalid(format!("{field}[{i}]"), format!("{} is not a finite number of magnitude at most 1e6", v[i]))
+        }
         None => Ok(()),
     }
 }
@@ -73,10 +80,20 @@ impl Irt {
             );
         }
         finite("difficulty", &self.difficulty)?;
-        finite("discrimination", &self.discrimination)?;
-        finite("mean_difficulty", &[self.mean_difficulty])
+        finite("mean_difficulty", &[self.mean_difficulty])?;
+        // Discriminations enter the ability's precision squared, once per answer.
+        match self.discrimination.iter().position(|a| !a.is_finite() || a.abs() > MAX_DISCRIMINATION) {
+            Some(i) => invalid(
+                format!("discrimination[{i}]"),
+                format!("{}: a discrimination of magnitude at most {MAX_DISCRIMINATION}", self.discrimination[i]),
+            ),
+            None => Ok(()),
+        }
     }
 }
+
+/// Largest discrimination an IRT model file may hold (fits give single digits).
+pub(crate) const MAX_DISCRIMINATION: f64 = 1e3;
 
 impl CountsModel {
     /// Checks parameters and shapes (see the module docs).

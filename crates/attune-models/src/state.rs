@@ -108,8 +108,26 @@ impl FittedModel {
                 }
                 finite("theta", s.theta.iter().copied())?;
                 finite("precision", s.precision.iter().copied())?;
-                if (0..d).any(|k| s.precision[k * d + k] <= 0.0) {
-                    return invalid("precision", "not positive definite");
+                // What updates reach: abilities clamped to ±6, a precision of at least the
+                // prior's, symmetric, with every 2 × 2 minor non-negative.
+                if s.theta.iter().any(|t| t.abs() > 6.0) {
+                    return invalid("theta", "outside [-6, 6]");
+                }
+                let p = |k: usize, l: usize| s.precision[k * d + l];
+                let floor = m.config.ability_l2 * (1.0 - 1e-9);
+                let spd = (0..d).all(|k| {
+                    p(k, k) >= floor
+                        && p(k, k) <= 1e15
+                        && (0..d).all(|l| {
+                            (p(k, l) - p(l, k)).abs() <= 1e-9 * p(k, k).max(1.0)
+                                && p(k, l) * p(k, l) <= p(k, k) * p(l, l)
+                        })
+                });
+                if !spd {
+                    return invalid(
+                        "precision",
+                        "not a precision this model reaches (symmetric, at least the prior's)",
+                    );
                 }
                 Ok(LearnerState::Irt(s))
             }
@@ -131,6 +149,9 @@ impl FittedModel {
             }
             (Model::Elo(_), Portable::Elo(s)) => {
                 finite("theta", [s.theta])?;
+                if s.theta.abs() > 1e6 {
+                    return invalid("theta", "a rating of magnitude above 1e6");
+                }
                 Ok(LearnerState::Elo(s))
             }
             (Model::Dkt(m), Portable::Dkt(s)) => {
@@ -142,6 +163,10 @@ impl FittedModel {
                 }
                 finite("h", s.h.iter().map(|&x| f64::from(x)))?;
                 finite("c", s.c.iter().map(|&x| f64::from(x)))?;
+                // h = o · tanh(c) lies in (-1, 1); c grows by at most 1 per answer.
+                if s.h.iter().any(|x| x.abs() > 1.0) || s.c.iter().any(|x| x.abs() > 1e6) {
+                    return invalid("h", "outside the LSTM's range");
+                }
                 Ok(LearnerState::Dkt(s))
             }
             (Model::Dkvmn(m), Portable::Dkvmn(s)) => {
@@ -150,6 +175,11 @@ impl FittedModel {
                     return invalid("memory", format!("{} values, the model's memory has {want}", s.memory.len()));
                 }
                 finite("memory", s.memory.iter().map(|&x| f64::from(x)))?;
+                // A write adds at most 1 (an attention weight times a tanh) to a cell.
+                let bound = m.initial_state().memory.iter().fold(1e6f32, |b, x| b.max(x.abs() + 1e6));
+                if s.memory.iter().any(|x| x.abs() > bound) {
+                    return invalid("memory", "outside the range updates reach");
+                }
                 Ok(LearnerState::Dkvmn(s))
             }
             (Model::Sakt(m), Portable::Sakt { answers, start }) => match m.restore_state(&answers, start) {

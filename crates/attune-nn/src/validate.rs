@@ -22,9 +22,13 @@ fn same_shapes(got: Vec<&mut Vec<f32>>, want: Vec<&mut Vec<f32>>) -> Result<()> 
     Ok(())
 }
 
+/// Largest magnitude a weight may have. Trained weights are far below it; near it, sums of
+/// products overflow `f32` to `inf − inf = NaN` in a prediction.
+const MAX_WEIGHT: f32 = 1e4;
+
 fn finite(field: &str, v: &[f32]) -> Result<()> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(i) => invalid(field, format!("value {i} is {}", v[i])),
+    match v.iter().position(|x| !x.is_finite() || x.abs() > MAX_WEIGHT) {
+        Some(i) => invalid(field, format!("value {i} is {}, not a finite number of magnitude at most 1e4", v[i])),
         None => Ok(()),
     }
 }

@@ -119,3 +119,23 @@ fn edited_parameters_of_every_family_are_caught() {
         assert!(field_of(&e).starts_with(field), "{name}: {e}");
     }
 }
+
+/// Values no fit produces, that would overflow a prediction to NaN (found by fuzzing the
+/// loader): refused when the file is read.
+#[test]
+fn huge_parameters_are_refused() {
+    let cases: &[(ModelName, fn(&mut serde_json::Value))] = &[
+        (ModelName::Pfa, |p| {
+            p["counts"]["weights"][3] = 1.7e308.into();
+            p["counts"]["weights"][4] = (-1.7e308).into();
+        }),
+        (ModelName::BestLr, |p| p["counts"]["weights"][8] = 1.7e308.into()),
+        (ModelName::Sakt, |p| p["sakt"]["params"]["w_p"][0] = 3e38.into()),
+        (ModelName::Irt2pl, |p| p["irt"]["discrimination"][0] = 1e200.into()),
+    ];
+    for (name, edit) in cases {
+        let (model, _) = fitted(*name);
+        let e = edited(&model, |v| edit(&mut v["parameters"]));
+        assert!(field_of(&e).starts_with("parameters."), "{name}: {e}");
+    }
+}

@@ -118,3 +118,19 @@ fn mastery_has_one_meaning_and_bkt_keeps_knowledge() {
         assert_eq!(knowledge.is_some(), is_bkt, "{name}: knowledge only for BKT");
     }
 }
+
+/// States no update reaches, that would predict NaN (found by fuzzing the decoder).
+#[test]
+fn unreachable_states_are_refused() {
+    let (irt, _) = fitted(ModelName::Irt2pl);
+    let bad = br#"{"v":1,"model":"irt2pl","state":{"irt":{"theta":[1.7e308],"precision":[1e-310]}}}"#;
+    assert!(irt.decode_state(bad).is_err());
+    let bad = br#"{"v":1,"model":"irt2pl","state":{"irt":{"theta":[0.5],"precision":[0.5]}}}"#;
+    assert!(irt.decode_state(bad).is_err(), "a precision below the prior's");
+    let good = br#"{"v":1,"model":"irt2pl","state":{"irt":{"theta":[0.5],"precision":[3.5]}}}"#;
+    assert!(irt.decode_state(good).is_ok());
+    let (dkt, _) = fitted(ModelName::Dkt);
+    let mut v: serde_json::Value = serde_json::from_slice(&dkt.encode_state(&dkt.initial_state())).unwrap();
+    v["state"]["dkt"]["h"][0] = 3.0.into();
+    assert!(dkt.decode_state(&serde_json::to_vec(&v).unwrap()).is_err(), "|h| > 1");
+}
