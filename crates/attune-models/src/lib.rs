@@ -1,6 +1,6 @@
 //! The model layer: every student model behind one type.
 //!
-//! - [`registry`] / [`ModelName`]: every model by name, with its family, paper and
+//! - [`registry()`] / [`ModelName`]: every model by name, with its family, paper and
 //!   hyperparameters (defaults, valid ranges, the ranges `attune tune` searches).
 //! - [`ModelSpec`]: a model with its full configuration, from defaults, `key=value`
 //!   overrides or a configuration file, each value checked against the registry.

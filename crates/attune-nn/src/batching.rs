@@ -115,6 +115,22 @@ pub(crate) fn deal_windows<G: Send>(
     a + b
 }
 
+/// Whether an attention model's window of `answers` starting at position `start` is one its
+/// updates reach: every skill known, no longer than the window, and starting where the
+/// window starts after `start + answers.len()` answers.
+pub(crate) fn reachable_window(
+    answers: &[(u32, bool, u32)],
+    start: usize,
+    n_skills: usize,
+    stride: usize,
+    window: usize,
+) -> bool {
+    let Some(t) = start.checked_add(answers.len()) else { return false };
+    answers.iter().all(|a| (a.0 as usize) < n_skills)
+        && window_start(t, stride) == start
+        && answers.len() <= window.max(1)
+}
+
 /// The first skill of each item, as the models index them (`u32::MAX` when it has none).
 pub(crate) fn item_skills(data: &Dataset) -> Vec<u32> {
     data.vocab().item_skills.iter().map(|s| s.first().map_or(u32::MAX, |s| s.0)).collect()

@@ -116,12 +116,8 @@ impl Sakt {
     /// could have reached: every skill known, and the window starting where it would after
     /// `start + answers.len()` answers.
     pub fn restore_state(&self, answers: &[(u32, bool, u32)], start: usize) -> Option<SaktState> {
-        let n_skills = u32::try_from(self.params.n_skills).unwrap_or(u32::MAX);
-        let t = start.checked_add(answers.len())?;
-        let consistent = answers.iter().all(|a| a.0 < n_skills)
-            && crate::batching::window_start(t, self.stride()) == start
-            && answers.len() <= self.params.window().max(1);
-        consistent.then(|| self.state_of(answers, start))
+        crate::batching::reachable_window(answers, start, self.params.n_skills, self.stride(), self.params.window())
+            .then(|| self.state_of(answers, start))
     }
 }
 
