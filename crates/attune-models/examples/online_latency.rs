@@ -19,7 +19,7 @@ use attune_models::{ModelName, ModelSpec, Training, fit};
 
 const CHECKPOINTS: [usize; 3] = [10, 100, 1000];
 /// Answers timed at each checkpoint (their mean is reported).
-const TIMED: usize = 50;
+const TIMED: usize = 200;
 
 fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| "data/assist2009_updated".into());
