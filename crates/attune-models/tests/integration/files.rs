@@ -44,6 +44,9 @@ fn the_registry_lists_every_model_once_with_its_hyperparameters() {
     assert_eq!((slots.default.as_u64(), slots.min, slots.search.is_some()), (Some(20), Some(1.0), true));
 }
 
+/// An edit of a model file's JSON.
+type Edit = fn(&mut serde_json::Value);
+
 fn load_err(bytes: &[u8]) -> Error {
     FittedModel::from_json("m.json".as_ref(), bytes).unwrap_err()
 }
@@ -101,7 +104,6 @@ fn broken_files_name_the_file_and_the_field() {
 
 #[test]
 fn edited_parameters_of_every_family_are_caught() {
-    type Edit = fn(&mut serde_json::Value);
     let cases: &[(ModelName, &str, Edit)] = &[
         (ModelName::Bkt, "parameters.skills", |p| p["bkt"]["skills"][0]["guess"] = 1.5.into()),
         (ModelName::Pfa, "parameters.weights", |p| p["counts"]["weights"].as_array_mut().unwrap().truncate(2)),
@@ -124,7 +126,7 @@ fn edited_parameters_of_every_family_are_caught() {
 /// loader): refused when the file is read.
 #[test]
 fn huge_parameters_are_refused() {
-    let cases: &[(ModelName, fn(&mut serde_json::Value))] = &[
+    let cases: &[(ModelName, Edit)] = &[
         (ModelName::Pfa, |p| {
             p["counts"]["weights"][3] = 1.7e308.into();
             p["counts"]["weights"][4] = (-1.7e308).into();
