@@ -57,7 +57,12 @@ fn fit_then_predict_on_string_ids_reproduces_eval() {
         let mut w = csv::Writer::from_path(&path).unwrap();
         w.write_record(["who", "question", "kcs", "ok", "t"]).unwrap();
         let v = d.vocab();
-        for i in 0..d.len() {
+        // Learners interleaved, each one's answers in order: file order is not the grouped
+        // order a dataset keeps, so predictions must be put back in file order.
+        let mut rows: Vec<usize> = (0..d.len()).collect();
+        let pos: Vec<usize> = d.learners().flat_map(|r| (0..r.len()).collect::<Vec<_>>()).collect();
+        rows.sort_by_key(|&i| pos[i]);
+        for i in rows {
             let o = d.interaction(i);
             let kcs: Vec<String> = o.skills.iter().map(|s| format!("kc {}", v.skills.name(s.0).unwrap())).collect();
             w.write_record([
