@@ -1,9 +1,9 @@
 //! Neural student models with hand-written engines (forward and backward passes over the
-//! `gemm` crate's matrix products, on the CPU); burn's `flex` backend only as the reference
-//! the engines are checked against and for nested autodiff.
+//! `gemm` crate's matrix products, on the CPU). With the `burn` feature, burn's `flex` backend
+//! adds the reference DKT network the engines are checked against; nothing else compiles burn.
 //!
 //! - [`DktConfig`] trains [`Dkt`], Deep Knowledge Tracing, with a fused LSTM engine (the
-//!   generic burn network [`DktNet`] is its reference, `engine = "burn"`); the fitted model
+//!   generic burn network `DktNet` is its reference, `engine = "burn"`); the fitted model
 //!   runs in plain Rust, one LSTM step per answer, as a [`attune_core::KnowledgeTracer`].
 //!
 //! - [`SaktConfig`] trains [`Sakt`], Self-Attentive Knowledge Tracing, with a hand-written
@@ -33,7 +33,9 @@ mod training;
 mod validate;
 
 pub use crate::akt::{Akt, AktConfig, AktState};
-pub use crate::dkt::{Dkt, DktConfig, DktNet, DktState, Engine, EpochRecord, masked_bce};
+pub use crate::dkt::{Dkt, DktConfig, DktState, Engine, EpochRecord};
+#[cfg(feature = "burn")]
+pub use crate::dkt::{DktNet, masked_bce};
 pub use crate::dkvmn::{Dkvmn, DkvmnConfig, DkvmnState};
 pub use crate::error::{Error, Result};
 pub use crate::sakt::{Sakt, SaktConfig, SaktState};

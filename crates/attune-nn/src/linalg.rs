@@ -1,6 +1,6 @@
 //! Matrix products on row-major slices, the one place the hand-written engines multiply.
 //!
-//! The `gemm` crate (already compiled for burn's CPU backend) picks AVX-512 kernels at run
+//! The `gemm` crate picks AVX-512 kernels (its `x86-v4` feature) at run
 //! time where the CPU has them; its entry point takes raw pointers, so this module is the
 //! crate's only `unsafe`, behind a safe function that checks every extent first.
 

@@ -49,7 +49,8 @@ pub enum Engine {
     /// folded into a per-token gate table (`embedding` is then unused): the fast path.
     #[default]
     Fused,
-    /// The generic burn network ([`super::DktNet`]) with burn's autodiff: the reference.
+    /// The generic burn network (`DktNet`) with burn's autodiff: the reference. Needs
+    /// attune-nn's `burn` feature; without it the configuration is refused.
     Burn,
 }
 
@@ -85,6 +86,25 @@ impl DktConfig {
         if self.hidden == 0 || self.hidden > 4096 {
             return bad("hidden", self.hidden.to_string(), "in 1..=4096");
         }
+        if self.engine == Engine::Burn && cfg!(not(feature = "burn")) {
+            return bad("engine", "burn".to_owned(), "fused (this build has no burn: attune-nn's `burn` feature)");
+        }
         crate::error::check_training(self.dropout, self.batch_size, self.window, self.learning_rate, self.max_epochs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without the `burn` feature a configuration asking for the burn engine is an error
+    /// naming the field, not a panic at the first training step.
+    #[cfg(not(feature = "burn"))]
+    #[test]
+    fn the_burn_engine_is_refused_without_the_feature() {
+        let cfg = DktConfig { engine: Engine::Burn, ..DktConfig::default() };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("engine") && err.contains("burn"), "{err}");
+        assert!(DktConfig::default().validate().is_ok());
     }
 }

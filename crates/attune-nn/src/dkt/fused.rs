@@ -80,7 +80,7 @@ impl Params {
 
 impl Params {
     /// The parameters of a burn network: the embedding folds into the gate table.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "burn"))]
     pub(crate) fn from_model(model: &super::Dkt) -> Self {
         Self {
             n_skills: model.n_skills,

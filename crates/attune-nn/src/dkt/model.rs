@@ -1,11 +1,10 @@
 //! The fitted DKT in plain Rust: the trained engine's weights (or those of the reference burn
-//! network), one LSTM step per answer, so the service updates a learner in microseconds without a tensor library.
+//! network, with the `burn` feature), one LSTM step per answer, so the service updates a learner in microseconds without a tensor library.
 
 use attune_core::{Interaction, ItemId, KnowledgeTracer, Probability, SkillId};
 use serde::{Deserialize, Serialize};
 
 use super::config::DktConfig;
-use super::net::DktNet;
 
 /// A fitted DKT model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -65,13 +64,21 @@ pub struct DktState {
     pub c: Vec<f32>,
 }
 
+#[cfg(feature = "burn")]
 fn to_vec(t: burn::prelude::Tensor<2>) -> Vec<f32> {
     t.into_data().try_into_vec::<f32>().unwrap_or_default()
 }
 
 impl Dkt {
     /// Extracts the weights of a trained network.
-    pub fn from_net(net: &DktNet, config: &DktConfig, n_skills: usize, item_skill: Vec<u32>, base_rate: f64) -> Self {
+    #[cfg(feature = "burn")]
+    pub fn from_net(
+        net: &super::DktNet,
+        config: &DktConfig,
+        n_skills: usize,
+        item_skill: Vec<u32>,
+        base_rate: f64,
+    ) -> Self {
         let h = config.hidden;
         let emb = net.embedding.weight.val();
         let w_ih = net.w_ih.weight.val();

@@ -2,43 +2,14 @@
 //! early stopping on validation AUC.
 
 use attune_core::{Cancelled, Dataset, Progress, metrics};
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::config::{DktConfig, Engine};
 use super::fused;
 use super::model::Dkt;
-use super::net::{DktNet, masked_bce};
 use crate::batching::{Window, epoch_batches, item_offsets, item_skills, windows};
 use crate::{Error, Result};
-
-struct Batch {
-    tokens: Tensor<2, Int>,
-    targets: Tensor<2, Int>,
-    labels: Tensor<2>,
-    mask: Tensor<2>,
-}
-
-fn batch(ws: &[&Window], n_skills: usize, device: &Device) -> Batch {
-    let b = ws.len();
-    let l = ws.iter().map(|w| w.len()).max().unwrap_or(1).max(1);
-    let pad = (2 * n_skills) as i64;
-    let (mut tok, mut tgt, mut y, mut m) = (vec![pad; b * l], vec![0i64; b * l], vec![0f32; b * l], vec![0f32; b * l]);
-    for (r, w) in ws.iter().enumerate() {
-        for (t, &(s, c, _)) in w.iter().enumerate() {
-            let k = r * l + t;
-            tok[k] = i64::from(s) + n_skills as i64 * i64::from(c);
-            tgt[k] = i64::from(s);
-            y[k] = f32::from(u8::from(c));
-            m[k] = 1.0;
-        }
-    }
-    let int = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [b * l]), device).reshape([b, l]);
-    let float = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [b * l]), device).reshape([b, l]);
-    Batch { tokens: int(tok), targets: int(tgt), labels: float(y), mask: float(m) }
-}
 
 impl DktConfig {
     /// Trains DKT on `train`, stopping early on `valid` when given (otherwise running
@@ -83,7 +54,7 @@ impl DktConfig {
                 }
             }
             let train_seconds = epoch_start.elapsed().as_secs_f64();
-            let mut model = engine.model(self, n_skills, items.clone(), base);
+            let mut model = engine.model(self, items.clone(), base);
             let auc = valid.map_or(f64::NAN, |valid| {
                 let p: Vec<f64> = model.predict_dataset(valid).iter().map(|p| p.get()).collect();
                 metrics::auc(&p, valid.correct())
@@ -129,17 +100,11 @@ struct FusedState {
     adam: crate::optim::Adam,
 }
 
-/// The burn engine's network and optimiser.
-struct BurnState {
-    device: Device,
-    net: DktNet,
-    optim: burn::optim::ModuleOptimizer,
-}
-
 /// The state of either training engine.
 enum EngineState {
     Fused(Box<FusedState>),
-    Burn(Box<BurnState>),
+    #[cfg(feature = "burn")]
+    Burn(Box<super::burn_engine::BurnState>),
 }
 
 impl EngineState {
@@ -170,12 +135,10 @@ impl EngineState {
                 let adam = crate::optim::Adam::for_sizes(&sizes, cfg.learning_rate as f32);
                 Self::Fused(Box::new(FusedState { params, grads, factors, adam }))
             }
-            Engine::Burn => {
-                let device = Device::flex().autodiff();
-                device.seed(cfg.seed);
-                let net = DktNet::new(cfg, n_skills, &device);
-                Self::Burn(Box::new(BurnState { device, net, optim: AdamConfig::new().init() }))
-            }
+            #[cfg(feature = "burn")]
+            Engine::Burn => Self::Burn(Box::new(super::burn_engine::BurnState::new(cfg, n_skills))),
+            #[cfg(not(feature = "burn"))]
+            Engine::Burn => unreachable!("DktConfig::validate refuses the burn engine in builds without it"),
         }
     }
 
@@ -215,28 +178,21 @@ impl EngineState {
                 }
                 f64::from(loss)
             }
-            Self::Burn(state) => {
-                let BurnState { device, net, optim } = state.as_mut();
-                let b = batch(windows, n_skills, device);
-                let loss = masked_bce(net.forward(b.tokens, b.targets), b.labels, b.mask);
-                let value = f64::from(loss.clone().into_scalar::<f32>());
-                let grads = GradientsParams::from_grads(loss.backward(), net);
-                let taken = std::mem::replace(net, DktNet::new(cfg, n_skills, device));
-                *net = optim.step(cfg.learning_rate, taken, grads);
-                value
-            }
+            #[cfg(feature = "burn")]
+            Self::Burn(state) => state.train_step(cfg, windows),
         }
     }
 
-    fn model(&self, cfg: &DktConfig, n_skills: usize, items: Vec<u32>, base: f64) -> Dkt {
+    fn model(&self, cfg: &DktConfig, items: Vec<u32>, base: f64) -> Dkt {
         match self {
             Self::Fused(state) => Dkt::from_params(&state.params, cfg, items, base),
-            Self::Burn(state) => Dkt::from_net(&state.net, cfg, n_skills, items, base),
+            #[cfg(feature = "burn")]
+            Self::Burn(state) => Dkt::from_net(&state.net, cfg, state.n_skills, items, base),
         }
     }
 }
 
-fn fused_batch(ws: &[&Window], n_skills: usize, denominator: f32) -> fused::Batch {
+pub(super) fn fused_batch(ws: &[&Window], n_skills: usize, denominator: f32) -> fused::Batch {
     let b = ws.len();
     let l = ws.iter().map(|w| w.len()).max().unwrap_or(1).max(1);
     let mut out = fused::Batch {
@@ -260,31 +216,4 @@ fn fused_batch(ws: &[&Window], n_skills: usize, denominator: f32) -> fused::Batc
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The fused engine computes the burn network's loss for the same weights.
-    #[test]
-    fn fused_loss_equals_the_burn_networks() {
-        let device = Device::flex();
-        device.seed(9);
-        let cfg = DktConfig { embedding: 6, hidden: 5, dropout: 0.0, ..DktConfig::default() };
-        let n = 3;
-        let net = DktNet::new(&cfg, n, &device);
-        let model = Dkt::from_net(&net, &cfg, n, vec![0, 1, 2], 0.5);
-        let params = fused::Params::from_model(&model);
-        let a: Window = vec![(0, true, 0), (2, false, 2), (1, true, 1), (0, false, 0), (2, true, 2)];
-        let b: Window = vec![(1, false, 1), (1, true, 1), (0, true, 0)];
-        let windows = [&a, &b];
-        let burn_batch = batch(&windows, n, &device);
-        let burn_loss =
-            masked_bce(net.forward(burn_batch.tokens, burn_batch.targets), burn_batch.labels, burn_batch.mask)
-                .into_scalar::<f32>();
-        let fused_loss =
-            fused::loss_and_grad(&params, &fused_batch(&windows, n, 0.0), 0.0, &mut StdRng::seed_from_u64(0), None);
-        assert!((burn_loss - fused_loss).abs() < 1e-5, "burn {burn_loss} vs fused {fused_loss}");
-    }
 }
