@@ -275,19 +275,16 @@ impl Dataset {
     /// A dataset made of the chosen learners (indices into [`Dataset::learners`]), sharing the
     /// id maps.
     pub fn select_learners(&self, which: &[usize]) -> Self {
+        self.select_rows(which.iter().flat_map(|&k| self.learner_rows(k)))
+    }
+
+    /// A dataset made of the given rows (each learner's rows keep their order), sharing the id
+    /// maps and the rows' source positions.
+    pub fn select_rows(&self, rows: impl IntoIterator<Item = usize>) -> Self {
         let mut b = DatasetBuilder::with_vocab(Vocab::default());
         b.timestamps(self.timestamps);
-        for &k in which {
-            for i in self.learner_rows(k) {
-                b.push_row_at(
-                    self.source[i],
-                    self.student[i],
-                    self.item[i],
-                    self.skills(i),
-                    self.correct[i],
-                    self.time[i],
-                );
-            }
+        for i in rows {
+            b.push_row_at(self.source[i], self.student[i], self.item[i], self.skills(i), self.correct[i], self.time[i]);
         }
         let mut ds = b.finish_with_students(self.vocab.n_students());
         ds.vocab = Arc::clone(&self.vocab);

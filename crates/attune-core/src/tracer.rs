@@ -53,6 +53,31 @@ pub trait KnowledgeTracer: Send + Sync {
     }
 }
 
+/// A borrowed model traces as the model does (so an adapted learner may borrow a shared
+/// model instead of copying it).
+impl<T: KnowledgeTracer + ?Sized> KnowledgeTracer for &T {
+    type State = T::State;
+
+    fn initial_state(&self) -> Self::State {
+        (**self).initial_state()
+    }
+    fn update(&self, state: &mut Self::State, obs: &Interaction<'_>) {
+        (**self).update(state, obs);
+    }
+    fn predict(&self, state: &Self::State, item: ItemId) -> Probability {
+        (**self).predict(state, item)
+    }
+    fn predict_interaction(&self, state: &Self::State, obs: &Interaction<'_>) -> Probability {
+        (**self).predict_interaction(state, obs)
+    }
+    fn mastery(&self, state: &Self::State, skill: SkillId) -> Option<Probability> {
+        (**self).mastery(state, skill)
+    }
+    fn knowledge(&self, state: &Self::State, skill: SkillId) -> Option<Probability> {
+        (**self).knowledge(state, skill)
+    }
+}
+
 /// A hyperparameter configuration that fits a student model to training data (configuration
 /// → fitted model, as in linfa): the configuration is validated, the fit reports to a
 /// [`Progress`] hook that may cancel it, and the fitted model's predictions are infallible.

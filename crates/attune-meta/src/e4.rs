@@ -1,0 +1,195 @@
+//! Protocol E4, cold-start adaptive testing (the BOBCAT protocol; Ghosh & Lan, IJCAI 2021).
+//!
+//! For every test learner and draw, the learner's first attempts are shuffled into a candidate
+//! pool (80 %) and a query set (20 %). A tester starts from the population, picks `n` items from
+//! the pool one at a time, reads each recorded answer (offline replay) and adapts; after `n`
+//! answers it predicts every query answer. AUC and accuracy pool the query answers of all test
+//! learners, per `n`. Item exposure and test overlap describe the tests given.
+
+use std::collections::BTreeMap;
+
+use attune_core::{Dataset, Interaction, ItemId, Probability, metrics};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::tasks::{draw_seed, pool_and_query};
+
+/// The test lengths E4 reports.
+pub const E4_STEPS: [usize; 4] = [1, 3, 5, 10];
+
+/// A cold-start adaptive tester: a question-selection rule and the student model it adapts.
+pub trait AdaptiveTester: Sync {
+    /// What the tester knows about one learner during a test.
+    type Session: Send;
+
+    /// A session before any answer (the population prior).
+    fn start(&self) -> Self::Session;
+
+    /// The position in `pool` (never empty) of the item to ask next.
+    fn choose(&self, session: &Self::Session, pool: &[ItemId], rng: &mut StdRng) -> usize;
+
+    /// Reads one recorded answer.
+    fn observe(&self, session: &mut Self::Session, answer: &Interaction<'_>);
+
+    /// The probability of a right answer on `item` now.
+    fn predict(&self, session: &Self::Session, item: ItemId) -> Probability;
+}
+
+/// How an E4 run draws and scores.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct E4Settings {
+    /// Test lengths scored (default [`E4_STEPS`]).
+    pub steps: Vec<usize>,
+    /// Pool/query draws per learner (default 5); results are the mean over draws.
+    pub draws: usize,
+    /// Seed of the draws and of random selectors.
+    pub seed: u64,
+}
+
+impl Default for E4Settings {
+    fn default() -> Self {
+        Self { steps: E4_STEPS.to_vec(), draws: 5, seed: 42 }
+    }
+}
+
+/// The outcome of E4 on one set of learners, each metric the mean over draws.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct E4Outcome {
+    /// Pooled query AUC after `n` answers, by `n`.
+    pub auc_at: BTreeMap<usize, f64>,
+    /// Pooled query accuracy (threshold 0.5) after `n` answers, by `n`.
+    pub accuracy_at: BTreeMap<usize, f64>,
+    /// Query answers scored per draw.
+    pub n_query: usize,
+    /// Learners tested.
+    pub n_learners: usize,
+    /// The largest share of learners given one item in the longest test.
+    pub max_exposure: f64,
+    /// Test overlap rate of the longest test (Chen, Ankenmann & Spray, 2003): the expected
+    /// share of items two random learners' tests have in common.
+    pub mean_overlap: f64,
+}
+
+/// What one learner's test in one draw produced.
+struct LearnerRun {
+    /// Query predictions after each scored length, in `steps` order.
+    p: Vec<Vec<f64>>,
+    y: Vec<bool>,
+    asked: Vec<ItemId>,
+}
+
+fn run_learner<T: AdaptiveTester>(tester: &T, data: &Dataset, rows: std::ops::Range<usize>, steps: &[usize], seed: u64) -> LearnerRun {
+    let draw = pool_and_query(rows, seed);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED);
+    let mut pool = draw.pool;
+    let mut pool_items: Vec<ItemId> = pool.iter().map(|&r| data.items()[r]).collect();
+    let longest = steps.iter().copied().max().unwrap_or(0);
+    let mut session = tester.start();
+    let mut out = LearnerRun { p: Vec::with_capacity(steps.len()), y: draw.query.iter().map(|&r| data.correct()[r]).collect(), asked: Vec::new() };
+    let score = |session: &T::Session| draw.query.iter().map(|&r| tester.predict(session, data.items()[r]).get()).collect::<Vec<_>>();
+    let mut n = 0;
+    let mut predictions: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    if steps.contains(&0) {
+        predictions.insert(0, score(&session));
+    }
+    while n < longest && !pool.is_empty() {
+        let pick = tester.choose(&session, &pool_items, &mut rng).min(pool.len() - 1);
+        let row = pool.swap_remove(pick);
+        pool_items.swap_remove(pick);
+        tester.observe(&mut session, &data.interaction(row));
+        out.asked.push(data.items()[row]);
+        n += 1;
+        if steps.contains(&n) {
+            predictions.insert(n, score(&session));
+        }
+    }
+    // A pool shorter than a test length scores the longest test it allowed.
+    let last = predictions.values().next_back().cloned().unwrap_or_else(|| score(&session));
+    out.p = steps.iter().map(|s| predictions.get(s).cloned().unwrap_or_else(|| last.clone())).collect();
+    out
+}
+
+/// Runs E4 for `tester` on the learners of `data` (first attempts, model ids), learners in
+/// parallel; the result does not depend on the thread count.
+pub fn run_e4<T: AdaptiveTester>(tester: &T, data: &Dataset, settings: &E4Settings) -> E4Outcome {
+    let learners: Vec<_> = data.learners().collect();
+    let n_steps = settings.steps.len();
+    let mut auc = vec![0.0; n_steps];
+    let mut acc = vec![0.0; n_steps];
+    let (mut exposure, mut overlap, mut n_query) = (0.0, 0.0, 0);
+    let draws = settings.draws.max(1);
+    for draw in 0..draws {
+        let runs: Vec<LearnerRun> = learners
+            .par_iter()
+            .enumerate()
+            .map(|(k, rows)| run_learner(tester, data, rows.clone(), &settings.steps, draw_seed(settings.seed, draw, k)))
+            .collect();
+        let y: Vec<bool> = runs.iter().flat_map(|r| r.y.iter().copied()).collect();
+        n_query = y.len();
+        for s in 0..n_steps {
+            let p: Vec<f64> = runs.iter().flat_map(|r| r.p[s].iter().copied()).collect();
+            auc[s] += metrics::auc(&p, &y) / draws as f64;
+            acc[s] += metrics::accuracy(&p, &y) / draws as f64;
+        }
+        let (e, o) = exposure_and_overlap(runs.iter().map(|r| r.asked.as_slice()));
+        exposure += e / draws as f64;
+        overlap += o / draws as f64;
+    }
+    E4Outcome {
+        auc_at: settings.steps.iter().copied().zip(auc).collect(),
+        accuracy_at: settings.steps.iter().copied().zip(acc).collect(),
+        n_query,
+        n_learners: learners.len(),
+        max_exposure: exposure,
+        mean_overlap: overlap,
+    }
+}
+
+/// The largest item exposure rate and the test overlap rate of a set of tests: with `N` tests
+/// of mean length `L` and `r_i` the share of tests holding item `i`,
+/// `T = N / (N − 1) · Σ r_i² / L − 1 / (N − 1)`.
+pub fn exposure_and_overlap<'a>(tests: impl Iterator<Item = &'a [ItemId]>) -> (f64, f64) {
+    let mut count: BTreeMap<ItemId, usize> = BTreeMap::new();
+    let (mut n, mut total) = (0usize, 0usize);
+    for t in tests {
+        n += 1;
+        total += t.len();
+        for &i in t {
+            *count.entry(i).or_default() += 1;
+        }
+    }
+    if n == 0 || total == 0 {
+        return (0.0, 0.0);
+    }
+    let nf = n as f64;
+    let max = count.values().copied().max().unwrap_or(0) as f64 / nf;
+    if n < 2 {
+        return (max, 1.0);
+    }
+    let length = total as f64 / nf;
+    let sum_sq: f64 = count.values().map(|&c| (c as f64 / nf).powi(2)).sum();
+    (max, (nf / (nf - 1.0) * sum_sq / length - 1.0 / (nf - 1.0)).clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_is_one_for_identical_tests_and_zero_for_disjoint_ones() {
+        let a = [ItemId(1), ItemId(2)];
+        let b = [ItemId(3), ItemId(4)];
+        let (e, o) = exposure_and_overlap([&a[..], &a[..], &a[..]].into_iter());
+        assert_eq!(e, 1.0);
+        assert!((o - 1.0).abs() < 1e-12);
+        let (e, o) = exposure_and_overlap([&a[..], &b[..]].into_iter());
+        assert_eq!(e, 0.5);
+        assert!(o.abs() < 1e-12);
+        // Two tests of two items sharing one: overlap 1/2.
+        let c = [ItemId(1), ItemId(5)];
+        let (_, o) = exposure_and_overlap([&a[..], &c[..]].into_iter());
+        assert!((o - 0.5).abs() < 1e-12, "{o}");
+    }
+}

@@ -1,0 +1,29 @@
+//! Meta-learning over students: each learner is a task, a meta-learner trained across many
+//! learners adapts a student model to a new one from a few answers.
+//!
+//! - [`tasks`]: the protocols' data filters and seeded splits (first attempts, folds of
+//!   learners, pool/query draws, support/query episodes, small training cohorts).
+//! - [`e4`]: protocol E4, cold-start adaptive testing (BOBCAT, Ghosh & Lan, IJCAI 2021), over
+//!   any [`AdaptiveTester`]; [`IrtTester`] is its classic IRT baseline with attune-policy's
+//!   selection rules.
+//! - [`e5`]: protocol E5, cold-start knowledge tracing, over any [`MetaLearner`]; the base
+//!   learner not adapted is [`NotAdapted`].
+//! - [`MetaIrt`]: the optimization-based meta-learners over the Rasch model (fine-tuning,
+//!   MAML, first-order MAML, Reptile, Meta-SGD, ANIL) with exact second-order meta-gradients
+//!   ([`inner`]).
+//! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
+
+pub mod bootstrap;
+pub mod e4;
+pub mod e5;
+mod error;
+pub mod inner;
+mod irt_cat;
+mod irt_meta;
+pub mod tasks;
+
+pub use crate::e4::{AdaptiveTester, E4Outcome, E4Settings, run_e4};
+pub use crate::e5::{Adapted, MetaLearner, NotAdapted, Traced, trace_e5};
+pub use crate::error::{Error, Result};
+pub use crate::irt_cat::IrtTester;
+pub use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
