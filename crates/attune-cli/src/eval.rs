@@ -15,27 +15,55 @@ use crate::training::{ModelFlags, training_of};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Evaluation protocol: e1 (DKVMN split), e2 (Gervet et al.), e3 (AKT 5-fold).
+    /// Evaluation protocol: e1 (DKVMN split), e2 (Gervet et al.), e3 (AKT 5-fold), e4
+    /// (cold-start adaptive testing), e5 (cold-start tracing).
     #[arg(long)]
-    protocol: Protocol,
-    /// Dataset folder, e.g. data/assist2009_updated or ../shared/data/lpp/assistments09.
+    pub(crate) protocol: EvalProtocol,
+    /// Dataset folder, e.g. data/assist2009_updated or ../shared/data/lpp/assistments09; for
+    /// e4/e5 also one log file read with the column flags.
     #[arg(long)]
-    dataset: PathBuf,
+    pub(crate) dataset: PathBuf,
     #[command(flatten)]
-    model: ModelFlags,
+    pub(crate) model: ModelFlags,
+    #[command(flatten)]
+    pub(crate) cold: crate::cold_start::Flags,
+    #[command(flatten)]
+    pub(crate) log: crate::log::LogFlags,
     /// Write the results as one JSON object to this file (and the run's config beside it).
     #[arg(long)]
-    json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Save the model fitted on the (first) fold to this file.
     #[arg(long)]
     save_model: Option<PathBuf>,
     /// Run only fold K (1-based, in the protocol's order; repeatable), e.g. `--fold 1` for
     /// E3's first of five. E1 and E2 have one fold.
     #[arg(long = "fold", value_name = "K")]
-    only_folds: Vec<usize>,
+    pub(crate) only_folds: Vec<usize>,
     /// Hide the progress bar.
     #[arg(long)]
-    quiet: bool,
+    pub(crate) quiet: bool,
+}
+
+/// `--protocol`: a split protocol of attune-data or a cold-start protocol of attune-meta.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EvalProtocol {
+    /// E1, E2 or E3.
+    Split(Protocol),
+    /// Cold-start adaptive testing.
+    E4,
+    /// Cold-start knowledge tracing.
+    E5,
+}
+
+impl std::str::FromStr for EvalProtocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "e4" => Ok(Self::E4),
+            "e5" => Ok(Self::E5),
+            other => other.parse().map(Self::Split).map_err(|_| format!("unknown protocol {s:?} (e1, e2, e3, e4 or e5)")),
+        }
+    }
 }
 
 /// One fold's result.
@@ -99,11 +127,15 @@ fn run_fold(spec: &ModelSpec, fold: &Fold, bar: &Bar, save: Option<&Path>) -> an
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let protocol = match args.protocol {
+        EvalProtocol::Split(p) => p,
+        EvalProtocol::E4 | EvalProtocol::E5 => return crate::cold_start::run(args),
+    };
     let spec = args.model.spec()?;
     let folder = DatasetFolder::open(&args.dataset)?;
-    let mut folds = args.protocol.folds(&folder).with_context(|| format!("loading {}", args.dataset.display()))?;
+    let mut folds = protocol.folds(&folder).with_context(|| format!("loading {}", args.dataset.display()))?;
     if let Some(&k) = args.only_folds.iter().find(|&&k| k == 0 || k > folds.len()) {
-        anyhow::bail!("--fold {k}: {} has folds 1 to {} under {}", args.dataset.display(), folds.len(), args.protocol);
+        anyhow::bail!("--fold {k}: {} has folds 1 to {} under {protocol}", args.dataset.display(), folds.len());
     }
     if !args.only_folds.is_empty() {
         folds =
@@ -116,13 +148,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         results.push(run_fold(&spec, fold, &bar, save)?);
     }
     bar.finish();
-    let report = summarize(args, spec.model.as_str(), results);
+    let report = summarize(args, protocol, spec.model.as_str(), results);
     print_table(&report)?;
     if let Some(path) = &args.json {
         write_json(path, &report)?;
         let config = spec.config.to_json();
         let cfg = RunConfig {
-            protocol: args.protocol,
+            protocol,
             dataset: &args.dataset,
             model: spec.model.as_str(),
             seed: args.model.seed,
@@ -134,7 +166,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn summarize(args: &Args, model: &str, folds: Vec<FoldResult>) -> Report {
+fn summarize(args: &Args, protocol: Protocol, model: &str, folds: Vec<FoldResult>) -> Report {
     let n = folds.len().max(1) as f64;
     let mean = |f: &dyn Fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / n;
     let auc = mean(&|r| r.metrics.auc);
@@ -143,7 +175,7 @@ fn summarize(args: &Args, model: &str, folds: Vec<FoldResult>) -> Report {
         var.sqrt()
     });
     Report {
-        protocol: args.protocol,
+        protocol,
         dataset: args.dataset.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         model: model.to_owned(),
         auc,
@@ -179,12 +211,12 @@ fn print_table(r: &Report) -> std::io::Result<()> {
     Ok(())
 }
 
-fn config_path(json: &Path) -> PathBuf {
+pub(crate) fn config_path(json: &Path) -> PathBuf {
     let stem = json.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
     json.with_file_name(format!("{stem}.config.json"))
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

@@ -1,6 +1,7 @@
 //! `attune`: Attune's command line.
 
 mod cat;
+mod cold_start;
 mod datasets;
 mod eval;
 mod fit;

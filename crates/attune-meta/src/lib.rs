@@ -11,6 +11,8 @@
 //! - [`MetaIrt`]: the optimization-based meta-learners over the Rasch model (fine-tuning,
 //!   MAML, first-order MAML, Reptile, Meta-SGD, ANIL) with exact second-order meta-gradients
 //!   ([`inner`]).
+//! - [`e4()`] and [`e5()`]: the protocols end to end (folds, base learner, baselines,
+//!   means over folds or cohorts, bootstrap intervals), as `attune eval` runs them.
 //! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
 
 pub mod bootstrap;
@@ -20,6 +22,7 @@ mod error;
 pub mod inner;
 mod irt_cat;
 mod irt_meta;
+mod protocol;
 pub mod tasks;
 
 pub use crate::e4::{AdaptiveTester, E4Outcome, E4Settings, run_e4};
@@ -27,3 +30,4 @@ pub use crate::e5::{Adapted, MetaLearner, NotAdapted, Traced, trace_e5};
 pub use crate::error::{Error, Result};
 pub use crate::irt_cat::IrtTester;
 pub use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
+pub use crate::protocol::{E4Fold, E4Model, E4Report, E5Model, E5Report, E5Run, E5Scores, E5Unit, e4, e5};

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the cold-start protocols as BENCHMARKS.md reports them, one JSON per run under the
+# results directory: E4 (classic IRT testers) on akt/assist2009_pid and STATICS; E5 (every
+# optimization-based learner over the Rasch model, baselines beside each) on
+# assist2009_updated and STATICS, full training split (5 folds) and cohorts of 10/20/50
+# training learners (10 cohorts of fold 1).
+# Usage: bench/eval_meta.sh [shared data dir] [results dir]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${1:-../shared/data}
+out=${2:-results/meta}
+mkdir -p "$out"
+cargo build --release -q -p attune-cli
+bin=target/release/attune
+for d in akt/assist2009_pid STATICS; do
+  for m in irt-random irt-active irt-mfi irt-kli; do
+    $bin eval --protocol e4 --dataset "$shared/$d" --model $m --quiet --json "$out/e4-$(basename $d)-$m.json" | tail -4
+  done
+done
+for d in assist2009_updated STATICS; do
+  for m in none finetune maml fomaml reptile metasgd anil; do
+    $bin eval --protocol e5 --dataset "$shared/$d" --model $m --quiet --json "$out/e5-$d-$m.json" | tail -4
+    if [ "$m" != none ]; then
+      for c in 10 20 50; do
+        $bin eval --protocol e5 --dataset "$shared/$d" --model $m --cohort $c --fold 1 --quiet \
+          --json "$out/e5-$d-$m-cohort$c.json" | tail -4
+      done
+    fi
+  done
+done

@@ -1,0 +1,141 @@
+//! `attune eval --protocol e4|e5`: the cold-start protocols of attune-meta.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use attune_core::Dataset;
+use attune_data::DatasetFolder;
+use attune_meta::{E4Model, E4Settings, E5Model, E5Run};
+use serde::Serialize;
+
+use crate::eval::{Args, EvalProtocol, config_path, write_json};
+use crate::progress::Bar;
+
+/// The flags only the cold-start protocols take.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct Flags {
+    /// E4/E5: the base student model the tester or meta-learner adapts (`--config`/`--set`
+    /// apply to it).
+    #[arg(long, default_value = "irt1pl")]
+    base: String,
+    /// E5: train on random cohorts of N training learners (10 cohorts per fold) instead of the
+    /// whole training split.
+    #[arg(long, value_name = "N")]
+    cohort: Option<usize>,
+    /// E5: cohorts per fold with --cohort.
+    #[arg(long, default_value_t = 10)]
+    cohorts: usize,
+    /// E4: pool/query draws per test learner.
+    #[arg(long, default_value_t = 5)]
+    draws: usize,
+    /// E5: bootstrap resamples of each interval.
+    #[arg(long, default_value_t = 1000)]
+    resamples: usize,
+}
+
+/// Every answer of a dataset folder (all its splits), or one log file.
+fn load(args: &Args) -> anyhow::Result<Dataset> {
+    let path: &Path = &args.dataset;
+    if path.is_dir() {
+        let folder = DatasetFolder::open(path)?;
+        Ok(folder.read_all().with_context(|| format!("loading {}", path.display()))?)
+    } else {
+        args.log.read(path)
+    }
+}
+
+#[derive(Serialize)]
+struct Wrapped<'a, R: Serialize> {
+    dataset: String,
+    #[serde(flatten)]
+    report: &'a R,
+}
+
+#[derive(Serialize)]
+struct RunConfig<'a> {
+    protocol: &'static str,
+    dataset: &'a Path,
+    model: &'a str,
+    base: &'a str,
+    seed: u64,
+    base_config: serde_json::Value,
+    attune_version: &'static str,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let mut base_flags = args.model.clone();
+    base_flags.model.clone_from(&args.cold.base);
+    let spec = base_flags.spec().with_context(|| format!("--base {}", args.cold.base))?;
+    let seed = args.model.seed;
+    let data = load(args)?;
+    let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
+    let dataset = args.dataset.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let protocol = if args.protocol == EvalProtocol::E4 { "e4" } else { "e5" };
+    let json = match args.protocol {
+        EvalProtocol::E4 => {
+            let model: E4Model = args.model.model.parse().map_err(anyhow::Error::msg)?;
+            let settings = E4Settings { draws: args.cold.draws, seed, ..E4Settings::default() };
+            let report = attune_meta::e4(&data, model, &spec, &settings, &args.only_folds, &bar)?;
+            bar.finish();
+            print_at(&report.model, "n", &report.auc_at, &report.auc_sd_at, &report.accuracy_at)?;
+            println!("max exposure {:.3}, test overlap {:.3}", report.max_exposure, report.mean_overlap);
+            serde_json::to_value(Wrapped { dataset, report: &report })?
+        }
+        _ => {
+            let model: E5Model = args.model.model.parse().map_err(anyhow::Error::msg)?;
+            let mut run = E5Run::new(model, spec.clone(), seed);
+            run.cohort = args.cold.cohort;
+            run.n_cohorts = args.cold.cohorts;
+            run.folds.clone_from(&args.only_folds);
+            run.resamples = args.cold.resamples;
+            let report = attune_meta::e5(&data, &run, &bar)?;
+            bar.finish();
+            for (name, s) in &report.baselines {
+                print_at(name, "k", &s.auc_at, &s.auc_sd_at, &s.accuracy_at)?;
+            }
+            let s = &report.scores;
+            print_at(&report.model, "k", &s.auc_at, &s.auc_sd_at, &s.accuracy_at)?;
+            for (name, vs) in [("none", &report.vs_none), ("finetune", &report.vs_finetune)] {
+                let mut rows: Vec<_> = vs.iter().flatten().collect();
+                rows.sort_by_key(|(k, _)| k.parse::<usize>().unwrap_or(usize::MAX));
+                for (k, i) in rows {
+                    println!("k = {k}: {} − {name} = {:+.4} [{:+.4}, {:+.4}]", report.model, i.diff, i.lo, i.hi);
+                }
+            }
+            serde_json::to_value(Wrapped { dataset, report: &report })?
+        }
+    };
+    if let Some(path) = &args.json {
+        write_json(path, &json)?;
+        let cfg = RunConfig {
+            protocol,
+            dataset: &args.dataset,
+            model: &args.model.model,
+            base: spec.model.as_str(),
+            seed,
+            base_config: spec.config.to_json(),
+            attune_version: env!("CARGO_PKG_VERSION"),
+        };
+        write_json(&config_path(path), &cfg)?;
+    }
+    Ok(())
+}
+
+fn print_at(
+    model: &str,
+    var: &str,
+    auc: &std::collections::BTreeMap<String, f64>,
+    sd: &std::collections::BTreeMap<String, f64>,
+    acc: &std::collections::BTreeMap<String, f64>,
+) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let mut keys: Vec<&String> = auc.keys().collect();
+    keys.sort_by_key(|k| k.parse::<usize>().unwrap_or(usize::MAX));
+    for k in keys {
+        let s = sd.get(k).copied().unwrap_or(f64::NAN);
+        let sd = if s.is_finite() { format!("±{s:.4}") } else { String::new() };
+        writeln!(out, "{model:<12} {var} = {k:>2}  AUC {:.4}{sd}  accuracy {:.4}", auc[k], acc.get(k).copied().unwrap_or(f64::NAN))?;
+    }
+    Ok(())
+}
