@@ -11,7 +11,7 @@ shared=${1:-../shared/data}
 out=${2:-results/meta}
 mkdir -p "$out"
 cargo build --release -q -p attune-cli
-bin=target/release/attune
+bin=${ATTUNE_BIN:-target/release/attune}
 for d in akt/assist2009_pid STATICS; do
   for m in irt-random irt-active irt-mfi irt-kli; do
     $bin eval --protocol e4 --dataset "$shared/$d" --model $m --quiet --json "$out/e4-$(basename $d)-$m.json" | tail -4

@@ -135,7 +135,12 @@ fn print_at(
     for k in keys {
         let s = sd.get(k).copied().unwrap_or(f64::NAN);
         let sd = if s.is_finite() { format!("±{s:.4}") } else { String::new() };
-        writeln!(out, "{model:<12} {var} = {k:>2}  AUC {:.4}{sd}  accuracy {:.4}", auc[k], acc.get(k).copied().unwrap_or(f64::NAN))?;
+        writeln!(
+            out,
+            "{model:<12} {var} = {k:>2}  AUC {:.4}{sd}  accuracy {:.4}",
+            auc[k],
+            acc.get(k).copied().unwrap_or(f64::NAN)
+        )?;
     }
     Ok(())
 }

@@ -61,7 +61,9 @@ impl std::str::FromStr for EvalProtocol {
         match s.to_ascii_lowercase().as_str() {
             "e4" => Ok(Self::E4),
             "e5" => Ok(Self::E5),
-            other => other.parse().map(Self::Split).map_err(|_| format!("unknown protocol {s:?} (e1, e2, e3, e4 or e5)")),
+            other => {
+                other.parse().map(Self::Split).map_err(|_| format!("unknown protocol {s:?} (e1, e2, e3, e4 or e5)"))
+            }
         }
     }
 }

@@ -44,7 +44,8 @@ pub fn paired_auc(a: &[f64], b: &[f64], y: &[bool], learner: &[u32], resamples: 
         .into_par_iter()
         .map(|r| {
             let mut rng = StdRng::seed_from_u64(seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let (mut pa, mut pb, mut yy) = (Vec::with_capacity(y.len()), Vec::with_capacity(y.len()), Vec::with_capacity(y.len()));
+            let (mut pa, mut pb, mut yy) =
+                (Vec::with_capacity(y.len()), Vec::with_capacity(y.len()), Vec::with_capacity(y.len()));
             for _ in 0..groups.len() {
                 let g = groups[rng.random_range(0..groups.len())].clone();
                 pa.extend_from_slice(&a[g.clone()]);

@@ -80,15 +80,27 @@ struct LearnerRun {
     asked: Vec<ItemId>,
 }
 
-fn run_learner<T: AdaptiveTester>(tester: &T, data: &Dataset, rows: std::ops::Range<usize>, steps: &[usize], seed: u64) -> LearnerRun {
+fn run_learner<T: AdaptiveTester>(
+    tester: &T,
+    data: &Dataset,
+    rows: std::ops::Range<usize>,
+    steps: &[usize],
+    seed: u64,
+) -> LearnerRun {
     let draw = pool_and_query(rows, seed);
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED);
     let mut pool = draw.pool;
     let mut pool_items: Vec<ItemId> = pool.iter().map(|&r| data.items()[r]).collect();
     let longest = steps.iter().copied().max().unwrap_or(0);
     let mut session = tester.start();
-    let mut out = LearnerRun { p: Vec::with_capacity(steps.len()), y: draw.query.iter().map(|&r| data.correct()[r]).collect(), asked: Vec::new() };
-    let score = |session: &T::Session| draw.query.iter().map(|&r| tester.predict(session, data.items()[r]).get()).collect::<Vec<_>>();
+    let mut out = LearnerRun {
+        p: Vec::with_capacity(steps.len()),
+        y: draw.query.iter().map(|&r| data.correct()[r]).collect(),
+        asked: Vec::new(),
+    };
+    let score = |session: &T::Session| {
+        draw.query.iter().map(|&r| tester.predict(session, data.items()[r]).get()).collect::<Vec<_>>()
+    };
     let mut n = 0;
     let mut predictions: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     if steps.contains(&0) {
@@ -124,7 +136,9 @@ pub fn run_e4<T: AdaptiveTester>(tester: &T, data: &Dataset, settings: &E4Settin
         let runs: Vec<LearnerRun> = learners
             .par_iter()
             .enumerate()
-            .map(|(k, rows)| run_learner(tester, data, rows.clone(), &settings.steps, draw_seed(settings.seed, draw, k)))
+            .map(|(k, rows)| {
+                run_learner(tester, data, rows.clone(), &settings.steps, draw_seed(settings.seed, draw, k))
+            })
             .collect();
         let y: Vec<bool> = runs.iter().flat_map(|r| r.y.iter().copied()).collect();
         n_query = y.len();

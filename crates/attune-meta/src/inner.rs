@@ -103,7 +103,13 @@ pub fn trajectory(task: &Task, psi0: Vec<f64>, rates: &[f64], steps: usize, with
 /// Query loss (mean cross-entropy) at the adapted `psi`, with `difficulty` for items the
 /// support did not touch; adds `∂/∂ψ` to `psi_bar` and `∂/∂b` of untouched items through
 /// `item_bar`.
-pub fn query_loss(task: &Task, psi: &[f64], difficulty: &[f64], psi_bar: &mut [f64], mut item_bar: impl FnMut(u32, f64)) -> f64 {
+pub fn query_loss(
+    task: &Task,
+    psi: &[f64],
+    difficulty: &[f64],
+    psi_bar: &mut [f64],
+    mut item_bar: impl FnMut(u32, f64),
+) -> f64 {
     let n = task.query.len().max(1) as f64;
     let mut loss = 0.0;
     for &(item, slot, y) in &task.query {
@@ -171,7 +177,11 @@ mod tests {
     use super::*;
 
     fn task() -> Task {
-        Task::new(&[(3, true), (7, false), (3, true), (1, true)], &[(7, true), (2, false), (3, false), (5, true)], false)
+        Task::new(
+            &[(3, true), (7, false), (3, true), (1, true)],
+            &[(7, true), (2, false), (3, false), (5, true)],
+            false,
+        )
     }
 
     /// The loss after the inner loop as a function of the starting point and the rates.
@@ -203,18 +213,22 @@ mod tests {
         let steps = 4;
         let mut item_grad = [0.0; 8];
         let (_, psi_bar, rate_bar) =
-            meta_gradient(&t, psi0.clone(), &rates, steps, &difficulty, Order::Second, |i, g| item_grad[i as usize] += g);
+            meta_gradient(&t, psi0.clone(), &rates, steps, &difficulty, Order::Second, |i, g| {
+                item_grad[i as usize] += g
+            });
         let h = 1e-6;
         for j in 0..psi0.len() {
             let (mut up, mut down) = (psi0.clone(), psi0.clone());
             up[j] += h;
             down[j] -= h;
-            let fd = (loss_of(&t, &up, &rates, steps, &difficulty) - loss_of(&t, &down, &rates, steps, &difficulty)) / (2.0 * h);
+            let fd = (loss_of(&t, &up, &rates, steps, &difficulty) - loss_of(&t, &down, &rates, steps, &difficulty))
+                / (2.0 * h);
             assert!((fd - psi_bar[j]).abs() < 1e-7, "psi0[{j}]: analytic {} vs {fd}", psi_bar[j]);
             let (mut up, mut down) = (rates, rates);
             up[j] += h;
             down[j] -= h;
-            let fd = (loss_of(&t, &psi0, &up, steps, &difficulty) - loss_of(&t, &psi0, &down, steps, &difficulty)) / (2.0 * h);
+            let fd = (loss_of(&t, &psi0, &up, steps, &difficulty) - loss_of(&t, &psi0, &down, steps, &difficulty))
+                / (2.0 * h);
             assert!((fd - rate_bar[j]).abs() < 1e-7, "rate[{j}]: analytic {} vs {fd}", rate_bar[j]);
         }
         for i in [2usize, 5] {

@@ -35,12 +35,8 @@ impl IrtTester {
     /// [`Error::UnsupportedBase`] for a model that is not unidimensional IRT.
     pub fn new(model: &FittedModel, selector: Selector, estimator: Estimator) -> Result<Self> {
         let irt = unidimensional(model)?;
-        let mut items: Vec<BankItem> = irt
-            .difficulty
-            .iter()
-            .zip(&irt.discrimination)
-            .map(|(&b, &a)| BankItem { a, b: b / a, c: 0.0 })
-            .collect();
+        let mut items: Vec<BankItem> =
+            irt.difficulty.iter().zip(&irt.discrimination).map(|(&b, &a)| BankItem { a, b: b / a, c: 0.0 }).collect();
         items.push(BankItem { a: 1.0, b: irt.mean_difficulty, c: 0.0 });
         Ok(Self { bank: ItemBank { items }, selector, estimator })
     }

@@ -216,7 +216,11 @@ impl MetaIrt {
     ) -> Result<Self> {
         cfg.validate(algorithm.as_str())?;
         if base.config.dims != 1 || base.config.discrimination {
-            return Err(Error::UnsupportedBase { learner: algorithm.as_str(), base: "irt".into(), supported: "irt1pl" });
+            return Err(Error::UnsupportedBase {
+                learner: algorithm.as_str(),
+                base: "irt".into(),
+                supported: "irt1pl",
+            });
         }
         let mut best: Option<Self> = None;
         let mut consider = |m: Self| {
@@ -225,7 +229,10 @@ impl MetaIrt {
             }
         };
         if algorithm == Algorithm::FineTune {
-            progress.start("fine-tuning: choosing steps and rate", (cfg.finetune_steps.len() * cfg.inner_rates.len()) as u64);
+            progress.start(
+                "fine-tuning: choosing steps and rate",
+                (cfg.finetune_steps.len() * cfg.inner_rates.len()) as u64,
+            );
             for &steps in &cfg.finetune_steps {
                 for &rate in &cfg.inner_rates {
                     let mut m = Self::from_base(algorithm, base, k, steps, rate);
@@ -242,7 +249,10 @@ impl MetaIrt {
             if tasks.is_empty() {
                 return Err(Error::TooFewLearners { needed: 1, found: 0 });
             }
-            progress.start(&format!("meta-training {algorithm} (k = {k})"), (cfg.inner_rates.len() * cfg.max_epochs) as u64);
+            progress.start(
+                &format!("meta-training {algorithm} (k = {k})"),
+                (cfg.inner_rates.len() * cfg.max_epochs) as u64,
+            );
             for &rate in &cfg.inner_rates {
                 let start = Self::from_base(algorithm, base, k, cfg.inner_steps, rate);
                 consider(start.meta_train(&tasks, valid, cfg, progress)?);
@@ -259,7 +269,13 @@ impl MetaIrt {
 
     /// The outer loop: Adam on `(θ₀, b, rates)` over meta-batches of tasks, keeping the epoch
     /// with the best validation AUC.
-    fn meta_train(mut self, tasks: &[Task], valid: &Dataset, cfg: &MetaConfig, progress: &dyn Progress) -> Result<Self> {
+    fn meta_train(
+        mut self,
+        tasks: &[Task],
+        valid: &Dataset,
+        cfg: &MetaConfig,
+        progress: &dyn Progress,
+    ) -> Result<Self> {
         let n = self.difficulty.len();
         let learn_rates = self.algorithm == Algorithm::MetaSgd;
         let mut adam = Adam::new(2 + 2 * n, cfg.outer_rate);

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use attune_core::{Dataset, Progress};
-use attune_models::{FittedModel, Model, ModelSpec, Training, fit};
+use attune_models::{FittedModel, Model, ModelName, ModelSpec, Training, fit};
 use attune_policy::cat::{Estimator, Selector};
 use serde::Serialize;
 
@@ -103,13 +103,19 @@ fn keyed<V: Copy>(m: &BTreeMap<usize, V>) -> BTreeMap<String, V> {
 fn mean_sd(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n.max(1.0);
-    let sd = if xs.len() > 1 { (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { f64::NAN };
+    let sd =
+        if xs.len() > 1 { (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { f64::NAN };
     (mean, sd)
 }
 
 fn check_folds(only: &[usize]) -> Result<()> {
     match only.iter().find(|&&k| k == 0 || k > crate::tasks::N_FOLDS) {
-        Some(&k) => Err(Error::InvalidConfig { learner: "protocol", param: "fold", value: k.to_string(), reason: "between 1 and 5" }),
+        Some(&k) => Err(Error::InvalidConfig {
+            learner: "protocol",
+            param: "fold",
+            value: k.to_string(),
+            reason: "between 1 and 5",
+        }),
         None => Ok(()),
     }
 }
@@ -119,7 +125,14 @@ fn check_folds(only: &[usize]) -> Result<()> {
 ///
 /// # Errors
 /// Too few learners, a base model that is not unidimensional IRT, a failed fit.
-pub fn e4(data: &Dataset, model: E4Model, spec: &ModelSpec, settings: &E4Settings, only: &[usize], progress: &dyn Progress) -> Result<E4Report> {
+pub fn e4(
+    data: &Dataset,
+    model: E4Model,
+    spec: &ModelSpec,
+    settings: &E4Settings,
+    only: &[usize],
+    progress: &dyn Progress,
+) -> Result<E4Report> {
     check_folds(only)?;
     let data = e4_data(data);
     let folds = learner_folds(&data, settings.seed)?;
@@ -240,7 +253,16 @@ pub struct E5Run {
 impl E5Run {
     /// Defaults for `model` over `base`.
     pub fn new(model: E5Model, base: ModelSpec, seed: u64) -> Self {
-        Self { model, base, cohort: None, n_cohorts: 10, folds: Vec::new(), meta: MetaConfig { seed, ..MetaConfig::default() }, resamples: 1000, seed }
+        Self {
+            model,
+            base,
+            cohort: None,
+            n_cohorts: 10,
+            folds: Vec::new(),
+            meta: MetaConfig { seed, ..MetaConfig::default() },
+            resamples: 1000,
+            seed,
+        }
     }
 }
 
@@ -356,6 +378,15 @@ fn rasch(base: &FittedModel, learner: &'static str) -> Result<attune_kt::Irt> {
 /// Too few learners, a base the meta-learner cannot adapt, a failed fit, cancellation.
 pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Report> {
     check_folds(&run.folds)?;
+    if let E5Model::Meta(a) = run.model
+        && run.base.model != ModelName::Irt1pl
+    {
+        return Err(Error::UnsupportedBase {
+            learner: a.as_str(),
+            base: run.base.model.as_str().to_owned(),
+            supported: "irt1pl",
+        });
+    }
     let folds = learner_folds(data, run.seed)?;
     let ks = E5_SUPPORT;
     let names: Vec<&'static str> = match run.model {
@@ -382,7 +413,8 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
             let t0 = Instant::now();
             let base = fit(&run.base, Training { train: &train, validation: Some((&train, &fold.valid)) }, progress)?;
             let fit_seconds = t0.elapsed().as_secs_f64();
-            let (train_m, valid_m, test_m) = (base.ids.remap(&train), base.ids.remap(&fold.valid), base.ids.remap(&fold.test));
+            let (train_m, valid_m, test_m) =
+                (base.ids.remap(&train), base.ids.remap(&fold.valid), base.ids.remap(&fold.test));
             let t1 = Instant::now();
             let mut auc: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
             for &k in &ks {
@@ -390,7 +422,11 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
                     let traced = if learner == "none" {
                         trace_e5(&NotAdapted(&base), &test_m, k)
                     } else {
-                        let algorithm: Algorithm = learner.parse().map_err(|_| Error::UnsupportedBase { learner: "e5", base: learner.into(), supported: "" })?;
+                        let algorithm: Algorithm = learner.parse().map_err(|_| Error::UnsupportedBase {
+                            learner: "e5",
+                            base: learner.into(),
+                            supported: "",
+                        })?;
                         let irt = rasch(&base, algorithm.as_str())?;
                         let m = MetaIrt::train(algorithm, &irt, &train_m, &valid_m, k, &run.meta, progress)?;
                         trace_e5(&m, &test_m, k)
@@ -399,7 +435,14 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
                     pooled.entry(learner).or_default().entry(k).or_default().push(traced, unit);
                 }
             }
-            units.push(E5Unit { unit: name, n_train: train.n_learners(), n_test: fold.test.n_learners(), auc, fit_seconds, meta_seconds: t1.elapsed().as_secs_f64() });
+            units.push(E5Unit {
+                unit: name,
+                n_train: train.n_learners(),
+                n_test: fold.test.n_learners(),
+                auc,
+                fit_seconds,
+                meta_seconds: t1.elapsed().as_secs_f64(),
+            });
         }
     }
     let model = run.model.as_str();

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod cold_start;
 mod models;
 
 use std::path::PathBuf;

@@ -40,21 +40,16 @@ fn log_loss(p: f64, y: bool) -> f64 {
 /// than the population model without adaptation (no state update either).
 #[test]
 fn every_algorithm_lowers_query_loss_against_no_adaptation() {
-    let (train, valid, test) = (population(300, 1), population(60, 2), population(60, 3));
-    let vocab_train = Dataset::concat(&[&train, &valid, &test]).unwrap();
-    let n_train = train.n_learners();
-    let n_valid = valid.n_learners();
+    let all = population(420, 1);
     let idx = |a: usize, n: usize| (a..a + n).collect::<Vec<_>>();
-    let (train, valid, test) = (
-        vocab_train.select_learners(&idx(0, n_train)),
-        vocab_train.select_learners(&idx(n_train, n_valid)),
-        vocab_train.select_learners(&idx(n_train + n_valid, test.n_learners())),
-    );
+    let (train, valid, test) =
+        (all.select_learners(&idx(0, 300)), all.select_learners(&idx(300, 60)), all.select_learners(&idx(360, 60)));
     let spec = ModelSpec::new(ModelName::Irt1pl, 42);
     let base = fit(&spec, Training { train: &train, validation: None }, &NoProgress).unwrap();
     let Model::Irt(irt) = &base.model else { unreachable!() };
     let (train, valid, test) = (base.ids.remap(&train), base.ids.remap(&valid), base.ids.remap(&test));
-    let cfg = MetaConfig { max_epochs: 8, inner_rates: vec![0.3, 1.0], finetune_steps: vec![3, 10], ..MetaConfig::default() };
+    let cfg =
+        MetaConfig { max_epochs: 8, inner_rates: vec![0.3, 1.0], finetune_steps: vec![3, 10], ..MetaConfig::default() };
     let k = 5;
     let query_loss = |predict: &dyn Fn(&[Interaction<'_>], &Interaction<'_>) -> f64| {
         let (mut sum, mut n) = (0.0, 0);
@@ -96,7 +91,8 @@ fn e4_runs_end_to_end_on_vendored_data() {
     assert_eq!(r.folds.iter().map(|f| f.n_learners).sum::<usize>(), r.n_learners);
     assert!(r.auc_at["10"] > 0.6 && r.auc_at["10"] > r.auc_at["1"], "{:?}", r.auc_at);
     assert!((0.0..=1.0).contains(&r.max_exposure) && (0.0..=1.0).contains(&r.mean_overlap));
-    let again = e4(&data, E4Model::Irt(attune_policy::cat::Selector::Active), &spec, &settings, &[2], &NoProgress).unwrap();
+    let again =
+        e4(&data, E4Model::Irt(attune_policy::cat::Selector::Active), &spec, &settings, &[2], &NoProgress).unwrap();
     assert_eq!(again.folds[0].auc_at, r.folds[1].auc_at);
     assert!("biirt-approx".parse::<E4Model>().unwrap_err().contains("not built yet"));
 }

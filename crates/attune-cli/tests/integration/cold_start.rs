@@ -1,0 +1,95 @@
+//! `attune eval --protocol e4|e5`: the JSON contract, a single log file as the dataset, and
+//! clear errors for names that are not built or do not fit together.
+
+use crate::{attune, data, read_json, text};
+
+#[test]
+fn e4_writes_the_contract_keys_by_test_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("e4.json");
+    let d = data("akt_statics");
+    let o = attune(&[
+        "eval",
+        "--protocol",
+        "e4",
+        "--dataset",
+        d.to_str().unwrap(),
+        "--model",
+        "irt-active",
+        "--draws",
+        "1",
+        "--fold",
+        "2",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = read_json(&json);
+    for key in ["auc_at", "accuracy_at"] {
+        let at = r[key].as_object().unwrap();
+        assert_eq!(at.keys().map(String::as_str).collect::<Vec<_>>(), ["1", "10", "3", "5"], "{key}");
+    }
+    assert!(r["max_exposure"].as_f64().unwrap() > 0.0 && r["mean_overlap"].as_f64().is_some());
+    assert_eq!(r["folds"].as_array().unwrap().len(), 1);
+    assert_eq!(r["model"], "irt-active");
+    assert!(dir.path().join("e4.config.json").exists());
+}
+
+#[test]
+fn e5_reads_one_csv_file_and_reports_the_baseline_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    // One pyBKT-style CSV with string ids, written from the vendored ASSIST2009 test learners.
+    let csv = dir.path().join("log.csv");
+    let mut text_out = String::from("user_id,skill_name,correct,order_id\n");
+    let d = data("assist2009_updated");
+    let fold = attune_data::Protocol::E1.folds(&attune_data::DatasetFolder::open(&d).unwrap()).unwrap().remove(0);
+    let ds = &fold.test;
+    for (k, rows) in ds.learners().enumerate() {
+        for (t, i) in rows.enumerate() {
+            let skill = ds.vocab().items.name(ds.items()[i].0).unwrap();
+            text_out.push_str(&format!("learner-{k},skill {skill},{},{t}\n", u8::from(ds.correct()[i])));
+        }
+    }
+    std::fs::write(&csv, text_out).unwrap();
+    let json = dir.path().join("e5.json");
+    let o = attune(&[
+        "eval",
+        "--protocol",
+        "e5",
+        "--dataset",
+        csv.to_str().unwrap(),
+        "--format",
+        "pybkt",
+        "--model",
+        "finetune",
+        "--fold",
+        "1",
+        "--resamples",
+        "50",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = read_json(&json);
+    for key in ["auc_at", "accuracy_at", "window_auc", "window_accuracy", "vs_none", "baselines"] {
+        assert!(r.get(key).is_some(), "missing {key}: {r}");
+    }
+    assert!(r["cohort"].is_null());
+    let vs = &r["vs_none"]["1"];
+    assert!(vs["lo"].as_f64().unwrap() <= vs["diff"].as_f64().unwrap());
+    assert!(r.get("vs_finetune").is_none(), "finetune is not compared with itself");
+}
+
+#[test]
+fn names_not_built_or_not_fitting_are_clear_errors() {
+    let d = data("assist2009_updated");
+    let d = d.to_str().unwrap();
+    let o = attune(&["eval", "--protocol", "e4", "--dataset", d, "--model", "biirt-approx"]);
+    assert!(!o.status.success() && text(&o).contains("not built yet"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "maml", "--base", "dkt"]);
+    assert!(!o.status.success() && text(&o).contains("irt1pl"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "nope"]);
+    assert!(!o.status.success() && text(&o).contains("unknown meta-learner"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e6", "--dataset", d, "--model", "bkt"]);
+    assert!(!o.status.success() && text(&o).contains("e5"), "{}", text(&o));
+}
