@@ -160,7 +160,7 @@ pub struct MetaIrt {
 
 impl MetaIrt {
     /// The starting point of `base` itself: no meta-learning.
-    fn from_base(algorithm: Algorithm, base: &Irt, support: usize, steps: usize, rate: f64) -> Self {
+    pub(crate) fn from_base(algorithm: Algorithm, base: &Irt, support: usize, steps: usize, rate: f64) -> Self {
         let mut difficulty = base.difficulty.clone();
         difficulty.push(base.mean_difficulty);
         let n = difficulty.len();
@@ -182,11 +182,11 @@ impl MetaIrt {
         (self.difficulty.len() - 1) as u32
     }
 
-    fn item_index(&self, i: attune_core::ItemId) -> u32 {
+    pub(crate) fn item_index(&self, i: attune_core::ItemId) -> u32 {
         i.0.min(self.unseen())
     }
 
-    fn start(&self, task: &Task) -> (Vec<f64>, Vec<f64>) {
+    pub(crate) fn start(&self, task: &Task) -> (Vec<f64>, Vec<f64>) {
         let mut psi = Vec::with_capacity(task.slots.len() + 1);
         let mut rates = Vec::with_capacity(task.slots.len() + 1);
         psi.push(self.theta0);
@@ -322,7 +322,7 @@ impl MetaIrt {
     }
 
     /// Adds one task's outer gradient to `grad` (layout of [`MetaIrt::pack`]).
-    fn accumulate(&self, task: &Task, grad: &mut [f64]) {
+    pub(crate) fn accumulate(&self, task: &Task, grad: &mut [f64]) {
         let n = self.difficulty.len();
         let (psi0, rates) = self.start(task);
         let (psi_bar, rate_bar) = match self.algorithm {
@@ -349,7 +349,7 @@ impl MetaIrt {
         }
     }
 
-    fn pack(&self) -> Vec<f64> {
+    pub(crate) fn pack(&self) -> Vec<f64> {
         let mut x = Vec::with_capacity(2 + 2 * self.difficulty.len());
         x.push(self.theta0);
         x.extend(&self.difficulty);
@@ -358,7 +358,7 @@ impl MetaIrt {
         x
     }
 
-    fn unpack(&mut self, x: &[f64]) {
+    pub(crate) fn unpack(&mut self, x: &[f64]) {
         let n = self.difficulty.len();
         self.theta0 = x[0].clamp(-6.0, 6.0);
         for (b, &v) in self.difficulty.iter_mut().zip(&x[1..=n]) {
@@ -415,7 +415,7 @@ impl MetaLearner for MetaIrt {
 }
 
 /// Adam (Kingma & Ba, 2015) on a flat parameter vector.
-struct Adam {
+pub(crate) struct Adam {
     m: Vec<f64>,
     v: Vec<f64>,
     t: i32,
@@ -423,11 +423,11 @@ struct Adam {
 }
 
 impl Adam {
-    fn new(n: usize, rate: f64) -> Self {
+    pub(crate) fn new(n: usize, rate: f64) -> Self {
         Self { m: vec![0.0; n], v: vec![0.0; n], t: 0, rate }
     }
 
-    fn step(&mut self, x: &mut [f64], g: &[f64]) {
+    pub(crate) fn step(&mut self, x: &mut [f64], g: &[f64]) {
         const B1: f64 = 0.9;
         const B2: f64 = 0.999;
         self.t += 1;

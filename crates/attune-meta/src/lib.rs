@@ -15,6 +15,7 @@
 //!   means over folds or cohorts, bootstrap intervals), as `attune eval` runs them.
 //! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
 
+mod bobcat;
 pub mod bootstrap;
 pub mod e4;
 pub mod e5;
@@ -25,6 +26,7 @@ mod irt_meta;
 mod protocol;
 pub mod tasks;
 
+pub use crate::bobcat::{BiIrt, BiPolicy, BiSession};
 pub use crate::e4::{AdaptiveTester, E4Outcome, E4Settings, run_e4};
 pub use crate::e5::{Adapted, MetaLearner, NotAdapted, Traced, trace_e5};
 pub use crate::error::{Error, Result};

@@ -11,8 +11,9 @@ use attune_models::{FittedModel, Model, ModelName, ModelSpec, Training, fit};
 use attune_policy::cat::{Estimator, Selector};
 use serde::Serialize;
 
+use crate::bobcat::{BiIrt, BiPolicy};
 use crate::bootstrap::{Interval, paired_auc};
-use crate::e4::{E4Settings, run_e4};
+use crate::e4::{E4Outcome, E4Settings, run_e4};
 use crate::e5::{E5_SUPPORT, NotAdapted, Traced, trace_e5};
 use crate::irt_cat::IrtTester;
 use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
@@ -24,6 +25,8 @@ use crate::{Error, Result};
 pub enum E4Model {
     /// Items fitted on the training learners, ability by MAP, a classic selection rule.
     Irt(Selector),
+    /// BOBCAT's meta-learned BiIRT with a fixed selection rule.
+    BiIrt(BiPolicy),
 }
 
 impl FromStr for E4Model {
@@ -34,10 +37,14 @@ impl FromStr for E4Model {
             "irt-active" => Ok(Self::Irt(Selector::Active)),
             "irt-mfi" => Ok(Self::Irt(Selector::Mfi)),
             "irt-kli" => Ok(Self::Irt(Selector::Kli)),
-            "biirt-random" | "biirt-active" | "biirt-approx" | "biirt-unbiased" | "binn-active" | "binn-approx" => {
+            "biirt-random" => Ok(Self::BiIrt(BiPolicy::Random)),
+            "biirt-active" => Ok(Self::BiIrt(BiPolicy::Active)),
+            "biirt-approx" | "biirt-unbiased" | "binn-active" | "binn-approx" => {
                 Err(format!("{s}: BOBCAT's meta-learned selectors are not built yet (issue 12 is in progress)"))
             }
-            _ => Err(format!("unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli)")),
+            _ => Err(format!(
+                "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active)"
+            )),
         }
     }
 }
@@ -144,11 +151,22 @@ pub fn e4(
         let t0 = Instant::now();
         let base = fit(spec, Training { train: &fold.train, validation: None }, progress)?;
         let fit_seconds = t0.elapsed().as_secs_f64();
-        let E4Model::Irt(selector) = model;
-        let tester = IrtTester::new(&base, selector, Estimator::Map)?;
         let test = base.ids.remap(&fold.test);
         let t1 = Instant::now();
-        let o = run_e4(&tester, &test, settings);
+        let o = match model {
+            E4Model::Irt(selector) => run_e4(&IrtTester::new(&base, selector, Estimator::Map)?, &test, settings),
+            E4Model::BiIrt(policy) => {
+                let irt = rasch(&base, "biirt")?;
+                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
+                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
+                let mut parts = Vec::new();
+                for &n in &settings.steps {
+                    let m = BiIrt::train(&irt, policy, &train, &valid, n, &meta, progress)?;
+                    parts.push(run_e4(&m, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
+                }
+                merge(parts)
+            }
+        };
         out.push(E4Fold {
             fold: fold.name.clone(),
             auc_at: keyed(&o.auc_at),
@@ -190,14 +208,33 @@ pub fn e4(
 }
 
 fn model_name(m: E4Model) -> String {
-    let E4Model::Irt(s) = m;
-    let s = match s {
-        Selector::Random => "random",
-        Selector::Active => "active",
-        Selector::Mfi => "mfi",
-        Selector::Kli => "kli",
-    };
-    format!("irt-{s}")
+    match m {
+        E4Model::Irt(Selector::Random) => "irt-random",
+        E4Model::Irt(Selector::Active) => "irt-active",
+        E4Model::Irt(Selector::Mfi) => "irt-mfi",
+        E4Model::Irt(Selector::Kli) => "irt-kli",
+        E4Model::BiIrt(BiPolicy::Random) => "biirt-random",
+        E4Model::BiIrt(BiPolicy::Active) => "biirt-active",
+    }
+    .to_owned()
+}
+
+/// One outcome from runs trained per test length: each length's scores from its own model,
+/// exposure and overlap from the longest test's.
+fn merge(parts: Vec<E4Outcome>) -> E4Outcome {
+    let mut out = parts.last().cloned().unwrap_or(E4Outcome {
+        auc_at: BTreeMap::new(),
+        accuracy_at: BTreeMap::new(),
+        n_query: 0,
+        n_learners: 0,
+        max_exposure: 0.0,
+        mean_overlap: 0.0,
+    });
+    for p in &parts {
+        out.auc_at.extend(&p.auc_at);
+        out.accuracy_at.extend(&p.accuracy_at);
+    }
+    out
 }
 
 /// An E5 learner by name: `none` (the base learner not adapted) or a meta-learner.
