@@ -17,8 +17,9 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::e4::{AdaptiveTester, E4Settings, run_e4};
-use crate::inner::{Task, trajectory};
+use crate::inner::{Task, selection_gradient, trajectory};
 use crate::irt_meta::{Adam, Algorithm, MetaConfig, MetaIrt};
+use crate::policy::{Policy, PolicyAdam, PolicyGrad};
 use crate::tasks::{draw_seed, pool_and_query};
 use crate::{Error, Result};
 
@@ -30,6 +31,9 @@ pub enum BiPolicy {
     Random,
     /// The item whose predicted success is closest to 0.5 at the current ability.
     Active,
+    /// BOBCAT's "Approx": a learned selection network, trained through the response model with
+    /// the straight-through gradient of its softmax ([`crate::inner::selection_gradient`]).
+    Approx,
 }
 
 /// A meta-trained BiIRT for tests of `n` items.
@@ -41,6 +45,21 @@ pub struct BiIrt {
     pub policy: BiPolicy,
     /// The test length it was trained for.
     pub n: usize,
+    /// The selection network of [`BiPolicy::Approx`].
+    pub net: Option<Policy>,
+}
+
+/// The answers before one selection and the items then available.
+type Step = (Vec<(u32, bool)>, Vec<u32>);
+
+/// What a training test did, for the selection network's gradient.
+struct Trace {
+    /// Each selection's inputs.
+    steps: Vec<Step>,
+    /// The whole pool (item, answer) and which were selected.
+    candidates: Vec<(u32, bool)>,
+    selected: Vec<bool>,
+    query: Vec<(u32, bool)>,
 }
 
 /// A BiIRT test so far.
@@ -53,7 +72,9 @@ pub struct BiSession {
 impl BiIrt {
     /// The untrained model: the normal fit's difficulties, ability from 0.
     fn from_base(base: &Irt, policy: BiPolicy, n: usize, steps: usize, rate: f64) -> Self {
-        Self { meta: MetaIrt::from_base(Algorithm::Anil, base, n, steps, rate), policy, n }
+        let meta = MetaIrt::from_base(Algorithm::Anil, base, n, steps, rate);
+        let net = (policy == BiPolicy::Approx).then(|| Policy::new(meta.difficulty.len(), 7));
+        Self { meta, policy, n, net }
     }
 
     fn ability(&self, answers: &[(u32, bool)]) -> f64 {
@@ -125,13 +146,20 @@ impl BiIrt {
         let mut best = (self.validation(valid, cfg.seed), self.clone());
         let mut since_best = 0;
         let mut grad = vec![0.0; 2 + 2 * d];
+        let mut net_opt = self.net.as_ref().map(|p| (PolicyAdam::new(p, POLICY_RATE), PolicyGrad::zeros(p)));
         for epoch in 0..cfg.max_epochs {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
                 grad.fill(0.0);
                 for &k in batch {
-                    let task = self.episode(train, learners[k].clone(), draw_seed(cfg.seed, epoch + 1, k));
+                    let (task, trace) = self.episode(train, learners[k].clone(), draw_seed(cfg.seed, epoch + 1, k));
                     self.meta.accumulate(&task, &mut grad);
+                    if let (Some(net), Some((_, g))) = (&self.net, net_opt.as_mut()) {
+                        self.selection_backward(net, &trace, g);
+                    }
+                }
+                if let (Some(net), Some((adam, g))) = (self.net.as_mut(), net_opt.as_mut()) {
+                    adam.step(net, g, 1.0 / batch.len() as f32);
                 }
                 let scale = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
@@ -165,23 +193,58 @@ impl BiIrt {
 
     /// One training learner's episode: a fresh pool/query draw, a test of `n` items chosen by
     /// the policy at the current parameters, the query answers.
-    fn episode(&self, data: &Dataset, rows: std::ops::Range<usize>, seed: u64) -> Task {
+    fn episode(&self, data: &Dataset, rows: std::ops::Range<usize>, seed: u64) -> (Task, Trace) {
         let draw = pool_and_query(rows, seed);
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED);
-        let mut pool = draw.pool;
-        let mut items: Vec<ItemId> = pool.iter().map(|&r| data.items()[r]).collect();
+        let answer = |r: usize| (self.meta.item_index(data.items()[r]), data.correct()[r]);
+        let candidates: Vec<(u32, bool)> = draw.pool.iter().map(|&r| answer(r)).collect();
+        let mut left: Vec<usize> = (0..candidates.len()).collect();
+        let mut selected = vec![false; candidates.len()];
         let mut session = self.start();
-        for _ in 0..self.n.min(pool.len()) {
-            let pick = self.choose(&session, &items, &mut rng);
-            let row = pool.swap_remove(pick);
-            items.swap_remove(pick);
-            session.answers.push((self.meta.item_index(data.items()[row]), data.correct()[row]));
+        let mut steps = Vec::new();
+        for _ in 0..self.n.min(left.len()) {
+            let items: Vec<ItemId> = left.iter().map(|&c| ItemId(candidates[c].0)).collect();
+            if self.net.is_some() {
+                steps.push((session.answers.clone(), items.iter().map(|i| i.0).collect()));
+            }
+            let pick = self.choose(&session, &items, &mut rng).min(left.len() - 1);
+            let c = left.swap_remove(pick);
+            selected[c] = true;
+            session.answers.push(candidates[c]);
+            session.theta = self.ability(&session.answers);
         }
-        let query: Vec<(u32, bool)> =
-            draw.query.iter().map(|&r| (self.meta.item_index(data.items()[r]), data.correct()[r])).collect();
-        Task::new(&session.answers, &query, false)
+        let query: Vec<(u32, bool)> = draw.query.iter().map(|&r| answer(r)).collect();
+        (Task::new(&session.answers, &query, false), Trace { steps, candidates, selected, query })
+    }
+
+    /// Adds the selection network's gradient for one test: the query loss's gradient with
+    /// respect to each pool answer's weight in the support, passed to every step's softmax
+    /// (straight through the argmax).
+    fn selection_backward(&self, net: &Policy, t: &Trace, grad: &mut PolicyGrad) {
+        let b = |i: u32| self.meta.difficulty[i as usize];
+        let cands: Vec<(f64, bool)> = t.candidates.iter().map(|&(i, y)| (b(i), y)).collect();
+        let query: Vec<(f64, bool)> = t.query.iter().map(|&(i, y)| (b(i), y)).collect();
+        let g =
+            selection_gradient(self.meta.theta0, self.meta.rate_theta, self.meta.steps, &cands, &t.selected, &query);
+        let g_of: std::collections::HashMap<u32, f64> =
+            t.candidates.iter().zip(&g).map(|(&(i, _), &g)| (i, g)).collect();
+        for (answers, items) in &t.steps {
+            let h = net.hidden(answers);
+            let logits = net.logits(&h, items);
+            let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let e: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
+            let z: f64 = e.iter().sum();
+            let probs: Vec<f64> = e.iter().map(|x| x / z).collect();
+            let gi: Vec<f64> = items.iter().map(|i| g_of.get(i).copied().unwrap_or(0.0)).collect();
+            let mean: f64 = probs.iter().zip(&gi).map(|(p, g)| p * g).sum();
+            let d: Vec<f32> = probs.iter().zip(&gi).map(|(p, g)| (p * (g - mean)) as f32).collect();
+            net.backward(answers, &h, items, &d, grad);
+        }
     }
 }
+
+/// Adam rate of the selection network.
+const POLICY_RATE: f32 = 1e-3;
 
 impl AdaptiveTester for BiIrt {
     type Session = BiSession;
@@ -193,6 +256,14 @@ impl AdaptiveTester for BiIrt {
     fn choose(&self, s: &BiSession, pool: &[ItemId], rng: &mut StdRng) -> usize {
         match self.policy {
             BiPolicy::Random => rng.random_range(0..pool.len().max(1)),
+            BiPolicy::Approx => match &self.net {
+                Some(net) => {
+                    let items: Vec<u32> = pool.iter().map(|i| self.meta.item_index(*i)).collect();
+                    let logits = net.logits(&net.hidden(&s.answers), &items);
+                    (0..pool.len()).max_by(|&a, &b| logits[a].total_cmp(&logits[b])).unwrap_or(0)
+                }
+                None => 0,
+            },
             BiPolicy::Active => {
                 let distance = |i: &ItemId| {
                     (sigmoid(s.theta - self.meta.difficulty[self.meta.item_index(*i) as usize]) - 0.5).abs()

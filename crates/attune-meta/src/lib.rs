@@ -23,6 +23,7 @@ mod error;
 pub mod inner;
 mod irt_cat;
 mod irt_meta;
+pub mod policy;
 mod protocol;
 pub mod tasks;
 

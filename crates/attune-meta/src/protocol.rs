@@ -39,11 +39,12 @@ impl FromStr for E4Model {
             "irt-kli" => Ok(Self::Irt(Selector::Kli)),
             "biirt-random" => Ok(Self::BiIrt(BiPolicy::Random)),
             "biirt-active" => Ok(Self::BiIrt(BiPolicy::Active)),
-            "biirt-approx" | "biirt-unbiased" | "binn-active" | "binn-approx" => {
+            "biirt-approx" => Ok(Self::BiIrt(BiPolicy::Approx)),
+            "biirt-unbiased" | "binn-active" | "binn-approx" => {
                 Err(format!("{s}: BOBCAT's meta-learned selectors are not built yet (issue 12 is in progress)"))
             }
             _ => Err(format!(
-                "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active)"
+                "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, biirt-approx)"
             )),
         }
     }
@@ -215,6 +216,7 @@ fn model_name(m: E4Model) -> String {
         E4Model::Irt(Selector::Kli) => "irt-kli",
         E4Model::BiIrt(BiPolicy::Random) => "biirt-random",
         E4Model::BiIrt(BiPolicy::Active) => "biirt-active",
+        E4Model::BiIrt(BiPolicy::Approx) => "biirt-approx",
     }
     .to_owned()
 }

@@ -5,9 +5,12 @@
 
 use std::path::PathBuf;
 
-use attune_core::{Dataset, DatasetBuilder, Interaction, KnowledgeTracer, NoProgress, sigmoid};
+use attune_core::{Dataset, DatasetBuilder, Interaction, ItemId, KnowledgeTracer, NoProgress, sigmoid};
 use attune_data::DatasetFolder;
-use attune_meta::{Algorithm, E4Model, E4Settings, E5Model, E5Run, MetaConfig, MetaIrt, MetaLearner, e4, e5};
+use attune_meta::{
+    AdaptiveTester, Algorithm, BiIrt, BiPolicy, E4Model, E4Settings, E5Model, E5Run, MetaConfig, MetaIrt, MetaLearner,
+    e4, e5, run_e4,
+};
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -94,7 +97,7 @@ fn e4_runs_end_to_end_on_vendored_data() {
     let again =
         e4(&data, E4Model::Irt(attune_policy::cat::Selector::Active), &spec, &settings, &[2], &NoProgress).unwrap();
     assert_eq!(again.folds[0].auc_at, r.folds[1].auc_at);
-    assert!("biirt-approx".parse::<E4Model>().unwrap_err().contains("not built yet"));
+    assert!("biirt-unbiased".parse::<E4Model>().unwrap_err().contains("not built yet"));
 }
 
 /// E5 on vendored ASSIST2009 with MAML over the Rasch model: both baselines beside it, an
@@ -126,4 +129,57 @@ fn e5_runs_end_to_end_with_both_baselines() {
     let bkt = E5Run::new(E5Model::Meta(Algorithm::Maml), ModelSpec::new(ModelName::Bkt, 42), 42);
     let err = e5(&data, &E5Run { folds: vec![1], ..bkt }, &NoProgress).unwrap_err().to_string();
     assert!(err.contains("maml") && err.contains("bkt"), "{err}");
+}
+
+/// Half the items carry no information about ability (right with probability 0.5 whatever the
+/// learner): BOBCAT's learned selection must learn to ask the informative ones, and predict
+/// the query better than random selection.
+#[test]
+fn the_learned_selection_avoids_items_without_information() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut b = DatasetBuilder::default();
+    let items: Vec<_> = (0..40).map(|i| b.item(&format!("q{i}"))).collect();
+    for s in 0..500 {
+        let theta: f64 = rng.random_range(-2.5..2.5);
+        let student = b.student(&format!("s{s}"));
+        for (i, &item) in items.iter().enumerate() {
+            // Items 0–19: Rasch with difficulties on ±1.5; items 20–39: coin flips.
+            let p = if i < 20 { sigmoid(2.0 * (theta - (-1.5 + 3.0 * i as f64 / 19.0))) } else { 0.5 };
+            b.push_row(student, item, &[], rng.random_bool(p), i as i64);
+        }
+    }
+    let all = b.finish();
+    let idx = |a: usize, n: usize| (a..a + n).collect::<Vec<_>>();
+    let (train, valid, test) =
+        (all.select_learners(&idx(0, 350)), all.select_learners(&idx(350, 75)), all.select_learners(&idx(425, 75)));
+    let base =
+        fit(&ModelSpec::new(ModelName::Irt1pl, 42), Training { train: &train, validation: None }, &NoProgress).unwrap();
+    let Model::Irt(irt) = &base.model else { unreachable!() };
+    let (train, valid, test) = (base.ids.remap(&train), base.ids.remap(&valid), base.ids.remap(&test));
+    let cfg = MetaConfig { max_epochs: 15, patience: 15, inner_rates: vec![1.0], ..MetaConfig::default() };
+    let informative: Vec<bool> =
+        (0..40).map(|i| base.ids.items[i].trim_start_matches('q').parse::<usize>().unwrap() < 20).collect();
+    let share = |m: &BiIrt| {
+        let (mut good, mut all) = (0, 0);
+        for rows in test.learners() {
+            let mut rng = StdRng::seed_from_u64(rows.start as u64);
+            let mut left: Vec<usize> = rows.collect();
+            let mut s = m.start();
+            for _ in 0..3 {
+                let items: Vec<ItemId> = left.iter().map(|&r| test.items()[r]).collect();
+                let row = left.swap_remove(m.choose(&s, &items, &mut rng));
+                good += usize::from(informative[test.items()[row].index()]);
+                all += 1;
+                m.observe(&mut s, &test.interaction(row));
+            }
+        }
+        good as f64 / all as f64
+    };
+    let settings = E4Settings { steps: vec![3], draws: 2, seed: 42 };
+    let random = BiIrt::train(irt, BiPolicy::Random, &train, &valid, 3, &cfg, &NoProgress).unwrap();
+    let approx = BiIrt::train(irt, BiPolicy::Approx, &train, &valid, 3, &cfg, &NoProgress).unwrap();
+    let (r_share, x_share) = (share(&random), share(&approx));
+    assert!(x_share > 0.9 && x_share > r_share + 0.3, "informative share: approx {x_share:.2}, random {r_share:.2}");
+    let (r_auc, x_auc) = (run_e4(&random, &test, &settings).auc_at[&3], run_e4(&approx, &test, &settings).auc_at[&3]);
+    assert!(x_auc > r_auc + 0.02, "query AUC after 3 items: approx {x_auc:.4}, random {r_auc:.4}");
 }
