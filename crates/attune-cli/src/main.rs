@@ -7,6 +7,7 @@ mod eval;
 mod fit;
 mod inspect;
 mod log;
+mod meta_train;
 mod models;
 mod practice;
 mod predict;
@@ -42,6 +43,8 @@ enum Command {
     Tune(tune::Args),
     /// Fit a student model and evaluate it under a published protocol.
     Eval(eval::Args),
+    /// Meta-train a cold-start learner (E4 tester or E5 tracer) and write its model file.
+    MetaTrain(meta_train::Args),
     /// Read one file in any supported format and summarise it (or show where it is malformed).
     Inspect(inspect::Args),
     /// Learning analytics for a dataset: an HTML report with charts, plus CSV and JSON tables.
@@ -65,6 +68,7 @@ fn main() -> anyhow::Result<()> {
         Command::Predict(a) => predict::run(&a),
         Command::Tune(a) => tune::run(&a),
         Command::Eval(a) => eval::run(&a),
+        Command::MetaTrain(a) => meta_train::run(&a),
         Command::Inspect(a) => inspect::run(&a),
         Command::Report(a) => report::run(&a),
         Command::Cat(a) => cat::run(&a),

@@ -33,6 +33,35 @@ pub enum Error {
         /// The base learners it takes.
         supported: &'static str,
     },
+    /// No learner of this name is known (or built) for the protocol.
+    #[error("{0}")]
+    UnknownLearner(String),
+    /// A meta-model file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A meta-model file is not JSON of the expected shape.
+    #[error("{}: {source}", path.display())]
+    Json {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Where and why parsing stopped.
+        source: serde_json::Error,
+    },
+    /// A meta-model file holds a value that is out of range or does not fit its base.
+    #[error("{}: {field}: {reason}", path.display())]
+    InvalidFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The field, e.g. `learners[2].difficulty`.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Fitting or loading a base learner failed.
     #[error(transparent)]
     Model(#[from] attune_models::Error),

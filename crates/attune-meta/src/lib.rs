@@ -13,6 +13,9 @@
 //!   ([`inner`]).
 //! - [`e4()`] and [`e5()`]: the protocols end to end (folds, base learner, baselines,
 //!   means over folds or cohorts, bootstrap intervals), as `attune eval` runs them.
+//! - [`meta_train`] and [`MetaModel`]: a meta-trained model and its file (the base learner's
+//!   ordinary model file beside the meta-learned parameters); [`MetaModel::adapt`] gives an
+//!   ordinary fitted model for a new learner.
 //! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
 
 mod bobcat;
@@ -20,6 +23,7 @@ pub mod bootstrap;
 pub mod e4;
 pub mod e5;
 mod error;
+mod file;
 pub mod inner;
 mod irt_cat;
 mod irt_meta;
@@ -31,6 +35,7 @@ pub use crate::bobcat::{BiIrt, BiPolicy, BiSession};
 pub use crate::e4::{AdaptiveTester, E4Outcome, E4Settings, run_e4};
 pub use crate::e5::{Adapted, MetaLearner, NotAdapted, Traced, trace_e5};
 pub use crate::error::{Error, Result};
+pub use crate::file::{META_FORMAT_VERSION, MetaModel, Sized, Trained, meta_train};
 pub use crate::irt_cat::IrtTester;
 pub use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
 pub use crate::protocol::{E4Fold, E4Model, E4Report, E5Model, E5Report, E5Run, E5Scores, E5Unit, e4, e5};

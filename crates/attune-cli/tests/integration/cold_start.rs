@@ -93,3 +93,37 @@ fn names_not_built_or_not_fitting_are_clear_errors() {
     let o = attune(&["eval", "--protocol", "e6", "--dataset", d, "--model", "bkt"]);
     assert!(!o.status.success() && text(&o).contains("e5"), "{}", text(&o));
 }
+
+#[test]
+fn meta_train_writes_a_file_the_loader_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ft.json");
+    let d = data("assist2009_updated");
+    let o = attune(&[
+        "meta-train",
+        "--protocol",
+        "e5",
+        "--dataset",
+        d.to_str().unwrap(),
+        "--model",
+        "finetune",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("validation AUC"), "{}", text(&o));
+    let m = attune_meta::MetaModel::load(&out).unwrap();
+    assert_eq!((m.protocol.as_str(), m.model.as_str(), m.learners.len()), ("e5", "finetune", 4));
+    let o = attune(&[
+        "meta-train",
+        "--protocol",
+        "e4",
+        "--dataset",
+        d.to_str().unwrap(),
+        "--model",
+        "maml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success() && text(&o).contains("unknown E4 model"), "{}", text(&o));
+}

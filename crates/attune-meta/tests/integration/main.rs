@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod files;
+
 use std::path::PathBuf;
 
 use attune_core::{Dataset, DatasetBuilder, Interaction, ItemId, KnowledgeTracer, NoProgress, sigmoid};
@@ -77,7 +79,7 @@ fn every_algorithm_lowers_query_loss_against_no_adaptation() {
     }
 }
 
-fn vendored(name: &str) -> Dataset {
+pub(crate) fn vendored(name: &str) -> Dataset {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data").join(name);
     DatasetFolder::open(&path).unwrap().read_all().unwrap()
 }

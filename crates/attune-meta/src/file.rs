@@ -1,0 +1,314 @@
+//! Meta-trained model files: the base learner's ordinary model file (attune-models format,
+//! read by its loader) and the meta-learned parameters per support size or test length.
+//!
+//! ```json
+//! {"format_version": 1, "kind": "attune-meta", "attune_version": "…", "protocol": "e5",
+//!  "model": "maml", "base": {…model file…}, "learners": [{"size": 1, "tracer": {…}}, …]}
+//! ```
+//!
+//! The loader checks the version, the base through [`FittedModel::from_json`], and every
+//! meta-learned vector's length and range against the base, so a hand-edited file gets an
+//! error naming the field.
+
+use std::io::Write;
+use std::path::Path;
+
+use attune_core::{Dataset, Interaction, Progress};
+use attune_models::{FittedModel, LearnerState, Model, ModelSpec, Training, fit};
+use serde::{Deserialize, Serialize};
+
+use crate::bobcat::{BiIrt, BiPolicy};
+use crate::e4::E4_STEPS;
+use crate::e5::{E5_SUPPORT, MetaLearner};
+use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
+use crate::policy::HIDDEN;
+use crate::protocol::{E4Model, E5Model};
+use crate::tasks::{e4_data, learner_folds};
+use crate::{Error, Result};
+
+/// The meta-model file format this build reads and writes.
+pub const META_FORMAT_VERSION: u32 = 1;
+
+/// A meta-trained learner for one support size (E5) or test length (E4).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trained {
+    /// A cold-start tracer (E5).
+    Tracer(MetaIrt),
+    /// An adaptive tester (E4).
+    Tester(BiIrt),
+}
+
+/// One size's learner.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Sized {
+    /// Support size or test length it was trained for.
+    pub size: usize,
+    /// Its parameters.
+    #[serde(flatten)]
+    pub learner: Trained,
+}
+
+/// A meta-trained model: the base learner and the meta-learned parameters per size.
+#[derive(Clone, Debug)]
+pub struct MetaModel {
+    /// `e4` or `e5`.
+    pub protocol: String,
+    /// The meta-learner's name.
+    pub model: String,
+    /// The base learner, fitted normally.
+    pub base: FittedModel,
+    /// One learner per size, sizes ascending.
+    pub learners: Vec<Sized>,
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    format_version: u32,
+    kind: &'static str,
+    attune_version: &'static str,
+    protocol: &'a str,
+    model: &'a str,
+    base: serde_json::Value,
+    learners: &'a [Sized],
+}
+
+#[derive(Deserialize)]
+struct FileIn {
+    format_version: Option<serde_json::Value>,
+    kind: Option<String>,
+    protocol: String,
+    model: String,
+    base: serde_json::Value,
+    learners: Vec<Sized>,
+}
+
+/// Meta-trains `model` for `protocol` (`e4` or `e5`) on fold `fold` (1-based) of `data`'s
+/// learner folds: the base on the fold's training learners, the meta-learner on them too,
+/// selection on its validation learners; one learner per E4 test length or E5 support size.
+///
+/// # Errors
+/// An unknown name for the protocol, a base it cannot adapt, too few learners, a failed fit,
+/// cancellation.
+pub fn meta_train(
+    data: &Dataset,
+    protocol: &str,
+    model: &str,
+    spec: &ModelSpec,
+    fold: usize,
+    cfg: &MetaConfig,
+    progress: &dyn Progress,
+) -> Result<MetaModel> {
+    let bad = |param, value: String, reason| Error::InvalidConfig { learner: "meta-train", param, value, reason };
+    let e4 = match protocol {
+        "e4" => true,
+        "e5" => false,
+        _ => return Err(bad("protocol", protocol.to_owned(), "e4 or e5")),
+    };
+    let data = if e4 { e4_data(data) } else { data.clone() };
+    let folds = learner_folds(&data, cfg.seed)?;
+    let f = folds.get(fold.wrapping_sub(1)).ok_or_else(|| bad("fold", fold.to_string(), "between 1 and 5"))?;
+    let base = fit(spec, Training { train: &f.train, validation: Some((&f.train, &f.valid)) }, progress)?;
+    let irt = match &base.model {
+        Model::Irt(irt) if irt.config.dims == 1 && !irt.config.discrimination => irt.clone(),
+        _ => {
+            return Err(Error::UnsupportedBase {
+                learner: "meta-train",
+                base: spec.model.as_str().to_owned(),
+                supported: "irt1pl",
+            });
+        }
+    };
+    let (train, valid) = (base.ids.remap(&f.train), base.ids.remap(&f.valid));
+    let mut learners = Vec::new();
+    if e4 {
+        let policy = match model.parse::<E4Model>().map_err(Error::UnknownLearner)? {
+            E4Model::BiIrt(p) => p,
+            E4Model::Irt(_) => {
+                return Err(bad(
+                    "model",
+                    model.to_owned(),
+                    "a meta-learned tester (biirt-random, biirt-active, biirt-approx)",
+                ));
+            }
+        };
+        for n in E4_STEPS {
+            let learner = Trained::Tester(BiIrt::train(&irt, policy, &train, &valid, n, cfg, progress)?);
+            learners.push(Sized { size: n, learner });
+        }
+    } else {
+        let algorithm = match model.parse::<E5Model>().map_err(Error::UnknownLearner)? {
+            E5Model::Meta(a) => a,
+            E5Model::None => {
+                return Err(bad(
+                    "model",
+                    model.to_owned(),
+                    "a meta-learner (none is the base model itself: use attune fit)",
+                ));
+            }
+        };
+        for k in E5_SUPPORT {
+            let learner = Trained::Tracer(MetaIrt::train(algorithm, &irt, &train, &valid, k, cfg, progress)?);
+            learners.push(Sized { size: k, learner });
+        }
+    }
+    Ok(MetaModel { protocol: protocol.to_owned(), model: model.to_owned(), base, learners })
+}
+
+impl MetaModel {
+    /// The file as JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        let base = serde_json::from_slice(&self.base.to_json()).unwrap_or(serde_json::Value::Null);
+        let out = FileOut {
+            format_version: META_FORMAT_VERSION,
+            kind: "attune-meta",
+            attune_version: env!("CARGO_PKG_VERSION"),
+            protocol: &self.protocol,
+            model: &self.model,
+            base,
+            learners: &self.learners,
+        };
+        serde_json::to_vec(&out).unwrap_or_default()
+    }
+
+    /// Writes the file atomically (a crash leaves the old file or the new one).
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let io = |source| Error::Io { path: path.to_owned(), source };
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        file.write_all(&self.to_json()).and_then(|()| file.sync_all()).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// Reads and checks a file written by [`MetaModel::save`].
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::Json`], [`Error::InvalidFile`] naming the field.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        Self::from_json(path, &bytes)
+    }
+
+    /// [`MetaModel::load`] on bytes; `path` names them in errors.
+    ///
+    /// # Errors
+    /// As [`MetaModel::load`].
+    pub fn from_json(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let invalid =
+            |field: &str, reason: String| Error::InvalidFile { path: path.to_owned(), field: field.to_owned(), reason };
+        let file: FileIn =
+            serde_json::from_slice(bytes).map_err(|source| Error::Json { path: path.to_owned(), source })?;
+        if file.kind.as_deref() != Some("attune-meta") {
+            return Err(invalid("kind", "not \"attune-meta\": not a meta-trained model file".into()));
+        }
+        match file.format_version.as_ref().and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(META_FORMAT_VERSION) => {}
+            other => {
+                return Err(invalid(
+                    "format_version",
+                    format!("{other:?}: this build reads version {META_FORMAT_VERSION}"),
+                ));
+            }
+        }
+        let base_bytes = serde_json::to_vec(&file.base).unwrap_or_default();
+        let base = FittedModel::from_json(path, &base_bytes).map_err(|e| invalid("base", e.to_string()))?;
+        let Model::Irt(irt) = &base.model else {
+            return Err(invalid("base.model", format!("{}: meta-learners here adapt irt1pl", base.name().as_str())));
+        };
+        if file.protocol != "e4" && file.protocol != "e5" {
+            return Err(invalid("protocol", format!("{:?}: e4 or e5", file.protocol)));
+        }
+        if file.learners.is_empty() {
+            return Err(invalid("learners", "empty".into()));
+        }
+        let n = irt.difficulty.len() + 1;
+        for (j, s) in file.learners.iter().enumerate() {
+            let field = |f: &str| format!("learners[{j}].{f}");
+            let meta = match &s.learner {
+                Trained::Tracer(m) if file.protocol == "e5" => m,
+                Trained::Tester(b) if file.protocol == "e4" => {
+                    if let Some(net) = &b.net {
+                        let ok = net.n_items == n
+                            && net.w_in.len() == n * HIDDEN
+                            && net.w_out.len() == n * HIDDEN
+                            && net.b_in.len() == HIDDEN
+                            && net.b_out.len() == n;
+                        if !ok {
+                            return Err(invalid(
+                                &field("net"),
+                                format!("shapes do not match {n} items and {HIDDEN} hidden units"),
+                            ));
+                        }
+                        if net
+                            .w_in
+                            .iter()
+                            .chain(&net.w_out)
+                            .chain(&net.b_in)
+                            .chain(&net.b_out)
+                            .any(|x| !x.is_finite() || x.abs() > 1e6)
+                        {
+                            return Err(invalid(&field("net"), "a weight is not finite or beyond ±1e6".into()));
+                        }
+                    } else if b.policy == BiPolicy::Approx {
+                        return Err(invalid(&field("net"), "missing: the approx policy needs its network".into()));
+                    }
+                    &b.meta
+                }
+                _ => return Err(invalid(&field("kind"), format!("does not belong to protocol {}", file.protocol))),
+            };
+            if meta.difficulty.len() != n || meta.rate_item.len() != n {
+                return Err(invalid(
+                    &field("difficulty"),
+                    format!("{} values for {n} items (the base's and one unseen)", meta.difficulty.len()),
+                ));
+            }
+            if !(1..=100).contains(&meta.steps) {
+                return Err(invalid(&field("steps"), format!("{}: between 1 and 100", meta.steps)));
+            }
+            let finite = |x: f64, hi: f64| x.is_finite() && x.abs() <= hi;
+            if !finite(meta.theta0, 6.0) || meta.difficulty.iter().any(|&b| !finite(b, 1e3)) {
+                return Err(invalid(&field("difficulty"), "a value is not finite or out of range".into()));
+            }
+            if !(finite(meta.rate_theta, 100.0) && meta.rate_theta >= 0.0)
+                || meta.rate_item.iter().any(|&r| !(finite(r, 100.0) && r >= 0.0))
+            {
+                return Err(invalid(&field("rate_item"), "a rate is not in [0, 100]".into()));
+            }
+            if meta.base.difficulty.len() + 1 != n {
+                return Err(invalid(&field("base"), "does not match the base model".into()));
+            }
+        }
+        let mut learners = file.learners;
+        learners.sort_by_key(|s| s.size);
+        Ok(Self { protocol: file.protocol, model: file.model, base, learners })
+    }
+
+    /// Adapts to a new learner (on the base's ids) from their first answers with the learner
+    /// trained for the largest support size not above theirs: an ordinary fitted model of the
+    /// model layer and the learner's state after the support. `None` for an E4 file.
+    pub fn adapt(&self, support: &[Interaction<'_>]) -> Option<(FittedModel, LearnerState)> {
+        let tracers: Vec<(usize, &MetaIrt)> = self
+            .learners
+            .iter()
+            .filter_map(|s| match &s.learner {
+                Trained::Tracer(m) => Some((s.size, m)),
+                Trained::Tester(_) => None,
+            })
+            .collect();
+        let (_, m) = tracers.iter().rev().find(|(k, _)| *k <= support.len()).or_else(|| tracers.first())?;
+        let adapted = m.adapt(support);
+        let mut fitted = self.base.clone();
+        fitted.model = Model::Irt(adapted.model);
+        Some((fitted, LearnerState::Irt(adapted.state)))
+    }
+
+    /// The algorithm of an E5 file.
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        self.model.parse().ok()
+    }
+}
