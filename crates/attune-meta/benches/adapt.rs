@@ -1,0 +1,77 @@
+//! What a new learner costs: adapting an IRT-based meta-learner to a support set of k answers
+//! (E5), and a BiIRT adaptive test of ten items (nine answers read, each re-adapting the
+//! ability, and the tenth item chosen from a 16-item pool). `cargo bench -p attune-meta
+//! --bench adapt`; the bound for IRT-based learners is 1 ms per new learner.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use attune_core::{Dataset, NoProgress};
+use attune_data::DatasetFolder;
+use attune_meta::tasks::e4_data;
+use attune_meta::{AdaptiveTester, Algorithm, BiIrt, BiPolicy, MetaConfig, MetaIrt, MetaLearner};
+use attune_models::{Model, ModelName, ModelSpec, Training, fit};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+fn data() -> Dataset {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/assist2009_updated");
+    DatasetFolder::open(&path).unwrap().read_all().unwrap()
+}
+
+fn adapt(c: &mut Criterion) {
+    let all = data();
+    let n = all.n_learners();
+    let train = all.select_learners(&(0..n * 3 / 5).collect::<Vec<_>>());
+    let valid = all.select_learners(&(n * 3 / 5..n * 4 / 5).collect::<Vec<_>>());
+    let base =
+        fit(&ModelSpec::new(ModelName::Irt1pl, 42), Training { train: &train, validation: None }, &NoProgress).unwrap();
+    let Model::Irt(irt) = &base.model else { unreachable!() };
+    let (train, valid) = (base.ids.remap(&train), base.ids.remap(&valid));
+    let cfg = MetaConfig { max_epochs: 3, inner_rates: vec![1.0], finetune_steps: vec![10], ..MetaConfig::default() };
+    let history: Vec<_> = valid.interactions(valid.learner_rows(0)).collect();
+    let mut group = c.benchmark_group("adapt");
+    for algorithm in [Algorithm::FineTune, Algorithm::Maml, Algorithm::MetaSgd] {
+        for k in [1usize, 3, 5, 10] {
+            let m = MetaIrt::train(algorithm, irt, &train, &valid, k, &cfg, &NoProgress).unwrap();
+            let support = &history[..k.min(history.len())];
+            group.bench_with_input(BenchmarkId::new(algorithm.as_str(), k), &k, |b, _| {
+                b.iter(|| black_box(m.adapt(black_box(support))))
+            });
+        }
+    }
+    group.finish();
+
+    let e4 = e4_data(&all);
+    let m = e4.n_learners();
+    let (t4, v4) = (
+        e4.select_learners(&(0..m * 3 / 5).collect::<Vec<_>>()),
+        e4.select_learners(&(m * 3 / 5..m).collect::<Vec<_>>()),
+    );
+    let (t4, v4) = (base.ids.remap(&t4), base.ids.remap(&v4));
+    // A whole test of ten: nine answers read (each re-adapts the ability), the tenth item chosen.
+    let mut group = c.benchmark_group("test_of_ten");
+    for policy in [BiPolicy::Active, BiPolicy::Approx] {
+        let tester = BiIrt::train(irt, policy, &t4, &v4, 10, &cfg, &NoProgress).unwrap();
+        let rows = v4.learner_rows(0);
+        let pool: Vec<_> = rows.clone().take(16).map(|r| v4.items()[r]).collect();
+        let answers: Vec<_> = v4.interactions(rows).take(9).collect();
+        group.bench_function(format!("{policy:?}").to_lowercase(), |b| {
+            let mut rng = StdRng::seed_from_u64(1);
+            b.iter(|| {
+                let mut s = tester.start();
+                for a in &answers {
+                    tester.observe(&mut s, a);
+                }
+                black_box(tester.choose(&s, &pool, &mut rng))
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, adapt);
+criterion_main!(benches);
