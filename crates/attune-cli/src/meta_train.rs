@@ -20,7 +20,7 @@ pub(crate) struct Args {
     #[arg(long)]
     dataset: PathBuf,
     /// E4: biirt-random, biirt-active, biirt-approx; E5: finetune, maml, fomaml, reptile,
-    /// metasgd, anil. `--config`/`--set` apply to the base.
+    /// metasgd, anil, lstm-opt. `--config`/`--set` apply to the base.
     #[command(flatten)]
     model: ModelFlags,
     /// The base student model.
@@ -58,6 +58,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         let auc = match &s.learner {
             attune_meta::Trained::Tracer(m) => m.validation_auc,
             attune_meta::Trained::Tester(b) => b.meta.validation_auc,
+            attune_meta::Trained::Optimizer(o) => o.meta.validation_auc,
         };
         println!("{} size {:>2}: validation AUC {auc:.4}", model.model, s.size);
     }

@@ -21,6 +21,7 @@ use crate::bobcat::{BiIrt, BiPolicy};
 use crate::e4::E4_STEPS;
 use crate::e5::{E5_SUPPORT, MetaLearner};
 use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
+use crate::lstm_opt::LstmIrt;
 use crate::policy::HIDDEN;
 use crate::protocol::{E4Model, E5Model};
 use crate::tasks::{e4_data, learner_folds};
@@ -37,6 +38,8 @@ pub enum Trained {
     Tracer(MetaIrt),
     /// An adaptive tester (E4).
     Tester(BiIrt),
+    /// A cold-start tracer whose inner loop is a learned LSTM optimizer (E5).
+    Optimizer(LstmIrt),
 }
 
 /// One size's learner.
@@ -137,18 +140,19 @@ pub fn meta_train(
             learners.push(Sized { size: n, learner });
         }
     } else {
-        let algorithm = match model.parse::<E5Model>().map_err(Error::UnknownLearner)? {
-            E5Model::Meta(a) => a,
-            E5Model::None => {
-                return Err(bad(
-                    "model",
-                    model.to_owned(),
-                    "a meta-learner (none is the base model itself: use attune fit)",
-                ));
-            }
-        };
+        let which = model.parse::<E5Model>().map_err(Error::UnknownLearner)?;
+        if which == E5Model::None {
+            return Err(bad(
+                "model",
+                model.to_owned(),
+                "a meta-learner (none is the base model itself: use attune fit)",
+            ));
+        }
         for k in E5_SUPPORT {
-            let learner = Trained::Tracer(MetaIrt::train(algorithm, &irt, &train, &valid, k, cfg, progress)?);
+            let learner = match which {
+                E5Model::Meta(a) => Trained::Tracer(MetaIrt::train(a, &irt, &train, &valid, k, cfg, progress)?),
+                _ => Trained::Optimizer(LstmIrt::train(&irt, &train, &valid, k, cfg, progress)?),
+            };
             learners.push(Sized { size: k, learner });
         }
     }
@@ -231,6 +235,15 @@ impl MetaModel {
             let field = |f: &str| format!("learners[{j}].{f}");
             let meta = match &s.learner {
                 Trained::Tracer(m) if file.protocol == "e5" => m,
+                Trained::Optimizer(o) if file.protocol == "e5" => {
+                    if !o.optimizer.is_valid() {
+                        return Err(invalid(
+                            &field("optimizer"),
+                            format!("not an LSTM of {} hidden units with finite weights", crate::lstm_opt::LSTM_HIDDEN),
+                        ));
+                    }
+                    &o.meta
+                }
                 Trained::Tester(b) if file.protocol == "e4" => {
                     if let Some(net) = &b.net {
                         let ok = net.n_items == n
@@ -292,16 +305,13 @@ impl MetaModel {
     /// trained for the largest support size not above theirs: an ordinary fitted model of the
     /// model layer and the learner's state after the support. `None` for an E4 file.
     pub fn adapt(&self, support: &[Interaction<'_>]) -> Option<(FittedModel, LearnerState)> {
-        let tracers: Vec<(usize, &MetaIrt)> = self
-            .learners
-            .iter()
-            .filter_map(|s| match &s.learner {
-                Trained::Tracer(m) => Some((s.size, m)),
-                Trained::Tester(_) => None,
-            })
-            .collect();
-        let (_, m) = tracers.iter().rev().find(|(k, _)| *k <= support.len()).or_else(|| tracers.first())?;
-        let adapted = m.adapt(support);
+        let tracers: Vec<&Sized> = self.learners.iter().filter(|s| !matches!(s.learner, Trained::Tester(_))).collect();
+        let chosen = tracers.iter().rev().find(|s| s.size <= support.len()).or_else(|| tracers.first())?;
+        let adapted = match &chosen.learner {
+            Trained::Tracer(m) => m.adapt(support),
+            Trained::Optimizer(o) => o.adapt(support),
+            Trained::Tester(_) => return None,
+        };
         let mut fitted = self.base.clone();
         fitted.model = Model::Irt(adapted.model);
         Some((fitted, LearnerState::Irt(adapted.state)))

@@ -373,7 +373,7 @@ impl MetaIrt {
 
 /// Training tasks: each learner with more than `k` answers, support the first `k`, query the
 /// next [`E5_HORIZON`].
-fn tasks_of(m: &MetaIrt, data: &Dataset, k: usize, query_slots: bool) -> Vec<Task> {
+pub(crate) fn tasks_of(m: &MetaIrt, data: &Dataset, k: usize, query_slots: bool) -> Vec<Task> {
     data.learners()
         .filter_map(|rows| {
             let ep = episode(rows, k, E5_HORIZON)?;
@@ -389,10 +389,22 @@ impl MetaLearner for MetaIrt {
     type Learner<'a> = Irt;
 
     fn adapt(&self, support: &[Interaction<'_>]) -> Adapted<Irt> {
-        let pairs: Vec<(u32, bool)> = support.iter().map(|o| (self.item_index(o.item), o.correct)).collect();
-        let task = Task::new(&pairs, &[], false);
+        let task = self.support_task(support);
         let (psi0, rates) = self.start(&task);
         let psi = trajectory(&task, psi0, &rates, self.steps, false).pop().unwrap_or_default();
+        self.adapted(&task, &psi)
+    }
+}
+
+impl MetaIrt {
+    /// A support set as a task on this model's item indices.
+    pub(crate) fn support_task(&self, support: &[Interaction<'_>]) -> Task {
+        let pairs: Vec<(u32, bool)> = support.iter().map(|o| (self.item_index(o.item), o.correct)).collect();
+        Task::new(&pairs, &[], false)
+    }
+
+    /// The ordinary IRT learner at adapted parameters `psi` of `task`.
+    pub(crate) fn adapted(&self, task: &Task, psi: &[f64]) -> Adapted<Irt> {
         let mut model = self.base.clone();
         let n = self.base.difficulty.len();
         model.difficulty.copy_from_slice(&self.difficulty[..n]);

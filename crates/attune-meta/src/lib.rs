@@ -10,7 +10,7 @@
 //!   learner not adapted is [`NotAdapted`].
 //! - [`MetaIrt`]: the optimization-based meta-learners over the Rasch model (fine-tuning,
 //!   MAML, first-order MAML, Reptile, Meta-SGD, ANIL) with exact second-order meta-gradients
-//!   ([`inner`]).
+//!   ([`inner`]); [`LstmIrt`], a learned LSTM optimizer as the inner loop.
 //! - [`e4()`] and [`e5()`]: the protocols end to end (folds, base learner, baselines,
 //!   means over folds or cohorts, bootstrap intervals), as `attune eval` runs them.
 //! - [`meta_train`] and [`MetaModel`]: a meta-trained model and its file (the base learner's
@@ -27,6 +27,7 @@ mod file;
 pub mod inner;
 mod irt_cat;
 mod irt_meta;
+mod lstm_opt;
 pub mod policy;
 mod protocol;
 pub mod tasks;
@@ -38,4 +39,5 @@ pub use crate::error::{Error, Result};
 pub use crate::file::{META_FORMAT_VERSION, MetaModel, Sized, Trained, meta_train};
 pub use crate::irt_cat::IrtTester;
 pub use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
+pub use crate::lstm_opt::{LSTM_HIDDEN, LstmIrt, LstmOptimizer};
 pub use crate::protocol::{E4Fold, E4Model, E4Report, E5Model, E5Report, E5Run, E5Scores, E5Unit, e4, e5};

@@ -17,6 +17,7 @@ use crate::e4::{E4Outcome, E4Settings, run_e4};
 use crate::e5::{E5_SUPPORT, NotAdapted, Traced, trace_e5};
 use crate::irt_cat::IrtTester;
 use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
+use crate::lstm_opt::LstmIrt;
 use crate::tasks::{cohorts, e4_data, learner_folds};
 use crate::{Error, Result};
 
@@ -246,6 +247,8 @@ pub enum E5Model {
     None,
     /// An optimization-based learner over the base.
     Meta(Algorithm),
+    /// The learned LSTM optimizer as the inner loop.
+    LstmOpt,
 }
 
 impl FromStr for E5Model {
@@ -253,7 +256,7 @@ impl FromStr for E5Model {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "none" => Ok(Self::None),
-            "lstm-opt" => Err("lstm-opt: the learned LSTM optimizer is not built yet (issue 12 is in progress)".into()),
+            "lstm-opt" => Ok(Self::LstmOpt),
             _ => s.parse().map(Self::Meta).map_err(|e| format!("{e}, or none")),
         }
     }
@@ -264,6 +267,7 @@ impl E5Model {
         match self {
             Self::None => "none",
             Self::Meta(a) => a.as_str(),
+            Self::LstmOpt => "lstm-opt",
         }
     }
 }
@@ -432,6 +436,7 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
         E5Model::None => vec!["none"],
         E5Model::Meta(Algorithm::FineTune) => vec!["none", "finetune"],
         E5Model::Meta(a) => vec!["none", "finetune", a.as_str()],
+        E5Model::LstmOpt => vec!["none", "finetune", "lstm-opt"],
     };
     let mut pooled: BTreeMap<&str, BTreeMap<usize, Pooled>> = BTreeMap::new();
     let mut units = Vec::new();
@@ -460,6 +465,9 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
                 for &learner in &names {
                     let traced = if learner == "none" {
                         trace_e5(&NotAdapted(&base), &test_m, k)
+                    } else if learner == "lstm-opt" {
+                        let irt = rasch(&base, "lstm-opt")?;
+                        trace_e5(&LstmIrt::train(&irt, &train_m, &valid_m, k, &run.meta, progress)?, &test_m, k)
                     } else {
                         let algorithm: Algorithm = learner.parse().map_err(|_| Error::UnsupportedBase {
                             learner: "e5",

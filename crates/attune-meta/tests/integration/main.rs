@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use attune_core::{Dataset, DatasetBuilder, Interaction, ItemId, KnowledgeTracer, NoProgress, sigmoid};
 use attune_data::DatasetFolder;
 use attune_meta::{
-    AdaptiveTester, Algorithm, BiIrt, BiPolicy, E4Model, E4Settings, E5Model, E5Run, MetaConfig, MetaIrt, MetaLearner,
-    e4, e5, run_e4,
+    AdaptiveTester, Algorithm, BiIrt, BiPolicy, E4Model, E4Settings, E5Model, E5Run, LstmIrt, MetaConfig, MetaIrt,
+    MetaLearner, e4, e5, run_e4,
 };
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use rand::rngs::StdRng;
@@ -69,14 +69,46 @@ fn every_algorithm_lowers_query_loss_against_no_adaptation() {
     };
     let state0 = base.initial_state();
     let unadapted = query_loss(&|_, obs| base.predict(&state0, obs.item).get());
+    let loss_of = |m: &dyn Fn(&[Interaction<'_>]) -> (attune_kt::Irt, attune_kt::IrtState)| {
+        query_loss(&|support, obs| {
+            let (model, state) = m(support);
+            model.predict(&state, obs.item).get()
+        })
+    };
     for algorithm in Algorithm::ALL {
         let m = MetaIrt::train(algorithm, irt, &train, &valid, k, &cfg, &NoProgress).unwrap();
-        let adapted = query_loss(&|support, obs| {
-            let a = m.adapt(support);
-            a.model.predict(&a.state, obs.item).get()
+        let adapted = loss_of(&|s| {
+            let a = m.adapt(s);
+            (a.model, a.state)
         });
         assert!(adapted < unadapted - 0.02, "{algorithm}: query loss {adapted:.4}, not adapted {unadapted:.4}");
     }
+    // The learned optimizer against plain gradient steps with the same budget (five steps,
+    // the best rate on validation).
+    let sgd_cfg =
+        MetaConfig { finetune_steps: vec![cfg.inner_steps], inner_rates: vec![0.1, 0.3, 1.0, 3.0], ..cfg.clone() };
+    let sgd = MetaIrt::train(Algorithm::FineTune, irt, &train, &valid, k, &sgd_cfg, &NoProgress).unwrap();
+    let lstm = LstmIrt::train(
+        irt,
+        &train,
+        &valid,
+        k,
+        &MetaConfig { max_epochs: 40, patience: 40, ..cfg.clone() },
+        &NoProgress,
+    )
+    .unwrap();
+    let (sgd_loss, lstm_loss) = (
+        loss_of(&|s| {
+            let a = sgd.adapt(s);
+            (a.model, a.state)
+        }),
+        loss_of(&|s| {
+            let a = lstm.adapt(s);
+            (a.model, a.state)
+        }),
+    );
+    assert!(lstm_loss < unadapted - 0.02, "lstm-opt: query loss {lstm_loss:.4}, not adapted {unadapted:.4}");
+    assert!(lstm_loss < sgd_loss - 0.002, "lstm-opt {lstm_loss:.4} against SGD with the same steps {sgd_loss:.4}");
 }
 
 pub(crate) fn vendored(name: &str) -> Dataset {
