@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the cold-start protocols as BENCHMARKS.md reports them, one JSON per run under the
-# results directory: E4 (classic IRT testers) on akt/assist2009_pid and STATICS; E5 (every
-# optimization-based learner over the Rasch model, baselines beside each) on
-# assist2009_updated and STATICS, full training split (5 folds) and cohorts of 10/20/50
-# training learners (10 cohorts of fold 1).
+# results directory: E4 (classic IRT testers and BOBCAT's BiIRT) on akt/assist2009_pid and
+# STATICS; E5 (every optimization-based learner over the Rasch model, both baselines beside
+# each) on assist2009_updated and STATICS with the full training split (5 folds), and MAML on
+# cohorts of 10/20/50 training learners (10 cohorts of fold 1). Then
+# `python3 bench/meta_tables.py <results dir>` prints the tables. About 2 hours on 2 cores.
 # Usage: bench/eval_meta.sh [shared data dir] [results dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,18 +14,16 @@ mkdir -p "$out"
 cargo build --release -q -p attune-cli
 bin=${ATTUNE_BIN:-target/release/attune}
 for d in akt/assist2009_pid STATICS; do
-  for m in irt-random irt-active irt-mfi irt-kli; do
+  for m in irt-random irt-active irt-mfi irt-kli biirt-random biirt-active biirt-approx; do
     $bin eval --protocol e4 --dataset "$shared/$d" --model $m --quiet --json "$out/e4-$(basename $d)-$m.json" | tail -4
   done
 done
 for d in assist2009_updated STATICS; do
-  for m in none finetune maml fomaml reptile metasgd anil; do
+  for m in none finetune maml fomaml reptile metasgd anil lstm-opt; do
     $bin eval --protocol e5 --dataset "$shared/$d" --model $m --quiet --json "$out/e5-$d-$m.json" | tail -4
-    if [ "$m" != none ]; then
-      for c in 10 20 50; do
-        $bin eval --protocol e5 --dataset "$shared/$d" --model $m --cohort $c --fold 1 --quiet \
-          --json "$out/e5-$d-$m-cohort$c.json" | tail -4
-      done
-    fi
+  done
+  for c in 10 20 50; do
+    $bin eval --protocol e5 --dataset "$shared/$d" --model maml --cohort $c --fold 1 --quiet \
+      --json "$out/e5-$d-maml-cohort$c.json" | tail -4
   done
 done

@@ -1,0 +1,68 @@
+"""Markdown tables of the cold-start runs written by bench/eval_meta.sh (one JSON per run).
+
+Usage: python3 bench/meta_tables.py <results dir>
+"""
+import glob, json, os, sys
+
+KS = ["1", "3", "5", "10"]
+
+
+def f(x, sd=None):
+    if x is None or x != x:
+        return "—"
+    return f"{x:.4f}" if sd is None or sd != sd else f"{x:.4f} ± {sd:.4f}"
+
+
+def load(d, pattern):
+    out = {}
+    for p in sorted(glob.glob(os.path.join(d, pattern))):
+        if p.endswith(".config.json"):
+            continue
+        out[os.path.basename(p)] = json.load(open(p))
+    return out
+
+
+def e4(d):
+    for ds in ["assist2009_pid", "STATICS"]:
+        runs = load(d, f"e4-{ds}-*.json")
+        if not runs:
+            continue
+        print(f"\n**E4 `{ds}`** (test AUC, mean ± sd over 5 folds, 5 draws each)\n")
+        print("| tester | n = 1 | n = 3 | n = 5 | n = 10 | max exposure | test overlap |")
+        print("|---|---|---|---|---|---|---|")
+        for r in runs.values():
+            cells = " | ".join(f(r["auc_at"][k], r["auc_sd_at"][k]) for k in KS)
+            print(f"| {r['model']} | {cells} | {r['max_exposure']:.3f} | {r['mean_overlap']:.3f} |")
+
+
+def e5(d):
+    for ds in ["assist2009_updated", "STATICS"]:
+        for cohort in [None, 10, 20, 50]:
+            suffix = "" if cohort is None else f"-cohort{cohort}"
+            runs = {n: r for n, r in load(d, f"e5-{ds}-*.json").items() if n.endswith(f"{suffix}.json") and (cohort is not None or "cohort" not in n)}
+            if not runs:
+                continue
+            what = "full training split, mean ± sd over 5 folds" if cohort is None else f"cohorts of {cohort} training learners, 10 cohorts of fold 1, mean ± sd"
+            print(f"\n**E5 `{ds}`** ({what}; AUC on answers k+1…k+20)\n")
+            print("| learner | k = 1 | k = 3 | k = 5 | k = 10 | vs none (k = 1 / 3 / 5 / 10) | vs finetune |")
+            print("|---|---|---|---|---|---|---|")
+            rows = {r["model"]: r for r in runs.values()}
+            for r in runs.values():
+                for b, s in r["baselines"].items():
+                    rows.setdefault(b, {"model": b, **s})
+            order = ["none", "finetune", "maml", "fomaml", "reptile", "metasgd", "anil", "lstm-opt"]
+            for name in sorted(rows, key=lambda n: order.index(n) if n in order else 99):
+                r = rows[name]
+                cells = " | ".join(f(r["auc_at"][k], r["auc_sd_at"][k]) for k in KS)
+                def vs(key):
+                    v = r.get(key)
+                    if not v:
+                        return ""
+                    return " / ".join(("**" if v[k]["lo"] > 0 else "") + f"{v[k]['diff']:+.4f} [{v[k]['lo']:+.4f}, {v[k]['hi']:+.4f}]" + ("**" if v[k]["lo"] > 0 else "") for k in KS)
+                print(f"| {name} | {cells} | {vs('vs_none')} | {vs('vs_finetune')} |")
+
+
+if __name__ == "__main__":
+    d = sys.argv[1] if len(sys.argv) > 1 else "results/meta"
+    e4(d)
+    e5(d)
