@@ -29,6 +29,9 @@ pub(crate) struct Flags {
     /// E4: pool/query draws per test learner.
     #[arg(long, default_value_t = 5)]
     draws: usize,
+    /// E4: exposure control, each item drawn among the K best-scored (1: always the best).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    randomesque: usize,
     /// E5: bootstrap resamples of each interval.
     #[arg(long, default_value_t = 1000)]
     resamples: usize,
@@ -75,7 +78,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let json = match args.protocol {
         EvalProtocol::E4 => {
             let model: E4Model = args.model.model.parse().map_err(anyhow::Error::msg)?;
-            let settings = E4Settings { draws: args.cold.draws, seed, ..E4Settings::default() };
+            let settings = E4Settings {
+                draws: args.cold.draws,
+                seed,
+                randomesque: args.cold.randomesque,
+                ..E4Settings::default()
+            };
             let report = attune_meta::e4(&data, model, &spec, &settings, &args.only_folds, &bar)?;
             bar.finish();
             print_at(&report.model, "n", &report.auc_at, &report.auc_sd_at, &report.accuracy_at)?;

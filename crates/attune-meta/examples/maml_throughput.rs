@@ -38,7 +38,8 @@ fn main() {
         .learners()
         .filter(|r| r.len() > k)
         .map(|r| {
-            let pairs = |r: std::ops::Range<usize>| r.map(|i| (data.items()[i].0, data.correct()[i])).collect::<Vec<_>>();
+            let pairs =
+                |r: std::ops::Range<usize>| r.map(|i| (data.items()[i].0, data.correct()[i])).collect::<Vec<_>>();
             Task::new(&pairs(r.start..r.start + k), &pairs(r.start + k..r.end.min(r.start + k + q)), false)
         })
         .collect();
@@ -54,9 +55,12 @@ fn main() {
             let mut g = vec![0.0; n + 1];
             for &i in chunk {
                 let task = &tasks[i];
-                let psi0: Vec<f64> = std::iter::once(x[0]).chain(task.slots.iter().map(|&s| x[1 + s as usize])).collect();
+                let psi0: Vec<f64> =
+                    std::iter::once(x[0]).chain(task.slots.iter().map(|&s| x[1 + s as usize])).collect();
                 let rates = vec![rate; psi0.len()];
-                let (_, psi_bar, _) = meta_gradient(task, psi0, &rates, steps, &x[1..], Order::Second, |item, d| g[1 + item as usize] += d);
+                let (_, psi_bar, _) = meta_gradient(task, psi0, &rates, steps, &x[1..], Order::Second, |item, d| {
+                    g[1 + item as usize] += d
+                });
                 g[0] += psi_bar[0];
                 for (j, &s) in task.slots.iter().enumerate() {
                     g[1 + s as usize] += psi_bar[1 + j];

@@ -16,7 +16,7 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::e4::{AdaptiveTester, E4Settings, run_e4};
+use crate::e4::{AdaptiveTester, E4Settings, pick_top, run_e4};
 use crate::inner::{Task, selection_gradient, trajectory};
 use crate::irt_meta::{Adam, Algorithm, MetaConfig, MetaIrt};
 use crate::policy::{Policy, PolicyAdam, PolicyGrad};
@@ -47,6 +47,14 @@ pub struct BiIrt {
     pub n: usize,
     /// The selection network of [`BiPolicy::Approx`].
     pub net: Option<Policy>,
+    /// Exposure control at test time: draw among this many best items (1: the best; training
+    /// always asks the best, as BOBCAT does).
+    #[serde(default = "one")]
+    pub randomesque: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The answers before one selection and the items then available.
@@ -74,7 +82,7 @@ impl BiIrt {
     fn from_base(base: &Irt, policy: BiPolicy, n: usize, steps: usize, rate: f64) -> Self {
         let meta = MetaIrt::from_base(Algorithm::Anil, base, n, steps, rate);
         let net = (policy == BiPolicy::Approx).then(|| Policy::new(meta.difficulty.len(), 7));
-        Self { meta, policy, n, net }
+        Self { meta, policy, n, net, randomesque: 1 }
     }
 
     fn ability(&self, answers: &[(u32, bool)]) -> f64 {
@@ -124,7 +132,7 @@ impl BiIrt {
     }
 
     fn validation(&self, valid: &Dataset, seed: u64) -> f64 {
-        let settings = E4Settings { steps: vec![self.n], draws: 2, seed };
+        let settings = E4Settings { steps: vec![self.n], draws: 2, seed, randomesque: 1 };
         run_e4(self, valid, &settings).auc_at.get(&self.n).copied().unwrap_or(f64::NAN)
     }
 
@@ -254,23 +262,21 @@ impl AdaptiveTester for BiIrt {
     }
 
     fn choose(&self, s: &BiSession, pool: &[ItemId], rng: &mut StdRng) -> usize {
-        match self.policy {
-            BiPolicy::Random => rng.random_range(0..pool.len().max(1)),
+        let scores: Vec<f64> = match self.policy {
+            BiPolicy::Random => return rng.random_range(0..pool.len().max(1)),
             BiPolicy::Approx => match &self.net {
                 Some(net) => {
                     let items: Vec<u32> = pool.iter().map(|i| self.meta.item_index(*i)).collect();
-                    let logits = net.logits(&net.hidden(&s.answers), &items);
-                    (0..pool.len()).max_by(|&a, &b| logits[a].total_cmp(&logits[b])).unwrap_or(0)
+                    net.logits(&net.hidden(&s.answers), &items).iter().map(|&l| f64::from(l)).collect()
                 }
-                None => 0,
+                None => vec![0.0; pool.len()],
             },
-            BiPolicy::Active => {
-                let distance = |i: &ItemId| {
-                    (sigmoid(s.theta - self.meta.difficulty[self.meta.item_index(*i) as usize]) - 0.5).abs()
-                };
-                (0..pool.len()).min_by(|&a, &b| distance(&pool[a]).total_cmp(&distance(&pool[b]))).unwrap_or(0)
-            }
-        }
+            BiPolicy::Active => pool
+                .iter()
+                .map(|i| -(sigmoid(s.theta - self.meta.difficulty[self.meta.item_index(*i) as usize]) - 0.5).abs())
+                .collect(),
+        };
+        pick_top(&scores, self.randomesque, rng)
     }
 
     fn observe(&self, s: &mut BiSession, answer: &Interaction<'_>) {

@@ -46,11 +46,15 @@ pub struct E4Settings {
     pub draws: usize,
     /// Seed of the draws and of random selectors.
     pub seed: u64,
+    /// Exposure control at test time: the next item is drawn uniformly from the `randomesque`
+    /// best-scored ones (Kingsbury & Zara, 1989), for the classic and the meta-learned
+    /// testers alike; 1 (the default) always asks the best.
+    pub randomesque: usize,
 }
 
 impl Default for E4Settings {
     fn default() -> Self {
-        Self { steps: E4_STEPS.to_vec(), draws: 5, seed: 42 }
+        Self { steps: E4_STEPS.to_vec(), draws: 5, seed: 42, randomesque: 1 }
     }
 }
 
@@ -159,6 +163,17 @@ pub fn run_e4<T: AdaptiveTester>(tester: &T, data: &Dataset, settings: &E4Settin
         max_exposure: exposure,
         mean_overlap: overlap,
     }
+}
+
+/// The position of an item drawn uniformly from the `k` highest `scores` (the highest when
+/// `k ≤ 1`; ties keep the earlier position).
+pub fn pick_top(scores: &[f64], k: usize, rng: &mut StdRng) -> usize {
+    if k <= 1 {
+        return (0..scores.len()).fold(0, |b, i| if scores[i] > scores[b] { i } else { b });
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    order[rand::RngExt::random_range(rng, 0..k.min(order.len()).max(1))]
 }
 
 /// The largest item exposure rate and the test overlap rate of a set of tests: with `N` tests

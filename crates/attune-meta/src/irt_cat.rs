@@ -8,7 +8,7 @@ use attune_models::{FittedModel, Model};
 use attune_policy::cat::{BankItem, Estimate, Estimator, ItemBank, Selector};
 use rand::rngs::StdRng;
 
-use crate::e4::AdaptiveTester;
+use crate::e4::{AdaptiveTester, pick_top};
 use crate::{Error, Result};
 
 /// An IRT item bank with a selection rule and an ability estimator.
@@ -17,6 +17,7 @@ pub struct IrtTester {
     bank: ItemBank,
     selector: Selector,
     estimator: Estimator,
+    randomesque: usize,
 }
 
 /// A learner's test so far: answers by bank index and the current estimate.
@@ -38,7 +39,13 @@ impl IrtTester {
         let mut items: Vec<BankItem> =
             irt.difficulty.iter().zip(&irt.discrimination).map(|(&b, &a)| BankItem { a, b: b / a, c: 0.0 }).collect();
         items.push(BankItem { a: 1.0, b: irt.mean_difficulty, c: 0.0 });
-        Ok(Self { bank: ItemBank { items }, selector, estimator })
+        Ok(Self { bank: ItemBank { items }, selector, estimator, randomesque: 1 })
+    }
+
+    /// Draws each next item among the `k` best (exposure control; 1 asks the best).
+    pub fn with_randomesque(mut self, k: usize) -> Self {
+        self.randomesque = k.max(1);
+        self
     }
 
     fn index(&self, item: ItemId) -> usize {
@@ -66,14 +73,11 @@ impl AdaptiveTester for IrtTester {
     }
 
     fn choose(&self, s: &IrtSession, pool: &[ItemId], rng: &mut StdRng) -> usize {
-        let mut best = (f64::NEG_INFINITY, 0);
-        for (k, &item) in pool.iter().enumerate() {
-            let score = self.selector.score(&self.bank, self.index(item), s.estimate, s.answers.len(), rng);
-            if score > best.0 {
-                best = (score, k);
-            }
-        }
-        best.1
+        let scores: Vec<f64> = pool
+            .iter()
+            .map(|&item| self.selector.score(&self.bank, self.index(item), s.estimate, s.answers.len(), rng))
+            .collect();
+        pick_top(&scores, self.randomesque, rng)
     }
 
     fn observe(&self, s: &mut IrtSession, answer: &Interaction<'_>) {

@@ -99,6 +99,8 @@ pub struct E4Report {
     pub n_answers: usize,
     /// Pool/query draws per fold.
     pub draws: usize,
+    /// Exposure control: items drawn among this many best (1: none).
+    pub randomesque: usize,
     /// Seed of the folds and draws.
     pub seed: u64,
     /// Per fold.
@@ -156,14 +158,18 @@ pub fn e4(
         let test = base.ids.remap(&fold.test);
         let t1 = Instant::now();
         let o = match model {
-            E4Model::Irt(selector) => run_e4(&IrtTester::new(&base, selector, Estimator::Map)?, &test, settings),
+            E4Model::Irt(selector) => {
+                let tester = IrtTester::new(&base, selector, Estimator::Map)?.with_randomesque(settings.randomesque);
+                run_e4(&tester, &test, settings)
+            }
             E4Model::BiIrt(policy) => {
                 let irt = rasch(&base, "biirt")?;
                 let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
                 let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
                 let mut parts = Vec::new();
                 for &n in &settings.steps {
-                    let m = BiIrt::train(&irt, policy, &train, &valid, n, &meta, progress)?;
+                    let mut m = BiIrt::train(&irt, policy, &train, &valid, n, &meta, progress)?;
+                    m.randomesque = settings.randomesque.max(1);
                     parts.push(run_e4(&m, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
                 }
                 merge(parts)
@@ -204,6 +210,7 @@ pub fn e4(
         n_learners: data.n_learners(),
         n_answers: data.len(),
         draws: settings.draws,
+        randomesque: settings.randomesque,
         seed: settings.seed,
         folds: out,
     })

@@ -132,6 +132,11 @@ fn e4_runs_end_to_end_on_vendored_data() {
         e4(&data, E4Model::Irt(attune_policy::cat::Selector::Active), &spec, &settings, &[2], &NoProgress).unwrap();
     assert_eq!(again.folds[0].auc_at, r.folds[1].auc_at);
     assert!("biirt-unbiased".parse::<E4Model>().unwrap_err().contains("not built yet"));
+    // Randomesque exposure control lowers the most exposed item's rate.
+    let spread = E4Settings { randomesque: 5, ..settings.clone() };
+    let controlled =
+        e4(&data, E4Model::Irt(attune_policy::cat::Selector::Active), &spec, &spread, &[2], &NoProgress).unwrap();
+    assert!(controlled.max_exposure < again.max_exposure, "{} vs {}", controlled.max_exposure, again.max_exposure);
 }
 
 /// E5 on vendored ASSIST2009 with MAML over the Rasch model: both baselines beside it, an
@@ -209,7 +214,7 @@ fn the_learned_selection_avoids_items_without_information() {
         }
         good as f64 / all as f64
     };
-    let settings = E4Settings { steps: vec![3], draws: 2, seed: 42 };
+    let settings = E4Settings { steps: vec![3], draws: 2, ..E4Settings::default() };
     let random = BiIrt::train(irt, BiPolicy::Random, &train, &valid, 3, &cfg, &NoProgress).unwrap();
     let approx = BiIrt::train(irt, BiPolicy::Approx, &train, &valid, 3, &cfg, &NoProgress).unwrap();
     let (r_share, x_share) = (share(&random), share(&approx));
