@@ -93,13 +93,12 @@ impl DktConfig {
     }
 }
 
-#[cfg(test)]
+/// Without the `burn` feature a configuration asking for the burn engine is an error naming
+/// the field, not a panic at the first training step.
+#[cfg(all(test, not(feature = "burn")))]
 mod tests {
     use super::*;
 
-    /// Without the `burn` feature a configuration asking for the burn engine is an error
-    /// naming the field, not a panic at the first training step.
-    #[cfg(not(feature = "burn"))]
     #[test]
     fn the_burn_engine_is_refused_without_the_feature() {
         let cfg = DktConfig { engine: Engine::Burn, ..DktConfig::default() };
