@@ -3,10 +3,10 @@
 //!
 //! - [`tasks`]: the protocols' data filters and seeded splits (first attempts, folds of
 //!   learners, pool/query draws, support/query episodes, small training cohorts).
-//! - [`e4`]: protocol E4, cold-start adaptive testing (BOBCAT, Ghosh & Lan, IJCAI 2021), over
+//! - [`e4`](mod@e4): protocol E4, cold-start adaptive testing (BOBCAT, Ghosh & Lan, IJCAI 2021), over
 //!   any [`AdaptiveTester`]; [`IrtTester`] is its classic IRT baseline with attune-policy's
 //!   selection rules.
-//! - [`e5`]: protocol E5, cold-start knowledge tracing, over any [`MetaLearner`]; the base
+//! - [`e5`](mod@e5): protocol E5, cold-start knowledge tracing, over any [`MetaLearner`]; the base
 //!   learner not adapted is [`NotAdapted`].
 //! - [`MetaIrt`]: the optimization-based meta-learners over the Rasch model (fine-tuning,
 //!   MAML, first-order MAML, Reptile, Meta-SGD, ANIL) with exact second-order meta-gradients
