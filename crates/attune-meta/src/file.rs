@@ -10,7 +10,6 @@
 //! meta-learned vector's length and range against the base, so a hand-edited file gets an
 //! error naming the field.
 
-use std::io::Write;
 use std::path::Path;
 
 use attune_core::{Dataset, Interaction, Progress};
@@ -180,13 +179,8 @@ impl MetaModel {
     /// # Errors
     /// [`Error::Io`].
     pub fn save(&self, path: &Path) -> Result<()> {
-        let io = |source| Error::Io { path: path.to_owned(), source };
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&self.to_json()).and_then(|()| file.sync_all()).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        attune_models::write_atomically(path, &self.to_json())
+            .map_err(|source| Error::Io { path: path.to_owned(), source })
     }
 
     /// Reads and checks a file written by [`MetaModel::save`].

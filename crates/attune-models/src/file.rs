@@ -46,6 +46,20 @@ struct Head {
     format_version: Option<serde_json::Value>,
 }
 
+/// Writes `bytes` to `path` through a synced temporary file in the same folder and a rename,
+/// so a crash leaves the old file or the new one, never a truncated one.
+///
+/// # Errors
+/// The I/O error of creating, writing, syncing or renaming.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes).and_then(|()| file.sync_all())?;
+    std::fs::rename(&tmp, path)
+}
+
 impl FittedModel {
     /// The model file as JSON bytes.
     pub fn to_json(&self) -> Vec<u8> {
@@ -67,16 +81,7 @@ impl FittedModel {
     /// # Errors
     /// [`Error::Io`].
     pub fn save(&self, path: &Path) -> Result<()> {
-        let io = |source| Error::Io { path: path.to_owned(), source };
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
-            std::process::id()
-        ));
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&self.to_json()).and_then(|()| file.sync_all()).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        write_atomically(path, &self.to_json()).map_err(|source| Error::Io { path: path.to_owned(), source })
     }
 
     /// Reads and checks a model file written by [`FittedModel::save`].

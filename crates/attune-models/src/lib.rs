@@ -44,7 +44,7 @@ mod state;
 
 pub use crate::config::{ModelConfig, ModelSpec};
 pub use crate::error::{Error, Result};
-pub use crate::file::FORMAT_VERSION;
+pub use crate::file::{FORMAT_VERSION, write_atomically};
 pub use crate::fit::{HOLD_OUT_SHARE, Training, TrainingRecord, fingerprint, fit, hold_out};
 pub use crate::ids::IdMaps;
 pub use crate::model::{FittedModel, LearnerState, Model, predict_parallel};
