@@ -87,17 +87,16 @@ pub fn hessian_times(task: &Task, psi: &[f64], v: &[f64], out: &mut [f64]) {
     }
 }
 
-/// The steps of the inner loop from `psi0` with per-coordinate `rates`: `steps + 1` points.
+/// The steps of the inner loop from `psi0` with per-coordinate `rates`: `steps + 1` points;
+/// with `with_query` on the support and query answers (Reptile).
 pub fn trajectory(task: &Task, psi0: Vec<f64>, rates: &[f64], steps: usize, with_query: bool) -> Vec<Vec<f64>> {
-    let mut out = Vec::with_capacity(steps + 1);
-    let mut g = vec![0.0; psi0.len()];
-    out.push(psi0);
-    for t in 0..steps {
-        gradient(task, &out[t], with_query, &mut g);
-        let next: Vec<f64> = out[t].iter().zip(rates).zip(&g).map(|((x, a), g)| x - a * g).collect();
-        out.push(next);
+    struct Whole<'a>(&'a Task);
+    impl Inner for Whole<'_> {
+        fn gradient(&self, psi: &[f64], g: &mut [f64]) {
+            gradient(self.0, psi, true, g);
+        }
     }
-    out
+    if with_query { descend(&Whole(task), psi0, rates, steps) } else { descend(task, psi0, rates, steps) }
 }
 
 /// Query loss (mean cross-entropy) at the adapted `psi`, with `difficulty` for items the
@@ -149,13 +148,65 @@ pub fn meta_gradient(
     item_bar: impl FnMut(u32, f64),
 ) -> (f64, Vec<f64>, Vec<f64>) {
     let traj = trajectory(task, psi0, rates, steps, false);
-    let m = rates.len();
-    let mut psi_bar = vec![0.0; m];
+    let mut psi_bar = vec![0.0; rates.len()];
     let loss = query_loss(task, &traj[steps], difficulty, &mut psi_bar, item_bar);
+    let (psi_bar, rate_bar) = unroll(task, &traj, rates, order, psi_bar);
+    (loss, psi_bar, rate_bar)
+}
+
+/// A loss the inner loop descends.
+pub trait Inner {
+    /// The gradient at `psi`, into `g`.
+    fn gradient(&self, psi: &[f64], g: &mut [f64]);
+}
+
+/// An inner loss whose Hessian-vector products are known, as second-order MAML needs.
+pub trait Curved: Inner {
+    /// The Hessian at `psi` times `v`, into `out`.
+    fn hessian_times(&self, psi: &[f64], v: &[f64], out: &mut [f64]);
+}
+
+impl Inner for Task {
+    fn gradient(&self, psi: &[f64], g: &mut [f64]) {
+        gradient(self, psi, false, g);
+    }
+}
+
+impl Curved for Task {
+    fn hessian_times(&self, psi: &[f64], v: &[f64], out: &mut [f64]) {
+        hessian_times(self, psi, v, out);
+    }
+}
+
+/// `steps` inner steps of `ψ ← ψ − a ⊙ ∇L(ψ)` from `psi0`: `steps + 1` points.
+pub fn descend<P: Inner + ?Sized>(loss: &P, psi0: Vec<f64>, rates: &[f64], steps: usize) -> Vec<Vec<f64>> {
+    let mut out = Vec::with_capacity(steps + 1);
+    let mut g = vec![0.0; psi0.len()];
+    out.push(psi0);
+    for t in 0..steps {
+        loss.gradient(&out[t], &mut g);
+        let next: Vec<f64> = out[t].iter().zip(rates).zip(&g).map(|((x, a), g)| x - a * g).collect();
+        out.push(next);
+    }
+    out
+}
+
+/// Runs the inner steps of `traj` backwards from `psi_bar`, the query loss's gradient at the
+/// last point: returns the gradient with respect to the first point and to the rates.
+/// `ψ̄ ← ψ̄ − H(ψ_t) (a ⊙ ψ̄)` per step with [`Order::Second`]; the identity with
+/// [`Order::First`].
+pub fn unroll<P: Curved + ?Sized>(
+    loss: &P,
+    traj: &[Vec<f64>],
+    rates: &[f64],
+    order: Order,
+    mut psi_bar: Vec<f64>,
+) -> (Vec<f64>, Vec<f64>) {
+    let m = rates.len();
     let mut rate_bar = vec![0.0; m];
     let (mut g, mut u, mut hu) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
-    for t in (0..steps).rev() {
-        gradient(task, &traj[t], false, &mut g);
+    for point in traj[..traj.len().saturating_sub(1)].iter().rev() {
+        loss.gradient(point, &mut g);
         for j in 0..m {
             rate_bar[j] -= psi_bar[j] * g[j];
         }
@@ -163,13 +214,13 @@ pub fn meta_gradient(
             for j in 0..m {
                 u[j] = rates[j] * psi_bar[j];
             }
-            hessian_times(task, &traj[t], &u, &mut hu);
+            loss.hessian_times(point, &u, &mut hu);
             for j in 0..m {
                 psi_bar[j] -= hu[j];
             }
         }
     }
-    (loss, psi_bar, rate_bar)
+    (psi_bar, rate_bar)
 }
 
 /// BOBCAT's straight-through selection gradient: how the query loss after an ability-only

@@ -20,6 +20,8 @@
 
 mod bobcat;
 pub mod bootstrap;
+pub mod dkt_inner;
+pub mod dual;
 pub mod e4;
 pub mod e5;
 mod error;
