@@ -1,7 +1,9 @@
 //! What a new learner costs: adapting an IRT-based meta-learner to a support set of k answers
 //! (E5), and a BiIRT adaptive test of ten items (nine answers read, each re-adapting the
-//! ability, and the tenth item chosen from a 16-item pool). `cargo bench -p attune-meta
-//! --bench adapt`; the bound for IRT-based learners is 1 ms per new learner.
+//! ability, and the tenth item chosen from a 16-item pool), and adapting a DKT-based one (all
+//! of a 200-unit LSTM's weights, five gradient steps; the cost depends on the shapes only, so
+//! the base is fitted for one epoch). `cargo bench -p attune-meta --bench adapt`; the bounds
+//! are 1 ms per new learner for IRT-based learners and 10 ms for DKT-based ones.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -11,7 +13,7 @@ use std::path::PathBuf;
 use attune_core::{Dataset, NoProgress};
 use attune_data::DatasetFolder;
 use attune_meta::tasks::e4_data;
-use attune_meta::{AdaptiveTester, Algorithm, BiIrt, BiPolicy, MetaConfig, MetaIrt, MetaLearner};
+use attune_meta::{AdaptiveTester, Algorithm, BiIrt, BiPolicy, MetaConfig, MetaDkt, MetaIrt, MetaLearner};
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
@@ -42,6 +44,28 @@ fn adapt(c: &mut Criterion) {
                 b.iter(|| black_box(m.adapt(black_box(support))))
             });
         }
+    }
+    group.finish();
+
+    let spec = ModelSpec::new(ModelName::Dkt, 42).with_overrides(&["max_epochs=1"]).unwrap();
+    let raw = (
+        all.select_learners(&(0..n * 3 / 5).collect::<Vec<_>>()),
+        all.select_learners(&(n * 3 / 5..n * 4 / 5).collect::<Vec<_>>()),
+    );
+    let dkt_fit = fit(&spec, Training { train: &raw.0, validation: Some((&raw.0, &raw.1)) }, &NoProgress).unwrap();
+    let Model::Dkt(dkt) = &dkt_fit.model else { unreachable!() };
+    let (dtrain, dvalid) = (dkt_fit.ids.remap(&raw.0), dkt_fit.ids.remap(&raw.1));
+    let dcfg = MetaConfig { finetune_steps: vec![5], neural_inner_rates: vec![0.1], ..MetaConfig::default() };
+    let history: Vec<_> = dvalid.interactions(dvalid.learner_rows(0)).collect();
+    let mut group = c.benchmark_group("adapt_dkt");
+    // Every algorithm adapts with the same steps over the same weights (ANIL's rates are zero
+    // off the head, not skipped), so fine-tuning's cost is theirs; it needs no meta-training.
+    for k in [1usize, 5, 10] {
+        let m = MetaDkt::train(Algorithm::FineTune, dkt, &dtrain, &dvalid, k, &dcfg, &NoProgress).unwrap();
+        let support = &history[..k.min(history.len())];
+        group.bench_with_input(BenchmarkId::new("finetune", k), &k, |b, _| {
+            b.iter(|| black_box(m.adapt(black_box(support))))
+        });
     }
     group.finish();
 

@@ -89,6 +89,24 @@ impl Layout {
         parts.iter().flat_map(|p| p.iter().map(|&x| f64::from(x))).collect()
     }
 
+    /// `dkt`'s weights as one single-precision vector.
+    pub fn flatten_f32(&self, dkt: &Dkt) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.len());
+        for part in [&dkt.token_gates, &dkt.w_hh, &dkt.w_out, &dkt.b_out] {
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    /// Writes single-precision `psi` into `dkt`'s weights.
+    pub fn write_f32(&self, psi: &[f32], dkt: &mut Dkt) {
+        let ranges = [self.table(), self.w_hh(), self.w_out(), self.b_out()];
+        let parts = [&mut dkt.token_gates, &mut dkt.w_hh, &mut dkt.w_out, &mut dkt.b_out];
+        for (part, range) in parts.into_iter().zip(ranges) {
+            part.copy_from_slice(&psi[range]);
+        }
+    }
+
     /// Writes `psi` into `dkt`'s weights.
     pub fn write(&self, psi: &[f64], dkt: &mut Dkt) {
         let ranges = [self.table(), self.w_hh(), self.w_out(), self.b_out()];
@@ -234,18 +252,33 @@ pub fn loss_and_gradient<T: Real>(l: Layout, psi: &[T], answers: &[Answer], scor
             let h_prev = &hs[(t - 1) * h..t * h];
             for k in 0..h {
                 let (row_g, row_w) = (&mut g_hh[k * g4..(k + 1) * g4], &w_hh[k * g4..(k + 1) * g4]);
-                let mut back = zero;
-                for j in 0..g4 {
-                    row_g[j] += h_prev[k] * dz[j];
-                    back += row_w[j] * dz[j];
-                }
-                dh[k] = back;
+                let hk = h_prev[k];
+                row_g.iter_mut().zip(&dz).for_each(|(g, &d)| *g += hk * d);
+                dh[k] = dot(row_w, &dz);
             }
         } else {
             dh.fill(zero);
         }
     }
     loss * per
+}
+
+/// `Σ a_j b_j` over eight partial sums, which the compiler keeps in vector registers (a
+/// single running sum is a dependency chain it may not reorder).
+fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::default(); 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut sum = T::default();
+    for (x, y) in ra.iter().zip(rb) {
+        sum += *x * *y;
+    }
+    acc.iter().fold(sum, |s, &a| s + a)
 }
 
 /// The loss over some of a learner's answers, as the inner loop descends it.

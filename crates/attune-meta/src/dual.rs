@@ -51,6 +51,26 @@ impl Real for f64 {
     }
 }
 
+/// Single precision, for adapting a fitted model whose weights are `f32` (twice the lanes of
+/// `f64` in the vector loops).
+impl Real for f32 {
+    fn cst(x: f64) -> Self {
+        x as f32
+    }
+    fn value(self) -> f64 {
+        f64::from(self)
+    }
+    fn sigmoid(self) -> Self {
+        attune_core::sigmoid(f64::from(self)) as f32
+    }
+    fn tanh(self) -> Self {
+        f32::tanh(self)
+    }
+    fn softplus(self) -> Self {
+        attune_core::softplus(f64::from(self)) as f32
+    }
+}
+
 /// A value and its directional derivative.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Dual {

@@ -17,6 +17,7 @@ use attune_models::{FittedModel, LearnerState, Model, ModelSpec, Training, fit};
 use serde::{Deserialize, Serialize};
 
 use crate::bobcat::{BiIrt, BiPolicy};
+use crate::dkt_meta::MetaDkt;
 use crate::e4::E4_STEPS;
 use crate::e5::{E5_SUPPORT, MetaLearner};
 use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
@@ -39,6 +40,9 @@ pub enum Trained {
     Tester(BiIrt),
     /// A cold-start tracer whose inner loop is a learned LSTM optimizer (E5).
     Optimizer(LstmIrt),
+    /// A cold-start tracer over DKT (E5).
+    #[serde(rename = "dkt_tracer")]
+    DktTracer(MetaDkt),
 }
 
 /// One size's learner.
@@ -111,6 +115,19 @@ pub fn meta_train(
     let folds = learner_folds(&data, cfg.seed)?;
     let f = folds.get(fold.wrapping_sub(1)).ok_or_else(|| bad("fold", fold.to_string(), "between 1 and 5"))?;
     let base = fit(spec, Training { train: &f.train, validation: Some((&f.train, &f.valid)) }, progress)?;
+    if let (false, Model::Dkt(dkt)) = (e4, &base.model) {
+        let a = match model.parse::<E5Model>().map_err(Error::UnknownLearner)? {
+            E5Model::Meta(a) => a,
+            _ => return Err(Error::UnsupportedBase { learner: "meta-train", base: "dkt".into(), supported: "irt1pl" }),
+        };
+        let (train, valid) = (base.ids.remap(&f.train), base.ids.remap(&f.valid));
+        let mut learners = Vec::new();
+        for k in E5_SUPPORT {
+            let learner = Trained::DktTracer(MetaDkt::train(a, dkt, &train, &valid, k, cfg, progress)?);
+            learners.push(Sized { size: k, learner });
+        }
+        return Ok(MetaModel { protocol: protocol.to_owned(), model: model.to_owned(), base, learners });
+    }
     let irt = match &base.model {
         Model::Irt(irt) if irt.config.dims == 1 && !irt.config.discrimination => irt.clone(),
         _ => {
@@ -215,15 +232,36 @@ impl MetaModel {
         }
         let base_bytes = serde_json::to_vec(&file.base).unwrap_or_default();
         let base = FittedModel::from_json(path, &base_bytes).map_err(|e| invalid("base", e.to_string()))?;
-        let Model::Irt(irt) = &base.model else {
-            return Err(invalid("base.model", format!("{}: meta-learners here adapt irt1pl", base.name().as_str())));
-        };
         if file.protocol != "e4" && file.protocol != "e5" {
             return Err(invalid("protocol", format!("{:?}: e4 or e5", file.protocol)));
         }
         if file.learners.is_empty() {
             return Err(invalid("learners", "empty".into()));
         }
+        if let Model::Dkt(dkt) = &base.model {
+            for (j, s) in file.learners.iter().enumerate() {
+                match &s.learner {
+                    Trained::DktTracer(m) if file.protocol == "e5" => {
+                        m.check(dkt).map_err(|(f, reason)| invalid(&format!("learners[{j}].{f}"), reason))?;
+                    }
+                    _ => {
+                        return Err(invalid(
+                            &format!("learners[{j}].kind"),
+                            "a dkt base takes E5 dkt_tracer learners only".into(),
+                        ));
+                    }
+                }
+            }
+            let mut learners = file.learners;
+            learners.sort_by_key(|s| s.size);
+            return Ok(Self { protocol: file.protocol, model: file.model, base, learners });
+        }
+        let Model::Irt(irt) = &base.model else {
+            return Err(invalid(
+                "base.model",
+                format!("{}: meta-learners here adapt irt1pl and dkt", base.name().as_str()),
+            ));
+        };
         let n = irt.difficulty.len() + 1;
         for (j, s) in file.learners.iter().enumerate() {
             let field = |f: &str| format!("learners[{j}].{f}");
@@ -301,12 +339,17 @@ impl MetaModel {
     pub fn adapt(&self, support: &[Interaction<'_>]) -> Option<(FittedModel, LearnerState)> {
         let tracers: Vec<&Sized> = self.learners.iter().filter(|s| !matches!(s.learner, Trained::Tester(_))).collect();
         let chosen = tracers.iter().rev().find(|s| s.size <= support.len()).or_else(|| tracers.first())?;
+        let mut fitted = self.base.clone();
         let adapted = match &chosen.learner {
             Trained::Tracer(m) => m.adapt(support),
             Trained::Optimizer(o) => o.adapt(support),
+            Trained::DktTracer(m) => {
+                let adapted = m.adapt(support);
+                fitted.model = Model::Dkt(adapted.model);
+                return Some((fitted, LearnerState::Dkt(adapted.state)));
+            }
             Trained::Tester(_) => return None,
         };
-        let mut fitted = self.base.clone();
         fitted.model = Model::Irt(adapted.model);
         Some((fitted, LearnerState::Irt(adapted.state)))
     }

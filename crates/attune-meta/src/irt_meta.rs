@@ -96,6 +96,16 @@ pub struct MetaConfig {
     pub patience: usize,
     /// Seed of the task order (default 42).
     pub seed: u64,
+    /// Inner rates tried over neural base learners (DKT); the one fine-tuning does best with
+    /// on validation is kept (default 0.03, 0.1, 0.3, 1).
+    pub neural_inner_rates: Vec<f64>,
+    /// Adam rate of the outer loop over neural base learners (default 0.001, DKT's own).
+    pub neural_outer_rate: f64,
+    /// Most passes over the training learners for neural base learners (default 6).
+    pub neural_max_epochs: usize,
+    /// Neural base learners: stop after this many epochs without a better validation AUC
+    /// (default 2).
+    pub neural_patience: usize,
 }
 
 impl Default for MetaConfig {
@@ -109,12 +119,16 @@ impl Default for MetaConfig {
             max_epochs: 30,
             patience: 4,
             seed: 42,
+            neural_inner_rates: vec![0.03, 0.1, 0.3, 1.0],
+            neural_outer_rate: 1e-3,
+            neural_max_epochs: 6,
+            neural_patience: 2,
         }
     }
 }
 
 impl MetaConfig {
-    fn validate(&self, learner: &'static str) -> Result<()> {
+    pub(crate) fn validate(&self, learner: &'static str) -> Result<()> {
         let bad = |param, value: String, reason| Err(Error::InvalidConfig { learner, param, value, reason });
         if !(1..=100).contains(&self.inner_steps) {
             return bad("inner_steps", self.inner_steps.to_string(), "between 1 and 100");
@@ -130,6 +144,16 @@ impl MetaConfig {
         }
         if self.meta_batch == 0 || self.max_epochs == 0 {
             return bad("meta_batch", self.meta_batch.to_string(), "meta_batch and max_epochs at least 1");
+        }
+        let rates = &self.neural_inner_rates;
+        if rates.is_empty() || rates.iter().any(|r| !(r.is_finite() && *r > 0.0 && *r <= 100.0)) {
+            return bad("neural_inner_rates", format!("{rates:?}"), "one or more rates in (0, 100]");
+        }
+        if !(self.neural_outer_rate.is_finite() && self.neural_outer_rate > 0.0 && self.neural_outer_rate <= 1.0) {
+            return bad("neural_outer_rate", self.neural_outer_rate.to_string(), "in (0, 1]");
+        }
+        if self.neural_max_epochs == 0 || self.neural_patience == 0 {
+            return bad("neural_max_epochs", self.neural_max_epochs.to_string(), "epochs and patience at least 1");
         }
         Ok(())
     }

@@ -21,6 +21,7 @@
 mod bobcat;
 pub mod bootstrap;
 pub mod dkt_inner;
+mod dkt_meta;
 pub mod dual;
 pub mod e4;
 pub mod e5;
@@ -35,6 +36,7 @@ mod protocol;
 pub mod tasks;
 
 pub use crate::bobcat::{BiIrt, BiPolicy, BiSession};
+pub use crate::dkt_meta::MetaDkt;
 pub use crate::e4::{AdaptiveTester, E4Outcome, E4Settings, run_e4};
 pub use crate::e5::{Adapted, MetaLearner, NotAdapted, Traced, trace_e5};
 pub use crate::error::{Error, Result};

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::bobcat::{BiIrt, BiPolicy};
 use crate::bootstrap::{Interval, paired_auc};
+use crate::dkt_meta::MetaDkt;
 use crate::e4::{E4Outcome, E4Settings, run_e4};
 use crate::e5::{E5_SUPPORT, NotAdapted, Traced, trace_e5};
 use crate::irt_cat::IrtTester;
@@ -428,13 +429,16 @@ fn rasch(base: &FittedModel, learner: &'static str) -> Result<attune_kt::Irt> {
 /// Too few learners, a base the meta-learner cannot adapt, a failed fit, cancellation.
 pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Report> {
     check_folds(&run.folds)?;
-    if let E5Model::Meta(a) = run.model
-        && run.base.model != ModelName::Irt1pl
-    {
+    let supported = match run.model {
+        E5Model::None => true,
+        E5Model::Meta(_) => matches!(run.base.model, ModelName::Irt1pl | ModelName::Dkt),
+        E5Model::LstmOpt => run.base.model == ModelName::Irt1pl,
+    };
+    if !supported {
         return Err(Error::UnsupportedBase {
-            learner: a.as_str(),
+            learner: run.model.as_str(),
             base: run.base.model.as_str().to_owned(),
-            supported: "irt1pl",
+            supported: if run.model == E5Model::LstmOpt { "irt1pl" } else { "irt1pl, dkt" },
         });
     }
     let folds = learner_folds(data, run.seed)?;
@@ -481,9 +485,14 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
                             base: learner.into(),
                             supported: "",
                         })?;
-                        let irt = rasch(&base, algorithm.as_str())?;
-                        let m = MetaIrt::train(algorithm, &irt, &train_m, &valid_m, k, &run.meta, progress)?;
-                        trace_e5(&m, &test_m, k)
+                        if let Model::Dkt(dkt) = &base.model {
+                            let m = MetaDkt::train(algorithm, dkt, &train_m, &valid_m, k, &run.meta, progress)?;
+                            trace_e5(&m, &test_m, k)
+                        } else {
+                            let irt = rasch(&base, algorithm.as_str())?;
+                            let m = MetaIrt::train(algorithm, &irt, &train_m, &valid_m, k, &run.meta, progress)?;
+                            trace_e5(&m, &test_m, k)
+                        }
                     };
                     auc.entry(learner.to_owned()).or_default().insert(k.to_string(), traced.scores().auc);
                     pooled.entry(learner).or_default().entry(k).or_default().push(traced, unit);

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod dkt;
 mod files;
 
 use std::path::PathBuf;
