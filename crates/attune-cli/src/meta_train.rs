@@ -55,11 +55,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     bar.finish();
     model.save(&args.out)?;
     for s in &model.learners {
-        let auc = match &s.learner {
-            attune_meta::Trained::Tracer(m) => m.validation_auc,
-            attune_meta::Trained::Tester(b) => b.meta.validation_auc,
-            attune_meta::Trained::Optimizer(o) => o.meta.validation_auc,
-        };
+        let auc = s.learner.validation_auc();
         println!("{} size {:>2}: validation AUC {auc:.4}", model.model, s.size);
     }
     println!("wrote {}", args.out.display());

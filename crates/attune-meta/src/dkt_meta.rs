@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dkt_inner::{Answer, DktLoss, Layout, answers_of, loss_and_gradient};
 use crate::e5::{Adapted, E5_HORIZON, MetaLearner, trace_e5};
-use crate::inner::{Order, descend, unroll};
+use crate::inner::{Order, descend_into, unroll_into};
 use crate::irt_meta::{Adam, Algorithm, MetaConfig};
 use crate::tasks::episode;
 use crate::{Error, Result};
@@ -188,12 +188,9 @@ impl MetaDkt {
                 let zero = || (vec![0.0; l.len()], vec![0.0; l.len()], 0usize);
                 let (mut g, mut g_rates, n) = batch
                     .par_iter()
-                    .map(|&t| self.task_gradient(&tasks[t], &x, &rates))
-                    .filter(|(g, r)| g.iter().chain(r).all(|v| v.is_finite()))
-                    .fold(zero, |(mut g, mut r, n), (tg, tr)| {
-                        g.iter_mut().zip(&tg).for_each(|(a, b)| *a += b);
-                        r.iter_mut().zip(&tr).for_each(|(a, b)| *a += b);
-                        (g, r, n + 1)
+                    .fold(zero, |(mut g, mut r, n), &t| {
+                        let ok = self.add_task_gradient(&tasks[t], &x, &rates, &mut g, &mut r);
+                        (g, r, n + usize::from(ok))
                     })
                     .reduce(zero, |(mut g, mut r, n), (g2, r2, n2)| {
                         g.iter_mut().zip(&g2).for_each(|(a, b)| *a += b);
@@ -232,23 +229,54 @@ impl MetaDkt {
         Ok(best)
     }
 
-    /// One task's outer gradient with respect to the starting point and the rates.
-    fn task_gradient(&self, task: &DktTask, x: &[f64], rates: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    /// Adds one task's outer gradient with respect to the starting point and the rates to
+    /// `g` and `g_rates`; `false` (and nothing added) where it is not finite.
+    fn add_task_gradient(&self, task: &DktTask, x: &[f64], rates: &[f64], g: &mut [f64], g_rates: &mut [f64]) -> bool {
         let l = self.layout();
-        if self.algorithm == Algorithm::Reptile {
-            // Reptile's direction: from the start toward the weights adapted on the whole task.
-            let whole = DktLoss { layout: l, answers: &task.answers, scored: 0..task.answers.len() };
-            let end = descend(&whole, x.to_vec(), rates, self.steps).pop().unwrap_or_default();
-            return (x.iter().zip(&end).map(|(a, b)| a - b).collect(), vec![0.0; l.len()]);
-        }
-        let support = DktLoss { layout: l, answers: &task.answers, scored: 0..task.support };
-        let traj = descend(&support, x.to_vec(), rates, self.steps);
-        let mut q = vec![0.0; l.len()];
-        let end = traj.last().map_or(x, Vec::as_slice);
-        loss_and_gradient(l, end, &task.answers, task.support..task.answers.len(), &mut q);
-        let order = if self.algorithm == Algorithm::FoMaml { Order::First } else { Order::Second };
-        unroll(&support, &traj, rates, order, q)
+        WORK.with_borrow_mut(|w| {
+            w.traj.resize_with(1, Vec::new);
+            w.traj[0].clear();
+            w.traj[0].extend_from_slice(x);
+            if self.algorithm == Algorithm::Reptile {
+                // Reptile's direction: from the start toward the weights adapted on the whole task.
+                let whole = DktLoss { layout: l, answers: &task.answers, scored: 0..task.answers.len() };
+                descend_into(&whole, rates, self.steps, &mut w.traj, &mut w.g);
+                let end = &w.traj[self.steps];
+                if !end.iter().all(|v| v.is_finite()) {
+                    return false;
+                }
+                g.iter_mut().zip(x).zip(end).for_each(|((g, a), b)| *g += a - b);
+                return true;
+            }
+            let support = DktLoss { layout: l, answers: &task.answers, scored: 0..task.support };
+            descend_into(&support, rates, self.steps, &mut w.traj, &mut w.g);
+            w.q.resize(l.len(), 0.0);
+            loss_and_gradient(l, &w.traj[self.steps], &task.answers, task.support..task.answers.len(), &mut w.q);
+            let order = if self.algorithm == Algorithm::FoMaml { Order::First } else { Order::Second };
+            unroll_into(&support, &w.traj, rates, order, &mut w.q, &mut w.rate_bar, &mut w.scratch);
+            if !w.q.iter().chain(&w.rate_bar).all(|v| v.is_finite()) {
+                return false;
+            }
+            g.iter_mut().zip(&w.q).for_each(|(g, q)| *g += q);
+            g_rates.iter_mut().zip(&w.rate_bar).for_each(|(g, r)| *g += r);
+            true
+        })
     }
+}
+
+/// The buffers of one thread's task gradients, reused across tasks: each is as long as the
+/// network's weights, and allocating them per task cost more than the arithmetic.
+#[derive(Default)]
+struct Workspace {
+    traj: Vec<Vec<f64>>,
+    g: Vec<f64>,
+    q: Vec<f64>,
+    rate_bar: Vec<f64>,
+    scratch: [Vec<f64>; 3],
+}
+
+thread_local! {
+    static WORK: std::cell::RefCell<Workspace> = std::cell::RefCell::default();
 }
 
 /// Training tasks: each learner with more than `k` answers, support the first `k`, query the

@@ -45,6 +45,18 @@ pub enum Trained {
     DktTracer(MetaDkt),
 }
 
+impl Trained {
+    /// The validation AUC its parameters were kept for.
+    pub fn validation_auc(&self) -> f64 {
+        match self {
+            Self::Tracer(m) => m.validation_auc,
+            Self::Tester(b) => b.meta.validation_auc,
+            Self::Optimizer(o) => o.meta.validation_auc,
+            Self::DktTracer(m) => m.validation_auc,
+        }
+    }
+}
+
 /// One size's learner.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sized {

@@ -180,15 +180,30 @@ impl Curved for Task {
 
 /// `steps` inner steps of `ψ ← ψ − a ⊙ ∇L(ψ)` from `psi0`: `steps + 1` points.
 pub fn descend<P: Inner + ?Sized>(loss: &P, psi0: Vec<f64>, rates: &[f64], steps: usize) -> Vec<Vec<f64>> {
-    let mut out = Vec::with_capacity(steps + 1);
-    let mut g = vec![0.0; psi0.len()];
-    out.push(psi0);
+    let (mut traj, mut g) = (vec![psi0], Vec::new());
+    descend_into(loss, rates, steps, &mut traj, &mut g);
+    traj
+}
+
+/// [`descend`] in place: from `traj[0]`, writing the later points into `traj` (reusing its
+/// vectors) with `g` as the gradient's buffer, so that a loop over many tasks allocates once.
+pub fn descend_into<P: Inner + ?Sized>(
+    loss: &P,
+    rates: &[f64],
+    steps: usize,
+    traj: &mut Vec<Vec<f64>>,
+    g: &mut Vec<f64>,
+) {
+    let m = traj.first().map_or(0, Vec::len);
+    traj.resize_with(steps + 1, Vec::new);
+    g.resize(m, 0.0);
     for t in 0..steps {
-        loss.gradient(&out[t], &mut g);
-        let next: Vec<f64> = out[t].iter().zip(rates).zip(&g).map(|((x, a), g)| x - a * g).collect();
-        out.push(next);
+        loss.gradient(&traj[t], g);
+        let (done, rest) = traj.split_at_mut(t + 1);
+        let next = &mut rest[0];
+        next.clear();
+        next.extend(done[t].iter().zip(rates).zip(g.iter()).map(|((x, a), g)| x - a * g));
     }
-    out
 }
 
 /// Runs the inner steps of `traj` backwards from `psi_bar`, the query loss's gradient at the
@@ -202,11 +217,29 @@ pub fn unroll<P: Curved + ?Sized>(
     order: Order,
     mut psi_bar: Vec<f64>,
 ) -> (Vec<f64>, Vec<f64>) {
+    let mut rate_bar = Vec::new();
+    unroll_into(loss, traj, rates, order, &mut psi_bar, &mut rate_bar, &mut Default::default());
+    (psi_bar, rate_bar)
+}
+
+/// [`unroll`] in place: `psi_bar` becomes the gradient with respect to the first point,
+/// `rate_bar` that with respect to the rates; `scratch` holds the step's vectors.
+pub fn unroll_into<P: Curved + ?Sized>(
+    loss: &P,
+    traj: &[Vec<f64>],
+    rates: &[f64],
+    order: Order,
+    psi_bar: &mut [f64],
+    rate_bar: &mut Vec<f64>,
+    scratch: &mut [Vec<f64>; 3],
+) {
     let m = rates.len();
-    let mut rate_bar = vec![0.0; m];
-    let (mut g, mut u, mut hu) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+    rate_bar.clear();
+    rate_bar.resize(m, 0.0);
+    scratch.iter_mut().for_each(|v| v.resize(m, 0.0));
+    let [g, u, hu] = scratch;
     for point in traj[..traj.len().saturating_sub(1)].iter().rev() {
-        loss.gradient(point, &mut g);
+        loss.gradient(point, g);
         for j in 0..m {
             rate_bar[j] -= psi_bar[j] * g[j];
         }
@@ -214,13 +247,12 @@ pub fn unroll<P: Curved + ?Sized>(
             for j in 0..m {
                 u[j] = rates[j] * psi_bar[j];
             }
-            loss.hessian_times(point, &u, &mut hu);
+            loss.hessian_times(point, u, hu);
             for j in 0..m {
                 psi_bar[j] -= hu[j];
             }
         }
     }
-    (psi_bar, rate_bar)
 }
 
 /// BOBCAT's straight-through selection gradient: how the query loss after an ability-only
