@@ -58,16 +58,72 @@ fn one() -> usize {
 }
 
 /// The answers before one selection and the items then available.
-type Step = (Vec<(u32, bool)>, Vec<u32>);
+pub(crate) type Step = (Vec<(u32, bool)>, Vec<u32>);
 
-/// What a training test did, for the selection network's gradient.
-struct Trace {
-    /// Each selection's inputs.
-    steps: Vec<Step>,
-    /// The whole pool (item, answer) and which were selected.
-    candidates: Vec<(u32, bool)>,
-    selected: Vec<bool>,
-    query: Vec<(u32, bool)>,
+/// What a training test did, for the outer loop and the selection network's gradient.
+pub(crate) struct Trace {
+    /// The items asked, in order, with their answers.
+    pub(crate) asked: Vec<(u32, bool)>,
+    /// Each selection's inputs (recorded only for a selection network).
+    pub(crate) steps: Vec<Step>,
+    /// The whole pool (item, answer) and which were asked.
+    pub(crate) candidates: Vec<(u32, bool)>,
+    pub(crate) selected: Vec<bool>,
+    /// The query answers.
+    pub(crate) query: Vec<(u32, bool)>,
+}
+
+/// One training learner's test: a fresh pool/query draw of `rows` with `seed`, `n` items
+/// chosen by `tester` at its current parameters (each answer observed as the test goes), the
+/// query answers; items on the model's indices by `index`.
+pub(crate) fn training_test<T: AdaptiveTester>(
+    tester: &T,
+    n: usize,
+    data: &Dataset,
+    rows: std::ops::Range<usize>,
+    seed: u64,
+    index: impl Fn(ItemId) -> u32,
+    record: bool,
+) -> Trace {
+    let draw = pool_and_query(rows, seed);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED);
+    let answer = |r: usize| (index(data.items()[r]), data.correct()[r]);
+    let candidates: Vec<(u32, bool)> = draw.pool.iter().map(|&r| answer(r)).collect();
+    let mut left: Vec<usize> = (0..candidates.len()).collect();
+    let mut selected = vec![false; candidates.len()];
+    let (mut session, mut steps, mut asked) = (tester.start(), Vec::new(), Vec::new());
+    for _ in 0..n.min(left.len()) {
+        let items: Vec<ItemId> = left.iter().map(|&c| data.items()[draw.pool[c]]).collect();
+        if record {
+            steps.push((asked.clone(), items.iter().map(|&i| index(i)).collect()));
+        }
+        let pick = tester.choose(&session, &items, &mut rng).min(left.len() - 1);
+        let c = left.swap_remove(pick);
+        selected[c] = true;
+        asked.push(candidates[c]);
+        tester.observe(&mut session, &data.interaction(draw.pool[c]));
+    }
+    let query = draw.query.iter().map(|&r| answer(r)).collect();
+    Trace { asked, steps, candidates, selected, query }
+}
+
+/// Adds the selection network's gradient for one test from `g`, the query loss's gradient
+/// with respect to each pool answer's weight in the support: passed to every step's softmax,
+/// straight through the argmax (BOBCAT's "Approx").
+pub(crate) fn straight_through(net: &Policy, t: &Trace, g: &[f64], grad: &mut PolicyGrad) {
+    let g_of: std::collections::HashMap<u32, f64> = t.candidates.iter().zip(g).map(|(&(i, _), &g)| (i, g)).collect();
+    for (answers, items) in &t.steps {
+        let h = net.hidden(answers);
+        let logits = net.logits(&h, items);
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let e: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
+        let z: f64 = e.iter().sum();
+        let probs: Vec<f64> = e.iter().map(|x| x / z).collect();
+        let gi: Vec<f64> = items.iter().map(|i| g_of.get(i).copied().unwrap_or(0.0)).collect();
+        let mean: f64 = probs.iter().zip(&gi).map(|(p, g)| p * g).sum();
+        let d: Vec<f32> = probs.iter().zip(&gi).map(|(p, g)| (p * (g - mean)) as f32).collect();
+        net.backward(answers, &h, items, &d, grad);
+    }
 }
 
 /// A BiIRT test so far.
@@ -160,7 +216,11 @@ impl BiIrt {
             for batch in order.chunks(cfg.meta_batch) {
                 grad.fill(0.0);
                 for &k in batch {
-                    let (task, trace) = self.episode(train, learners[k].clone(), draw_seed(cfg.seed, epoch + 1, k));
+                    let seed = draw_seed(cfg.seed, epoch + 1, k);
+                    let index = |i: ItemId| self.meta.item_index(i);
+                    let trace =
+                        training_test(&self, self.n, train, learners[k].clone(), seed, index, self.net.is_some());
+                    let task = Task::new(&trace.asked, &trace.query, false);
                     self.meta.accumulate(&task, &mut grad);
                     if let (Some(net), Some((_, g))) = (&self.net, net_opt.as_mut()) {
                         self.selection_backward(net, &trace, g);
@@ -199,55 +259,14 @@ impl BiIrt {
         Ok(best)
     }
 
-    /// One training learner's episode: a fresh pool/query draw, a test of `n` items chosen by
-    /// the policy at the current parameters, the query answers.
-    fn episode(&self, data: &Dataset, rows: std::ops::Range<usize>, seed: u64) -> (Task, Trace) {
-        let draw = pool_and_query(rows, seed);
-        let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED);
-        let answer = |r: usize| (self.meta.item_index(data.items()[r]), data.correct()[r]);
-        let candidates: Vec<(u32, bool)> = draw.pool.iter().map(|&r| answer(r)).collect();
-        let mut left: Vec<usize> = (0..candidates.len()).collect();
-        let mut selected = vec![false; candidates.len()];
-        let mut session = self.start();
-        let mut steps = Vec::new();
-        for _ in 0..self.n.min(left.len()) {
-            let items: Vec<ItemId> = left.iter().map(|&c| ItemId(candidates[c].0)).collect();
-            if self.net.is_some() {
-                steps.push((session.answers.clone(), items.iter().map(|i| i.0).collect()));
-            }
-            let pick = self.choose(&session, &items, &mut rng).min(left.len() - 1);
-            let c = left.swap_remove(pick);
-            selected[c] = true;
-            session.answers.push(candidates[c]);
-            session.theta = self.ability(&session.answers);
-        }
-        let query: Vec<(u32, bool)> = draw.query.iter().map(|&r| answer(r)).collect();
-        (Task::new(&session.answers, &query, false), Trace { steps, candidates, selected, query })
-    }
-
-    /// Adds the selection network's gradient for one test: the query loss's gradient with
-    /// respect to each pool answer's weight in the support, passed to every step's softmax
-    /// (straight through the argmax).
+    /// Adds the selection network's gradient for one test.
     fn selection_backward(&self, net: &Policy, t: &Trace, grad: &mut PolicyGrad) {
         let b = |i: u32| self.meta.difficulty[i as usize];
         let cands: Vec<(f64, bool)> = t.candidates.iter().map(|&(i, y)| (b(i), y)).collect();
         let query: Vec<(f64, bool)> = t.query.iter().map(|&(i, y)| (b(i), y)).collect();
         let g =
             selection_gradient(self.meta.theta0, self.meta.rate_theta, self.meta.steps, &cands, &t.selected, &query);
-        let g_of: std::collections::HashMap<u32, f64> =
-            t.candidates.iter().zip(&g).map(|(&(i, _), &g)| (i, g)).collect();
-        for (answers, items) in &t.steps {
-            let h = net.hidden(answers);
-            let logits = net.logits(&h, items);
-            let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let e: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
-            let z: f64 = e.iter().sum();
-            let probs: Vec<f64> = e.iter().map(|x| x / z).collect();
-            let gi: Vec<f64> = items.iter().map(|i| g_of.get(i).copied().unwrap_or(0.0)).collect();
-            let mean: f64 = probs.iter().zip(&gi).map(|(p, g)| p * g).sum();
-            let d: Vec<f32> = probs.iter().zip(&gi).map(|(p, g)| (p * (g - mean)) as f32).collect();
-            net.backward(answers, &h, items, &d, grad);
-        }
+        straight_through(net, t, &g, grad);
     }
 }
 

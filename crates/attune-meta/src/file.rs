@@ -17,6 +17,7 @@ use attune_models::{FittedModel, LearnerState, Model, ModelSpec, Training, fit};
 use serde::{Deserialize, Serialize};
 
 use crate::bobcat::{BiIrt, BiPolicy};
+use crate::bobcat_nn::BiNn;
 use crate::dkt_meta::MetaDkt;
 use crate::e4::E4_STEPS;
 use crate::e5::{E5_SUPPORT, MetaLearner};
@@ -43,6 +44,9 @@ pub enum Trained {
     /// A cold-start tracer over DKT (E5).
     #[serde(rename = "dkt_tracer")]
     DktTracer(MetaDkt),
+    /// An adaptive tester over BiNN (E4).
+    #[serde(rename = "nn_tester")]
+    NnTester(BiNn),
 }
 
 impl Trained {
@@ -53,6 +57,7 @@ impl Trained {
             Self::Tester(b) => b.meta.validation_auc,
             Self::Optimizer(o) => o.meta.validation_auc,
             Self::DktTracer(m) => m.validation_auc,
+            Self::NnTester(m) => m.validation_auc,
         }
     }
 }
@@ -153,18 +158,20 @@ pub fn meta_train(
     let (train, valid) = (base.ids.remap(&f.train), base.ids.remap(&f.valid));
     let mut learners = Vec::new();
     if e4 {
-        let policy = match model.parse::<E4Model>().map_err(Error::UnknownLearner)? {
-            E4Model::BiIrt(p) => p,
-            E4Model::Irt(_) => {
-                return Err(bad(
-                    "model",
-                    model.to_owned(),
-                    "a meta-learned tester (biirt-random, biirt-active, biirt-approx)",
-                ));
-            }
-        };
+        let which = model.parse::<E4Model>().map_err(Error::UnknownLearner)?;
         for n in E4_STEPS {
-            let learner = Trained::Tester(BiIrt::train(&irt, policy, &train, &valid, n, cfg, progress)?);
+            let learner = match which {
+                E4Model::BiIrt(p) => Trained::Tester(BiIrt::train(&irt, p, &train, &valid, n, cfg, progress)?),
+                E4Model::BiNn(p) => Trained::NnTester(BiNn::train(&irt, p, &train, &valid, n, cfg, progress)?),
+                E4Model::Irt(_) => {
+                    return Err(bad(
+                        "model",
+                        model.to_owned(),
+                        "a meta-learned tester (biirt-random, biirt-active, biirt-approx, binn-random, binn-active, \
+                         binn-approx)",
+                    ));
+                }
+            };
             learners.push(Sized { size: n, learner });
         }
     } else {
@@ -288,29 +295,18 @@ impl MetaModel {
                     }
                     &o.meta
                 }
+                Trained::NnTester(m) if file.protocol == "e4" => {
+                    m.check(n).map_err(|(f, reason)| invalid(&field(f), reason))?;
+                    if let Some(net) = &m.net {
+                        check_policy(net, n).map_err(|reason| invalid(&field("net"), reason))?;
+                    } else if m.policy == BiPolicy::Approx {
+                        return Err(invalid(&field("net"), "missing: the approx policy needs its network".into()));
+                    }
+                    continue;
+                }
                 Trained::Tester(b) if file.protocol == "e4" => {
                     if let Some(net) = &b.net {
-                        let ok = net.n_items == n
-                            && net.w_in.len() == n * HIDDEN
-                            && net.w_out.len() == n * HIDDEN
-                            && net.b_in.len() == HIDDEN
-                            && net.b_out.len() == n;
-                        if !ok {
-                            return Err(invalid(
-                                &field("net"),
-                                format!("shapes do not match {n} items and {HIDDEN} hidden units"),
-                            ));
-                        }
-                        if net
-                            .w_in
-                            .iter()
-                            .chain(&net.w_out)
-                            .chain(&net.b_in)
-                            .chain(&net.b_out)
-                            .any(|x| !x.is_finite() || x.abs() > 1e6)
-                        {
-                            return Err(invalid(&field("net"), "a weight is not finite or beyond ±1e6".into()));
-                        }
+                        check_policy(net, n).map_err(|reason| invalid(&field("net"), reason))?;
                     } else if b.policy == BiPolicy::Approx {
                         return Err(invalid(&field("net"), "missing: the approx policy needs its network".into()));
                     }
@@ -349,7 +345,8 @@ impl MetaModel {
     /// trained for the largest support size not above theirs: an ordinary fitted model of the
     /// model layer and the learner's state after the support. `None` for an E4 file.
     pub fn adapt(&self, support: &[Interaction<'_>]) -> Option<(FittedModel, LearnerState)> {
-        let tracers: Vec<&Sized> = self.learners.iter().filter(|s| !matches!(s.learner, Trained::Tester(_))).collect();
+        let tracers: Vec<&Sized> =
+            self.learners.iter().filter(|s| !matches!(s.learner, Trained::Tester(_) | Trained::NnTester(_))).collect();
         let chosen = tracers.iter().rev().find(|s| s.size <= support.len()).or_else(|| tracers.first())?;
         let mut fitted = self.base.clone();
         let adapted = match &chosen.learner {
@@ -360,7 +357,7 @@ impl MetaModel {
                 fitted.model = Model::Dkt(adapted.model);
                 return Some((fitted, LearnerState::Dkt(adapted.state)));
             }
-            Trained::Tester(_) => return None,
+            Trained::Tester(_) | Trained::NnTester(_) => return None,
         };
         fitted.model = Model::Irt(adapted.model);
         Some((fitted, LearnerState::Irt(adapted.state)))
@@ -370,4 +367,20 @@ impl MetaModel {
     pub fn algorithm(&self) -> Option<Algorithm> {
         self.model.parse().ok()
     }
+}
+
+/// A selection network's shapes and weights against the base's `n` items (and one unseen).
+fn check_policy(net: &crate::policy::Policy, n: usize) -> std::result::Result<(), String> {
+    let ok = net.n_items == n
+        && net.w_in.len() == n * HIDDEN
+        && net.w_out.len() == n * HIDDEN
+        && net.b_in.len() == HIDDEN
+        && net.b_out.len() == n;
+    if !ok {
+        return Err(format!("shapes do not match {n} items and {HIDDEN} hidden units"));
+    }
+    if net.w_in.iter().chain(&net.w_out).chain(&net.b_in).chain(&net.b_out).any(|x| !x.is_finite() || x.abs() > 1e6) {
+        return Err("a weight is not finite or beyond ±1e6".into());
+    }
+    Ok(())
 }

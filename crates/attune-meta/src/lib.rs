@@ -19,6 +19,7 @@
 //! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
 
 mod bobcat;
+mod bobcat_nn;
 pub mod bootstrap;
 pub mod dkt_inner;
 mod dkt_meta;
@@ -36,6 +37,7 @@ mod protocol;
 pub mod tasks;
 
 pub use crate::bobcat::{BiIrt, BiPolicy, BiSession};
+pub use crate::bobcat_nn::{BiNn, BiNnSession, NN_DIMS, NN_HIDDEN};
 pub use crate::dkt_meta::MetaDkt;
 pub use crate::e4::{AdaptiveTester, E4Outcome, E4Settings, run_e4};
 pub use crate::e5::{Adapted, MetaLearner, NotAdapted, Traced, trace_e5};

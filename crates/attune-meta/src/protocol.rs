@@ -12,6 +12,7 @@ use attune_policy::cat::{Estimator, Selector};
 use serde::Serialize;
 
 use crate::bobcat::{BiIrt, BiPolicy};
+use crate::bobcat_nn::BiNn;
 use crate::bootstrap::{Interval, paired_auc};
 use crate::dkt_meta::MetaDkt;
 use crate::e4::{E4Outcome, E4Settings, run_e4};
@@ -27,8 +28,10 @@ use crate::{Error, Result};
 pub enum E4Model {
     /// Items fitted on the training learners, ability by MAP, a classic selection rule.
     Irt(Selector),
-    /// BOBCAT's meta-learned BiIRT with a fixed selection rule.
+    /// BOBCAT's meta-learned BiIRT with a selection rule.
     BiIrt(BiPolicy),
+    /// BOBCAT's meta-learned BiNN with a selection rule.
+    BiNn(BiPolicy),
 }
 
 impl FromStr for E4Model {
@@ -42,11 +45,15 @@ impl FromStr for E4Model {
             "biirt-random" => Ok(Self::BiIrt(BiPolicy::Random)),
             "biirt-active" => Ok(Self::BiIrt(BiPolicy::Active)),
             "biirt-approx" => Ok(Self::BiIrt(BiPolicy::Approx)),
-            "biirt-unbiased" | "binn-active" | "binn-approx" => {
-                Err(format!("{s}: BOBCAT's meta-learned selectors are not built yet (issue 12 is in progress)"))
+            "binn-random" => Ok(Self::BiNn(BiPolicy::Random)),
+            "binn-active" => Ok(Self::BiNn(BiPolicy::Active)),
+            "binn-approx" => Ok(Self::BiNn(BiPolicy::Approx)),
+            "biirt-unbiased" | "binn-unbiased" => {
+                Err(format!("{s}: BOBCAT's PPO-trained selector is not built yet (issue 12 is in progress)"))
             }
             _ => Err(format!(
-                "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, biirt-approx)"
+                "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, \
+                 biirt-approx, binn-random, binn-active, binn-approx)"
             )),
         }
     }
@@ -175,6 +182,18 @@ pub fn e4(
                 }
                 merge(parts)
             }
+            E4Model::BiNn(policy) => {
+                let irt = rasch(&base, "binn")?;
+                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
+                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
+                let mut parts = Vec::new();
+                for &n in &settings.steps {
+                    let mut m = BiNn::train(&irt, policy, &train, &valid, n, &meta, progress)?;
+                    m.randomesque = settings.randomesque.max(1);
+                    parts.push(run_e4(&m, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
+                }
+                merge(parts)
+            }
         };
         out.push(E4Fold {
             fold: fold.name.clone(),
@@ -226,6 +245,9 @@ fn model_name(m: E4Model) -> String {
         E4Model::BiIrt(BiPolicy::Random) => "biirt-random",
         E4Model::BiIrt(BiPolicy::Active) => "biirt-active",
         E4Model::BiIrt(BiPolicy::Approx) => "biirt-approx",
+        E4Model::BiNn(BiPolicy::Random) => "binn-random",
+        E4Model::BiNn(BiPolicy::Active) => "binn-active",
+        E4Model::BiNn(BiPolicy::Approx) => "binn-approx",
     }
     .to_owned()
 }

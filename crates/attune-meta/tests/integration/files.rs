@@ -75,3 +75,53 @@ proptest! {
         let _ = MetaModel::from_json(std::path::Path::new("m.json"), &bytes);
     }
 }
+
+/// An E4 BiNN meta-model (with its selection network) round-trips: the loaded testers ask the
+/// same items and predict the same; edited shapes are refused naming the field.
+#[test]
+fn a_saved_binn_tester_round_trips() {
+    use attune_core::ItemId;
+    use attune_meta::{AdaptiveTester, Trained};
+    use rand::SeedableRng;
+    let data = vendored("akt_statics");
+    let cfg = MetaConfig { max_epochs: 1, inner_rates: vec![1.0], ..MetaConfig::default() };
+    let m =
+        meta_train(&data, "e4", "binn-approx", &ModelSpec::new(ModelName::Irt1pl, 42), 1, &cfg, &NoProgress).unwrap();
+    assert_eq!(m.learners.iter().map(|s| s.size).collect::<Vec<_>>(), [1, 3, 5, 10]);
+    assert!(m.adapt(&[]).is_none(), "an E4 file adapts no tracer");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("binn.json");
+    m.save(&path).unwrap();
+    let back = MetaModel::load(&path).unwrap();
+    let ids = back.base.ids.remap(&data);
+    for (a, b) in m.learners.iter().zip(&back.learners) {
+        let (Trained::NnTester(a), Trained::NnTester(b)) = (&a.learner, &b.learner) else { panic!("not a BiNN") };
+        for rows in ids.learners().take(5) {
+            let pool: Vec<ItemId> = rows.clone().map(|r| ids.items()[r]).collect();
+            let (mut sa, mut sb) = (a.start(), b.start());
+            for r in rows.clone().take(4) {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+                let pick = a.choose(&sa, &pool, &mut rng);
+                let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+                assert_eq!(pick, b.choose(&sb, &pool, &mut rng));
+                a.observe(&mut sa, &ids.interaction(r));
+                b.observe(&mut sb, &ids.interaction(r));
+                assert_eq!(a.predict(&sa, pool[0]), b.predict(&sb, pool[0]));
+            }
+        }
+    }
+    let json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+    let check = |edit: &dyn Fn(&mut serde_json::Value), field: &str| {
+        let mut j = json.clone();
+        edit(&mut j);
+        match MetaModel::from_json(std::path::Path::new("m.json"), &serde_json::to_vec(&j).unwrap()) {
+            Err(Error::InvalidFile { field: f, .. }) => assert!(f.starts_with(field), "{f} for {field}"),
+            Err(e) => panic!("{field}: {e}"),
+            Ok(_) => panic!("{field}: accepted"),
+        }
+    };
+    check(&|j| j["learners"][1]["nn_tester"]["w2"].as_array_mut().unwrap().truncate(7), "learners[1].w2");
+    check(&|j| j["learners"][0]["nn_tester"]["steps"] = 0.into(), "learners[0].steps");
+    check(&|j| j["learners"][2]["nn_tester"]["net"] = serde_json::Value::Null, "learners[2].net");
+    check(&|j| j["learners"][3]["nn_tester"]["net"]["b_out"].as_array_mut().unwrap().truncate(1), "learners[3].net");
+}

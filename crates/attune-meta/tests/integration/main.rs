@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use attune_core::{Dataset, DatasetBuilder, Interaction, ItemId, KnowledgeTracer, NoProgress, sigmoid};
 use attune_data::DatasetFolder;
 use attune_meta::{
-    AdaptiveTester, Algorithm, BiIrt, BiPolicy, E4Model, E4Settings, E5Model, E5Run, LstmIrt, MetaConfig, MetaIrt,
-    MetaLearner, e4, e5, run_e4,
+    AdaptiveTester, Algorithm, BiIrt, BiNn, BiPolicy, E4Model, E4Settings, E5Model, E5Run, LstmIrt, MetaConfig,
+    MetaIrt, MetaLearner, e4, e5, run_e4,
 };
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use rand::rngs::StdRng;
@@ -172,8 +172,8 @@ fn e5_runs_end_to_end_with_both_baselines() {
 }
 
 /// Half the items carry no information about ability (right with probability 0.5 whatever the
-/// learner): BOBCAT's learned selection must learn to ask the informative ones, and predict
-/// the query better than random selection.
+/// learner): BOBCAT's learned selection, over BiIRT and over BiNN, must learn to ask the
+/// informative ones, and predict the query better than random selection.
 #[test]
 fn the_learned_selection_avoids_items_without_information() {
     let mut rng = StdRng::seed_from_u64(11);
@@ -199,27 +199,45 @@ fn the_learned_selection_avoids_items_without_information() {
     let cfg = MetaConfig { max_epochs: 15, patience: 15, inner_rates: vec![1.0], ..MetaConfig::default() };
     let informative: Vec<bool> =
         (0..40).map(|i| base.ids.items[i].trim_start_matches('q').parse::<usize>().unwrap() < 20).collect();
-    let share = |m: &BiIrt| {
-        let (mut good, mut all) = (0, 0);
-        for rows in test.learners() {
-            let mut rng = StdRng::seed_from_u64(rows.start as u64);
-            let mut left: Vec<usize> = rows.collect();
-            let mut s = m.start();
-            for _ in 0..3 {
-                let items: Vec<ItemId> = left.iter().map(|&r| test.items()[r]).collect();
-                let row = left.swap_remove(m.choose(&s, &items, &mut rng));
-                good += usize::from(informative[test.items()[row].index()]);
-                all += 1;
-                m.observe(&mut s, &test.interaction(row));
-            }
-        }
-        good as f64 / all as f64
-    };
     let settings = E4Settings { steps: vec![3], draws: 2, ..E4Settings::default() };
+    let check = |random: &dyn Fn() -> (f64, f64), approx: &dyn Fn() -> (f64, f64), name: &str| {
+        let ((r_share, r_auc), (x_share, x_auc)) = (random(), approx());
+        assert!(
+            x_share > 0.9 && x_share > r_share + 0.3,
+            "{name}: informative share: approx {x_share:.2}, random {r_share:.2}"
+        );
+        assert!(x_auc > r_auc + 0.02, "{name}: query AUC after 3 items: approx {x_auc:.4}, random {r_auc:.4}");
+    };
     let random = BiIrt::train(irt, BiPolicy::Random, &train, &valid, 3, &cfg, &NoProgress).unwrap();
     let approx = BiIrt::train(irt, BiPolicy::Approx, &train, &valid, 3, &cfg, &NoProgress).unwrap();
-    let (r_share, x_share) = (share(&random), share(&approx));
-    assert!(x_share > 0.9 && x_share > r_share + 0.3, "informative share: approx {x_share:.2}, random {r_share:.2}");
-    let (r_auc, x_auc) = (run_e4(&random, &test, &settings).auc_at[&3], run_e4(&approx, &test, &settings).auc_at[&3]);
-    assert!(x_auc > r_auc + 0.02, "query AUC after 3 items: approx {x_auc:.4}, random {r_auc:.4}");
+    check(
+        &|| (informative_share(&random, &test, &informative), run_e4(&random, &test, &settings).auc_at[&3]),
+        &|| (informative_share(&approx, &test, &informative), run_e4(&approx, &test, &settings).auc_at[&3]),
+        "biirt",
+    );
+    let random = BiNn::train(irt, BiPolicy::Random, &train, &valid, 3, &cfg, &NoProgress).unwrap();
+    let approx = BiNn::train(irt, BiPolicy::Approx, &train, &valid, 3, &cfg, &NoProgress).unwrap();
+    check(
+        &|| (informative_share(&random, &test, &informative), run_e4(&random, &test, &settings).auc_at[&3]),
+        &|| (informative_share(&approx, &test, &informative), run_e4(&approx, &test, &settings).auc_at[&3]),
+        "binn",
+    );
+}
+
+/// The share of informative items among the first three a tester asks each test learner.
+fn informative_share<T: AdaptiveTester>(m: &T, test: &Dataset, informative: &[bool]) -> f64 {
+    let (mut good, mut all) = (0, 0);
+    for rows in test.learners() {
+        let mut rng = StdRng::seed_from_u64(rows.start as u64);
+        let mut left: Vec<usize> = rows.collect();
+        let mut s = m.start();
+        for _ in 0..3 {
+            let items: Vec<ItemId> = left.iter().map(|&r| test.items()[r]).collect();
+            let row = left.swap_remove(m.choose(&s, &items, &mut rng));
+            good += usize::from(informative[test.items()[row].index()]);
+            all += 1;
+            m.observe(&mut s, &test.interaction(row));
+        }
+    }
+    good as f64 / all as f64
 }
