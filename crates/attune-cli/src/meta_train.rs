@@ -19,8 +19,9 @@ pub(crate) struct Args {
     /// Dataset folder, or one log file read with the column flags.
     #[arg(long)]
     dataset: PathBuf,
-    /// E4: biirt-random, biirt-active, biirt-approx; E5: finetune, maml, fomaml, reptile,
-    /// metasgd, anil, lstm-opt. `--config`/`--set` apply to the base.
+    /// E4: biirt-random, biirt-active, biirt-approx, binn-random, binn-active, binn-approx;
+    /// E5: finetune, maml, fomaml, reptile, metasgd, anil (base irt1pl or dkt), lstm-opt
+    /// (base irt1pl). `--config`/`--set` apply to the base.
     #[command(flatten)]
     model: ModelFlags,
     /// The base student model.

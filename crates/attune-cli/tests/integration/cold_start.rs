@@ -86,7 +86,9 @@ fn names_not_built_or_not_fitting_are_clear_errors() {
     let d = d.to_str().unwrap();
     let o = attune(&["eval", "--protocol", "e4", "--dataset", d, "--model", "biirt-unbiased"]);
     assert!(!o.status.success() && text(&o).contains("not built yet"), "{}", text(&o));
-    let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "maml", "--base", "dkt"]);
+    let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "maml", "--base", "bkt"]);
+    assert!(!o.status.success() && text(&o).contains("irt1pl, dkt"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "lstm-opt", "--base", "dkt"]);
     assert!(!o.status.success() && text(&o).contains("irt1pl"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "nope"]);
     assert!(!o.status.success() && text(&o).contains("unknown meta-learner"), "{}", text(&o));
