@@ -32,7 +32,8 @@ pub(crate) struct Flags {
     /// E4: exposure control, each item drawn among the K best-scored (1: always the best).
     #[arg(long, value_name = "K", default_value_t = 1)]
     randomesque: usize,
-    /// E5: bootstrap resamples of each interval.
+    /// E4/E5: bootstrap resamples of each interval (E4: against irt-active; E5: against the
+    /// baselines).
     #[arg(long, default_value_t = 1000)]
     resamples: usize,
 }
@@ -82,12 +83,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 draws: args.cold.draws,
                 seed,
                 randomesque: args.cold.randomesque,
+                resamples: args.cold.resamples,
                 ..E4Settings::default()
             };
             let report = attune_meta::e4(&data, model, &spec, &settings, &args.only_folds, &bar)?;
             bar.finish();
             print_at(&report.model, "n", &report.auc_at, &report.auc_sd_at, &report.accuracy_at)?;
             println!("max exposure {:.3}, test overlap {:.3}", report.max_exposure, report.mean_overlap);
+            for (n, i) in report.vs_irt_active.iter().flatten() {
+                println!("n = {n:>2} vs irt-active: {:+.4} [{:+.4}, {:+.4}]", i.diff, i.lo, i.hi);
+            }
             serde_json::to_value(Wrapped { dataset, report: &report })?
         }
         _ => {

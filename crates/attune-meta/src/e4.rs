@@ -50,11 +50,13 @@ pub struct E4Settings {
     /// best-scored ones (Kingsbury & Zara, 1989), for the classic and the meta-learned
     /// testers alike; 1 (the default) always asks the best.
     pub randomesque: usize,
+    /// Bootstrap resamples of the interval against IRT-Active (default 1000).
+    pub resamples: usize,
 }
 
 impl Default for E4Settings {
     fn default() -> Self {
-        Self { steps: E4_STEPS.to_vec(), draws: 5, seed: 42, randomesque: 1 }
+        Self { steps: E4_STEPS.to_vec(), draws: 5, seed: 42, randomesque: 1, resamples: 1000 }
     }
 }
 
@@ -74,6 +76,21 @@ pub struct E4Outcome {
     /// Test overlap rate of the longest test (Chen, Ankenmann & Spray, 2003): the expected
     /// share of items two random learners' tests have in common.
     pub mean_overlap: f64,
+    /// Every query prediction by test length, learner by learner (all draws of a learner
+    /// together), for paired bootstrap intervals against another tester on the same draws.
+    #[serde(skip)]
+    pub predictions: BTreeMap<usize, E4Predictions>,
+}
+
+/// The query predictions of one test length.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct E4Predictions {
+    /// Predicted probability of a right answer.
+    pub p: Vec<f64>,
+    /// The recorded answer.
+    pub y: Vec<bool>,
+    /// The learner's index (answers of a learner contiguous).
+    pub learner: Vec<u32>,
 }
 
 /// What one learner's test in one draw produced.
@@ -136,6 +153,7 @@ pub fn run_e4<T: AdaptiveTester>(tester: &T, data: &Dataset, settings: &E4Settin
     let mut acc = vec![0.0; n_steps];
     let (mut exposure, mut overlap, mut n_query) = (0.0, 0.0, 0);
     let draws = settings.draws.max(1);
+    let mut all_runs = Vec::with_capacity(draws);
     for draw in 0..draws {
         let runs: Vec<LearnerRun> = learners
             .par_iter()
@@ -154,6 +172,19 @@ pub fn run_e4<T: AdaptiveTester>(tester: &T, data: &Dataset, settings: &E4Settin
         let (e, o) = exposure_and_overlap(runs.iter().map(|r| r.asked.as_slice()));
         exposure += e / draws as f64;
         overlap += o / draws as f64;
+        all_runs.push(runs);
+    }
+    let mut predictions: BTreeMap<usize, E4Predictions> = BTreeMap::new();
+    for (s, &n) in settings.steps.iter().enumerate() {
+        let out = predictions.entry(n).or_default();
+        for k in 0..learners.len() {
+            for runs in &all_runs {
+                let r = &runs[k];
+                out.p.extend(&r.p[s]);
+                out.y.extend(&r.y);
+                out.learner.extend(std::iter::repeat_n(u32::try_from(k).unwrap_or(u32::MAX), r.y.len()));
+            }
+        }
     }
     E4Outcome {
         auc_at: settings.steps.iter().copied().zip(auc).collect(),
@@ -162,6 +193,7 @@ pub fn run_e4<T: AdaptiveTester>(tester: &T, data: &Dataset, settings: &E4Settin
         n_learners: learners.len(),
         max_exposure: exposure,
         mean_overlap: overlap,
+        predictions,
     }
 }
 

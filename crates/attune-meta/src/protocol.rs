@@ -15,7 +15,7 @@ use crate::bobcat::{BiIrt, BiPolicy};
 use crate::bobcat_nn::BiNn;
 use crate::bootstrap::{Interval, paired_auc};
 use crate::dkt_meta::MetaDkt;
-use crate::e4::{E4Outcome, E4Settings, run_e4};
+use crate::e4::{E4Outcome, E4Predictions, E4Settings, run_e4};
 use crate::e5::{E5_SUPPORT, NotAdapted, Traced, trace_e5};
 use crate::irt_cat::IrtTester;
 use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
@@ -93,6 +93,10 @@ pub struct E4Report {
     pub base: String,
     /// Mean pooled query AUC by test length (`"1"`, `"3"`, `"5"`, `"10"`).
     pub auc_at: BTreeMap<String, f64>,
+    /// The paired bootstrap interval of this tester's AUC minus IRT-Active's by test length,
+    /// both on the same draws of every fold's test learners, pooled over folds and draws and
+    /// resampling learners (absent for IRT-Active itself).
+    pub vs_irt_active: Option<BTreeMap<String, Interval>>,
     /// Its sd over folds.
     pub auc_sd_at: BTreeMap<String, f64>,
     /// Mean pooled query accuracy by test length.
@@ -156,6 +160,11 @@ pub fn e4(
     let data = e4_data(data);
     let folds = learner_folds(&data, settings.seed)?;
     let mut out = Vec::new();
+    // Every fold's query predictions, this tester's and IRT-Active's on the same draws, with
+    // learners numbered across folds.
+    let active = E4Model::Irt(Selector::Active);
+    let (mut ours, mut theirs): (BTreeMap<usize, E4Predictions>, BTreeMap<usize, E4Predictions>) = Default::default();
+    let mut offset = 0u32;
     for (k, fold) in folds.iter().enumerate() {
         if !only.is_empty() && !only.contains(&(k + 1)) {
             continue;
@@ -195,6 +204,22 @@ pub fn e4(
                 merge(parts)
             }
         };
+        let reference = if model == active {
+            None
+        } else {
+            let tester =
+                IrtTester::new(&base, Selector::Active, Estimator::Map)?.with_randomesque(settings.randomesque);
+            Some(run_e4(&tester, &test, settings))
+        };
+        for (pooled, outcome) in [(&mut ours, Some(&o)), (&mut theirs, reference.as_ref())] {
+            for (n, p) in outcome.iter().flat_map(|o| &o.predictions) {
+                let e = pooled.entry(*n).or_default();
+                e.p.extend(&p.p);
+                e.y.extend(&p.y);
+                e.learner.extend(p.learner.iter().map(|l| l + offset));
+            }
+        }
+        offset += u32::try_from(test.n_learners()).unwrap_or(u32::MAX);
         out.push(E4Fold {
             fold: fold.name.clone(),
             auc_at: keyed(&o.auc_at),
@@ -218,9 +243,22 @@ pub fn e4(
             })
             .collect()
     };
+    let vs_irt_active = (model != active).then(|| {
+        settings
+            .steps
+            .iter()
+            .filter_map(|n| {
+                let (a, b) = (ours.get(n)?, theirs.get(n)?);
+                (a.y == b.y).then(|| {
+                    (n.to_string(), paired_auc(&a.p, &b.p, &a.y, &a.learner, settings.resamples, settings.seed))
+                })
+            })
+            .collect()
+    });
     Ok(E4Report {
         protocol: "e4",
         model: model_name(model),
+        vs_irt_active,
         base: spec.model.as_str().to_owned(),
         auc_at: at(&|r| &r.auc_at, false),
         auc_sd_at: at(&|r| &r.auc_at, true),
@@ -262,10 +300,12 @@ fn merge(parts: Vec<E4Outcome>) -> E4Outcome {
         n_learners: 0,
         max_exposure: 0.0,
         mean_overlap: 0.0,
+        predictions: BTreeMap::new(),
     });
     for p in &parts {
         out.auc_at.extend(&p.auc_at);
         out.accuracy_at.extend(&p.accuracy_at);
+        out.predictions.extend(p.predictions.iter().map(|(k, v)| (*k, v.clone())));
     }
     out
 }

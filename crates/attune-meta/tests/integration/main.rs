@@ -133,6 +133,17 @@ fn e4_runs_end_to_end_on_vendored_data() {
         e4(&data, E4Model::Irt(attune_policy::cat::Selector::Active), &spec, &settings, &[2], &NoProgress).unwrap();
     assert_eq!(again.folds[0].auc_at, r.folds[1].auc_at);
     assert!("biirt-unbiased".parse::<E4Model>().unwrap_err().contains("not built yet"));
+    // Every other tester carries its paired interval against IRT-Active on the same draws.
+    assert!(r.vs_irt_active.is_none());
+    let random =
+        e4(&data, E4Model::Irt(attune_policy::cat::Selector::Random), &spec, &settings, &[2], &NoProgress).unwrap();
+    let vs = random.vs_irt_active.unwrap();
+    for n in ["1", "3", "5", "10"] {
+        let i = vs[n];
+        assert!(i.lo <= i.diff && i.diff <= i.hi, "{n}: {i:?}");
+        let by_folds = random.folds[0].auc_at[n] - again.folds[0].auc_at[n];
+        assert!((i.diff - by_folds).abs() < 0.01, "{n}: pooled {} against per-draw means {by_folds}", i.diff);
+    }
     // Randomesque exposure control lowers the most exposed item's rate.
     let spread = E4Settings { randomesque: 5, ..settings.clone() };
     let controlled =
