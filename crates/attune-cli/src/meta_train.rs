@@ -19,7 +19,8 @@ pub(crate) struct Args {
     /// Dataset folder, or one log file read with the column flags.
     #[arg(long)]
     dataset: PathBuf,
-    /// E4: biirt-random, biirt-active, biirt-approx, binn-random, binn-active, binn-approx;
+    /// E4: biirt-random, biirt-active, biirt-approx, biirt-unbiased, binn-random, binn-active,
+    /// binn-approx, binn-unbiased;
     /// E5: finetune, maml, fomaml, reptile, metasgd, anil (base irt1pl or dkt), lstm-opt
     /// (base irt1pl). `--config`/`--set` apply to the base.
     #[command(flatten)]

@@ -20,6 +20,7 @@ use crate::e4::{AdaptiveTester, E4Settings, pick_top, run_e4};
 use crate::inner::{Task, selection_gradient, trajectory};
 use crate::irt_meta::{Adam, Algorithm, MetaConfig, MetaIrt};
 use crate::policy::{Policy, PolicyAdam, PolicyGrad};
+use crate::ppo;
 use crate::tasks::{draw_seed, pool_and_query};
 use crate::{Error, Result};
 
@@ -34,6 +35,16 @@ pub enum BiPolicy {
     /// BOBCAT's "Approx": a learned selection network, trained through the response model with
     /// the straight-through gradient of its softmax ([`crate::inner::selection_gradient`]).
     Approx,
+    /// BOBCAT's "Unbiased": the same network trained by PPO on the reward of the tests it
+    /// samples ([`crate::ppo`]); a test asks its best-scored item.
+    Unbiased,
+}
+
+impl BiPolicy {
+    /// Whether the rule is a learned selection network.
+    pub fn learned(self) -> bool {
+        matches!(self, Self::Approx | Self::Unbiased)
+    }
 }
 
 /// A meta-trained BiIRT for tests of `n` items.
@@ -45,7 +56,7 @@ pub struct BiIrt {
     pub policy: BiPolicy,
     /// The test length it was trained for.
     pub n: usize,
-    /// The selection network of [`BiPolicy::Approx`].
+    /// The selection network of [`BiPolicy::Approx`] and [`BiPolicy::Unbiased`].
     pub net: Option<Policy>,
     /// Exposure control at test time: draw among this many best items (1: the best; training
     /// always asks the best, as BOBCAT does).
@@ -137,7 +148,7 @@ impl BiIrt {
     /// The untrained model: the normal fit's difficulties, ability from 0.
     fn from_base(base: &Irt, policy: BiPolicy, n: usize, steps: usize, rate: f64) -> Self {
         let meta = MetaIrt::from_base(Algorithm::Anil, base, n, steps, rate);
-        let net = (policy == BiPolicy::Approx).then(|| Policy::new(meta.difficulty.len(), 7));
+        let net = policy.learned().then(|| Policy::new(meta.difficulty.len(), 7));
         Self { meta, policy, n, net, randomesque: 1 }
     }
 
@@ -215,19 +226,30 @@ impl BiIrt {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
                 grad.fill(0.0);
+                let mut rollouts = Vec::new();
                 for &k in batch {
                     let seed = draw_seed(cfg.seed, epoch + 1, k);
                     let index = |i: ItemId| self.meta.item_index(i);
-                    let trace =
-                        training_test(&self, self.n, train, learners[k].clone(), seed, index, self.net.is_some());
+                    let trace = match (&self.net, self.policy) {
+                        (Some(net), BiPolicy::Unbiased) => {
+                            let (trace, r) = ppo::rollout(&self, net, self.n, train, learners[k].clone(), seed, index);
+                            rollouts.push(r);
+                            trace
+                        }
+                        _ => training_test(&self, self.n, train, learners[k].clone(), seed, index, self.net.is_some()),
+                    };
                     let task = Task::new(&trace.asked, &trace.query, false);
                     self.meta.accumulate(&task, &mut grad);
-                    if let (Some(net), Some((_, g))) = (&self.net, net_opt.as_mut()) {
+                    if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&self.net, net_opt.as_mut(), self.policy) {
                         self.selection_backward(net, &trace, g);
                     }
                 }
                 if let (Some(net), Some((adam, g))) = (self.net.as_mut(), net_opt.as_mut()) {
-                    adam.step(net, g, 1.0 / batch.len() as f32);
+                    if self.policy == BiPolicy::Unbiased {
+                        ppo::update(net, adam, g, &rollouts);
+                    } else {
+                        adam.step(net, g, 1.0 / batch.len() as f32);
+                    }
                 }
                 let scale = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
@@ -283,7 +305,7 @@ impl AdaptiveTester for BiIrt {
     fn choose(&self, s: &BiSession, pool: &[ItemId], rng: &mut StdRng) -> usize {
         let scores: Vec<f64> = match self.policy {
             BiPolicy::Random => return rng.random_range(0..pool.len().max(1)),
-            BiPolicy::Approx => match &self.net {
+            BiPolicy::Approx | BiPolicy::Unbiased => match &self.net {
                 Some(net) => {
                     let items: Vec<u32> = pool.iter().map(|i| self.meta.item_index(*i)).collect();
                     net.logits(&net.hidden(&s.answers), &items).iter().map(|&l| f64::from(l)).collect()

@@ -23,6 +23,7 @@ use crate::bobcat::{BiPolicy, Trace, straight_through, training_test};
 use crate::e4::{AdaptiveTester, E4Settings, pick_top, run_e4};
 use crate::irt_meta::{Adam, MetaConfig};
 use crate::policy::{Policy, PolicyAdam, PolicyGrad};
+use crate::ppo;
 use crate::tasks::draw_seed;
 use crate::{Error, Result};
 
@@ -58,7 +59,7 @@ pub struct BiNn {
     pub rate: f64,
     /// Inner steps.
     pub steps: usize,
-    /// The selection network of [`BiPolicy::Approx`].
+    /// The selection network of [`BiPolicy::Approx`] and [`BiPolicy::Unbiased`].
     pub net: Option<Policy>,
     /// Exposure control at test time: draw among this many best items.
     #[serde(default = "one")]
@@ -95,7 +96,7 @@ impl BiNn {
         let w2 = uniform(n_items * NN_HIDDEN, 0.1 / (NN_HIDDEN as f32).sqrt());
         let mut b2: Vec<f32> = base.difficulty.iter().map(|&b| -b as f32).collect();
         b2.push(-base.mean_difficulty as f32);
-        let net = (policy == BiPolicy::Approx).then(|| Policy::new(n_items, 7));
+        let net = policy.learned().then(|| Policy::new(n_items, 7));
         Self {
             policy,
             n,
@@ -323,19 +324,30 @@ impl BiNn {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
                 grad.fill(0.0);
+                let mut rollouts = Vec::new();
                 for &k in batch {
                     let seed = draw_seed(cfg.seed, epoch + 1, k);
                     let index = |i: ItemId| self.item_index(i);
-                    let trace =
-                        training_test(&self, self.n, train, learners[k].clone(), seed, index, self.net.is_some());
+                    let trace = match (&self.net, self.policy) {
+                        (Some(net), BiPolicy::Unbiased) => {
+                            let (trace, r) = ppo::rollout(&self, net, self.n, train, learners[k].clone(), seed, index);
+                            rollouts.push(r);
+                            trace
+                        }
+                        _ => training_test(&self, self.n, train, learners[k].clone(), seed, index, self.net.is_some()),
+                    };
                     self.accumulate(&trace, &mut grad);
-                    if let (Some(net), Some((_, g))) = (&self.net, net_opt.as_mut()) {
+                    if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&self.net, net_opt.as_mut(), self.policy) {
                         let dm = self.selection_gradient(&trace.candidates, &trace.selected, &trace.query);
                         straight_through(net, &trace, &dm, g);
                     }
                 }
                 if let (Some(net), Some((adam, g))) = (self.net.as_mut(), net_opt.as_mut()) {
-                    adam.step(net, g, 1.0 / batch.len() as f32);
+                    if self.policy == BiPolicy::Unbiased {
+                        ppo::update(net, adam, g, &rollouts);
+                    } else {
+                        adam.step(net, g, 1.0 / batch.len() as f32);
+                    }
                 }
                 let scale = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
@@ -402,7 +414,7 @@ impl AdaptiveTester for BiNn {
     fn choose(&self, s: &BiNnSession, pool: &[ItemId], rng: &mut StdRng) -> usize {
         let scores: Vec<f64> = match self.policy {
             BiPolicy::Random => return rng.random_range(0..pool.len().max(1)),
-            BiPolicy::Approx => match &self.net {
+            BiPolicy::Approx | BiPolicy::Unbiased => match &self.net {
                 Some(net) => {
                     let items: Vec<u32> = pool.iter().map(|i| self.item_index(*i)).collect();
                     net.logits(&net.hidden(&s.answers), &items).iter().map(|&l| f64::from(l)).collect()

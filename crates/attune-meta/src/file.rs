@@ -16,7 +16,7 @@ use attune_core::{Dataset, Interaction, Progress};
 use attune_models::{FittedModel, LearnerState, Model, ModelSpec, Training, fit};
 use serde::{Deserialize, Serialize};
 
-use crate::bobcat::{BiIrt, BiPolicy};
+use crate::bobcat::BiIrt;
 use crate::bobcat_nn::BiNn;
 use crate::dkt_meta::MetaDkt;
 use crate::e4::E4_STEPS;
@@ -167,8 +167,8 @@ pub fn meta_train(
                     return Err(bad(
                         "model",
                         model.to_owned(),
-                        "a meta-learned tester (biirt-random, biirt-active, biirt-approx, binn-random, binn-active, \
-                         binn-approx)",
+                        "a meta-learned tester (biirt-random, biirt-active, biirt-approx, biirt-unbiased, \
+                         binn-random, binn-active, binn-approx, binn-unbiased)",
                     ));
                 }
             };
@@ -299,16 +299,16 @@ impl MetaModel {
                     m.check(n).map_err(|(f, reason)| invalid(&field(f), reason))?;
                     if let Some(net) = &m.net {
                         check_policy(net, n).map_err(|reason| invalid(&field("net"), reason))?;
-                    } else if m.policy == BiPolicy::Approx {
-                        return Err(invalid(&field("net"), "missing: the approx policy needs its network".into()));
+                    } else if m.policy.learned() {
+                        return Err(invalid(&field("net"), "missing: a learned policy needs its network".into()));
                     }
                     continue;
                 }
                 Trained::Tester(b) if file.protocol == "e4" => {
                     if let Some(net) = &b.net {
                         check_policy(net, n).map_err(|reason| invalid(&field("net"), reason))?;
-                    } else if b.policy == BiPolicy::Approx {
-                        return Err(invalid(&field("net"), "missing: the approx policy needs its network".into()));
+                    } else if b.policy.learned() {
+                        return Err(invalid(&field("net"), "missing: a learned policy needs its network".into()));
                     }
                     &b.meta
                 }

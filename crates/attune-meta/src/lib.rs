@@ -33,6 +33,7 @@ mod irt_cat;
 mod irt_meta;
 mod lstm_opt;
 pub mod policy;
+mod ppo;
 mod protocol;
 pub mod tasks;
 

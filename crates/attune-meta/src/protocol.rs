@@ -48,12 +48,11 @@ impl FromStr for E4Model {
             "binn-random" => Ok(Self::BiNn(BiPolicy::Random)),
             "binn-active" => Ok(Self::BiNn(BiPolicy::Active)),
             "binn-approx" => Ok(Self::BiNn(BiPolicy::Approx)),
-            "biirt-unbiased" | "binn-unbiased" => {
-                Err(format!("{s}: BOBCAT's PPO-trained selector is not built yet (issue 12 is in progress)"))
-            }
+            "biirt-unbiased" => Ok(Self::BiIrt(BiPolicy::Unbiased)),
+            "binn-unbiased" => Ok(Self::BiNn(BiPolicy::Unbiased)),
             _ => Err(format!(
                 "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, \
-                 biirt-approx, binn-random, binn-active, binn-approx)"
+                 biirt-approx, biirt-unbiased, binn-random, binn-active, binn-approx, binn-unbiased)"
             )),
         }
     }
@@ -283,9 +282,11 @@ fn model_name(m: E4Model) -> String {
         E4Model::BiIrt(BiPolicy::Random) => "biirt-random",
         E4Model::BiIrt(BiPolicy::Active) => "biirt-active",
         E4Model::BiIrt(BiPolicy::Approx) => "biirt-approx",
+        E4Model::BiIrt(BiPolicy::Unbiased) => "biirt-unbiased",
         E4Model::BiNn(BiPolicy::Random) => "binn-random",
         E4Model::BiNn(BiPolicy::Active) => "binn-active",
         E4Model::BiNn(BiPolicy::Approx) => "binn-approx",
+        E4Model::BiNn(BiPolicy::Unbiased) => "binn-unbiased",
     }
     .to_owned()
 }

@@ -84,8 +84,8 @@ fn e5_reads_one_csv_file_and_reports_the_baseline_intervals() {
 fn names_not_built_or_not_fitting_are_clear_errors() {
     let d = data("assist2009_updated");
     let d = d.to_str().unwrap();
-    let o = attune(&["eval", "--protocol", "e4", "--dataset", d, "--model", "biirt-unbiased"]);
-    assert!(!o.status.success() && text(&o).contains("not built yet"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e4", "--dataset", d, "--model", "biirt-best"]);
+    assert!(!o.status.success() && text(&o).contains("unknown E4 model"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "maml", "--base", "bkt"]);
     assert!(!o.status.success() && text(&o).contains("irt1pl, dkt"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "lstm-opt", "--base", "dkt"]);

@@ -132,7 +132,7 @@ fn e4_runs_end_to_end_on_vendored_data() {
     let again =
         e4(&data, E4Model::Irt(attune_policy::cat::Selector::Active), &spec, &settings, &[2], &NoProgress).unwrap();
     assert_eq!(again.folds[0].auc_at, r.folds[1].auc_at);
-    assert!("biirt-unbiased".parse::<E4Model>().unwrap_err().contains("not built yet"));
+    assert!("biirt-best".parse::<E4Model>().unwrap_err().contains("binn-unbiased"));
     // Every other tester carries its paired interval against IRT-Active on the same draws.
     assert!(r.vs_irt_active.is_none());
     let random =
@@ -183,8 +183,9 @@ fn e5_runs_end_to_end_with_both_baselines() {
 }
 
 /// Half the items carry no information about ability (right with probability 0.5 whatever the
-/// learner): BOBCAT's learned selection, over BiIRT and over BiNN, must learn to ask the
-/// informative ones, and predict the query better than random selection.
+/// learner): BOBCAT's learned selection (Approx and the PPO-trained Unbiased), over BiIRT and
+/// over BiNN, must learn to ask the informative ones, and predict the query better than
+/// random selection.
 #[test]
 fn the_learned_selection_avoids_items_without_information() {
     let mut rng = StdRng::seed_from_u64(11);
@@ -226,12 +227,24 @@ fn the_learned_selection_avoids_items_without_information() {
         &|| (informative_share(&approx, &test, &informative), run_e4(&approx, &test, &settings).auc_at[&3]),
         "biirt",
     );
+    let unbiased = BiIrt::train(irt, BiPolicy::Unbiased, &train, &valid, 3, &cfg, &NoProgress).unwrap();
+    check(
+        &|| (informative_share(&random, &test, &informative), run_e4(&random, &test, &settings).auc_at[&3]),
+        &|| (informative_share(&unbiased, &test, &informative), run_e4(&unbiased, &test, &settings).auc_at[&3]),
+        "biirt-unbiased",
+    );
     let random = BiNn::train(irt, BiPolicy::Random, &train, &valid, 3, &cfg, &NoProgress).unwrap();
     let approx = BiNn::train(irt, BiPolicy::Approx, &train, &valid, 3, &cfg, &NoProgress).unwrap();
     check(
         &|| (informative_share(&random, &test, &informative), run_e4(&random, &test, &settings).auc_at[&3]),
         &|| (informative_share(&approx, &test, &informative), run_e4(&approx, &test, &settings).auc_at[&3]),
         "binn",
+    );
+    let unbiased = BiNn::train(irt, BiPolicy::Unbiased, &train, &valid, 3, &cfg, &NoProgress).unwrap();
+    check(
+        &|| (informative_share(&random, &test, &informative), run_e4(&random, &test, &settings).auc_at[&3]),
+        &|| (informative_share(&unbiased, &test, &informative), run_e4(&unbiased, &test, &settings).auc_at[&3]),
+        "binn-unbiased",
     );
 }
 
