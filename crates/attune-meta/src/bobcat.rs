@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::e4::{AdaptiveTester, E4Settings, pick_top, run_e4};
 use crate::inner::{Task, selection_gradient, trajectory};
-use crate::irt_meta::{Adam, Algorithm, MetaConfig, MetaIrt};
+use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
+use crate::outer::{Adam, keep_best};
 use crate::policy::{Policy, PolicyAdam, PolicyGrad};
 use crate::ppo;
 use crate::tasks::{draw_seed, pool_and_query};
@@ -206,7 +207,7 @@ impl BiIrt {
     /// The outer loop from this starting point; with `learn_rate` the ability's inner rate is
     /// meta-learned too (as Meta-SGD's rates are). Returns the best validation AUC and model.
     fn meta_train(
-        mut self,
+        self,
         train: &Dataset,
         valid: &Dataset,
         cfg: &MetaConfig,
@@ -218,34 +219,33 @@ impl BiIrt {
         let learners: Vec<_> = train.learners().collect();
         let mut order: Vec<usize> = (0..learners.len()).collect();
         let mut rng = StdRng::seed_from_u64(cfg.seed);
-        let mut best = (self.validation(valid, cfg.seed), self.clone());
-        let mut since_best = 0;
         let mut grad = vec![0.0; 2 + 2 * d];
         let mut net_opt = self.net.as_ref().map(|p| (PolicyAdam::new(p, POLICY_RATE), PolicyGrad::zeros(p)));
-        for epoch in 0..cfg.max_epochs {
+        let start = self.validation(valid, cfg.seed);
+        keep_best(self, start, cfg.max_epochs, cfg.patience, Some(progress), |m, epoch| {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
                 grad.fill(0.0);
                 let mut rollouts = Vec::new();
                 for &k in batch {
                     let seed = draw_seed(cfg.seed, epoch + 1, k);
-                    let index = |i: ItemId| self.meta.item_index(i);
-                    let trace = match (&self.net, self.policy) {
+                    let index = |i: ItemId| m.meta.item_index(i);
+                    let trace = match (&m.net, m.policy) {
                         (Some(net), BiPolicy::Unbiased) => {
-                            let (trace, r) = ppo::rollout(&self, net, self.n, train, learners[k].clone(), seed, index);
+                            let (trace, r) = ppo::rollout(&*m, net, m.n, train, learners[k].clone(), seed, index);
                             rollouts.push(r);
                             trace
                         }
-                        _ => training_test(&self, self.n, train, learners[k].clone(), seed, index, self.net.is_some()),
+                        _ => training_test(&*m, m.n, train, learners[k].clone(), seed, index, m.net.is_some()),
                     };
                     let task = Task::new(&trace.asked, &trace.query, false);
-                    self.meta.accumulate(&task, &mut grad);
-                    if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&self.net, net_opt.as_mut(), self.policy) {
-                        self.selection_backward(net, &trace, g);
+                    m.meta.accumulate(&task, &mut grad);
+                    if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&m.net, net_opt.as_mut(), m.policy) {
+                        m.selection_backward(net, &trace, g);
                     }
                 }
-                if let (Some(net), Some((adam, g))) = (self.net.as_mut(), net_opt.as_mut()) {
-                    if self.policy == BiPolicy::Unbiased {
+                if let (Some(net), Some((adam, g))) = (m.net.as_mut(), net_opt.as_mut()) {
+                    if m.policy == BiPolicy::Unbiased {
                         ppo::update(net, adam, g, &rollouts);
                     } else {
                         adam.step(net, g, 1.0 / batch.len() as f32);
@@ -260,25 +260,12 @@ impl BiIrt {
                 if !learn_rate {
                     grad[1 + d] = 0.0;
                 }
-                let mut x = self.meta.pack();
+                let mut x = m.meta.pack();
                 adam.step(&mut x, &grad);
-                self.meta.unpack(&x);
+                m.meta.unpack(&x);
             }
-            let auc = self.validation(valid, cfg.seed);
-            if auc > best.0 {
-                best = (auc, self.clone());
-                since_best = 0;
-            } else {
-                since_best += 1;
-            }
-            if !progress.advance(1) {
-                return Err(attune_core::Cancelled.into());
-            }
-            if since_best >= cfg.patience {
-                break;
-            }
-        }
-        Ok(best)
+            Ok(m.validation(valid, cfg.seed))
+        })
     }
 
     /// Adds the selection network's gradient for one test.

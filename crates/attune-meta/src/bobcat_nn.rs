@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bobcat::{BiPolicy, Trace, straight_through, training_test};
 use crate::e4::{AdaptiveTester, E4Settings, pick_top, run_e4};
-use crate::irt_meta::{Adam, MetaConfig};
+use crate::irt_meta::MetaConfig;
+use crate::outer::{Adam, keep_best};
 use crate::policy::{Policy, PolicyAdam, PolicyGrad};
 use crate::ppo;
 use crate::tasks::draw_seed;
@@ -318,32 +319,31 @@ impl BiNn {
         let mut grad = vec![0.0; x.len()];
         let mut net_opt = self.net.as_ref().map(|p| (PolicyAdam::new(p, NN_RATE as f32), PolicyGrad::zeros(p)));
         self.validation_auc = self.validation(valid, cfg.seed);
-        let mut best = self.clone();
-        let mut since_best = 0;
-        for epoch in 0..cfg.max_epochs {
+        let start = self.validation_auc;
+        let (_, best) = keep_best(self, start, cfg.max_epochs, cfg.patience, Some(progress), |m, epoch| {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
                 grad.fill(0.0);
                 let mut rollouts = Vec::new();
                 for &k in batch {
                     let seed = draw_seed(cfg.seed, epoch + 1, k);
-                    let index = |i: ItemId| self.item_index(i);
-                    let trace = match (&self.net, self.policy) {
+                    let index = |i: ItemId| m.item_index(i);
+                    let trace = match (&m.net, m.policy) {
                         (Some(net), BiPolicy::Unbiased) => {
-                            let (trace, r) = ppo::rollout(&self, net, self.n, train, learners[k].clone(), seed, index);
+                            let (trace, r) = ppo::rollout(&*m, net, m.n, train, learners[k].clone(), seed, index);
                             rollouts.push(r);
                             trace
                         }
-                        _ => training_test(&self, self.n, train, learners[k].clone(), seed, index, self.net.is_some()),
+                        _ => training_test(&*m, m.n, train, learners[k].clone(), seed, index, m.net.is_some()),
                     };
-                    self.accumulate(&trace, &mut grad);
-                    if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&self.net, net_opt.as_mut(), self.policy) {
-                        let dm = self.selection_gradient(&trace.candidates, &trace.selected, &trace.query);
+                    m.accumulate(&trace, &mut grad);
+                    if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&m.net, net_opt.as_mut(), m.policy) {
+                        let dm = m.selection_gradient(&trace.candidates, &trace.selected, &trace.query);
                         straight_through(net, &trace, &dm, g);
                     }
                 }
-                if let (Some(net), Some((adam, g))) = (self.net.as_mut(), net_opt.as_mut()) {
-                    if self.policy == BiPolicy::Unbiased {
+                if let (Some(net), Some((adam, g))) = (m.net.as_mut(), net_opt.as_mut()) {
+                    if m.policy == BiPolicy::Unbiased {
                         ppo::update(net, adam, g, &rollouts);
                     } else {
                         adam.step(net, g, 1.0 / batch.len() as f32);
@@ -352,26 +352,15 @@ impl BiNn {
                 let scale = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
                 // The unseen item's row stays the population's.
-                let (w2_unseen, b2_unseen) = (x.len() - self.n_items - NN_HIDDEN, x.len() - 1);
+                let (w2_unseen, b2_unseen) = (x.len() - m.n_items - NN_HIDDEN, x.len() - 1);
                 grad[w2_unseen..w2_unseen + NN_HIDDEN].fill(0.0);
                 grad[b2_unseen] = 0.0;
                 adam.step(&mut x, &grad);
-                self.unpack(&x);
+                m.unpack(&x);
             }
-            self.validation_auc = self.validation(valid, cfg.seed);
-            if self.validation_auc > best.validation_auc {
-                best = self.clone();
-                since_best = 0;
-            } else {
-                since_best += 1;
-            }
-            if !progress.advance(1) {
-                return Err(attune_core::Cancelled.into());
-            }
-            if since_best >= cfg.patience {
-                break;
-            }
-        }
+            m.validation_auc = m.validation(valid, cfg.seed);
+            Ok(m.validation_auc)
+        })?;
         Ok(best)
     }
 

@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::dkt_inner::{Answer, DktLoss, Layout, answers_of, loss_and_gradient};
 use crate::e5::{Adapted, E5_HORIZON, MetaLearner, trace_e5};
 use crate::inner::{Order, descend_into, unroll_into};
-use crate::irt_meta::{Adam, Algorithm, MetaConfig};
+use crate::irt_meta::{Algorithm, MetaConfig};
+use crate::outer::{Adam, keep_best};
 use crate::tasks::episode;
 use crate::{Error, Result};
 
@@ -160,13 +161,7 @@ impl MetaDkt {
 
     /// The outer loop: Adam on the starting point (and Meta-SGD's rates) over meta-batches of
     /// tasks, tasks of a batch in parallel, keeping the epoch with the best validation AUC.
-    fn meta_train(
-        mut self,
-        tasks: &[DktTask],
-        valid: &Dataset,
-        cfg: &MetaConfig,
-        progress: &dyn Progress,
-    ) -> Result<Self> {
+    fn meta_train(self, tasks: &[DktTask], valid: &Dataset, cfg: &MetaConfig, progress: &dyn Progress) -> Result<Self> {
         let l = self.layout();
         let learn_rates = self.algorithm == Algorithm::MetaSgd;
         let mut x = l.flatten(&self.start);
@@ -180,16 +175,15 @@ impl MetaDkt {
             &format!("meta-training {} over dkt (k = {})", self.algorithm, self.support),
             (cfg.neural_max_epochs * batches) as u64,
         );
-        let mut best = self.clone();
-        let mut since_best = 0;
-        for _epoch in 0..cfg.neural_max_epochs {
+        let start = self.validation_auc;
+        let (_, best) = keep_best(self, start, cfg.neural_max_epochs, cfg.neural_patience, None, |m, _| {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
                 let zero = || (vec![0.0; l.len()], vec![0.0; l.len()], 0usize);
                 let (mut g, mut g_rates, n) = batch
                     .par_iter()
                     .fold(zero, |(mut g, mut r, n), &t| {
-                        let ok = self.add_task_gradient(&tasks[t], &x, &rates, &mut g, &mut r);
+                        let ok = m.add_task_gradient(&tasks[t], &x, &rates, &mut g, &mut r);
                         (g, r, n + usize::from(ok))
                     })
                     .reduce(zero, |(mut g, mut r, n), (g2, r2, n2)| {
@@ -211,21 +205,13 @@ impl MetaDkt {
                     return Err(attune_core::Cancelled.into());
                 }
             }
-            l.write(&x, &mut self.start);
+            l.write(&x, &mut m.start);
             if learn_rates {
-                self.rates = rates.iter().map(|&r| r as f32).collect();
+                m.rates = rates.iter().map(|&r| r as f32).collect();
             }
-            self.validation_auc = self.validation(valid);
-            if self.validation_auc > best.validation_auc {
-                best = self.clone();
-                since_best = 0;
-            } else {
-                since_best += 1;
-                if since_best >= cfg.neural_patience {
-                    break;
-                }
-            }
-        }
+            m.validation_auc = m.validation(valid);
+            Ok(m.validation_auc)
+        })?;
         Ok(best)
     }
 

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::e5::{Adapted, E5_HORIZON, MetaLearner, trace_e5};
 use crate::inner::{Order, Task, meta_gradient, trajectory};
+use crate::outer::{Adam, keep_best};
 use crate::tasks::episode;
 use crate::{Error, Result};
 
@@ -306,15 +307,14 @@ impl MetaIrt {
         let mut rng = StdRng::seed_from_u64(cfg.seed);
         let mut order: Vec<usize> = (0..tasks.len()).collect();
         self.validation_auc = self.validation(valid);
-        let mut best = self.clone();
-        let mut since_best = 0;
         let mut grad = vec![0.0; 2 + 2 * n];
-        for _epoch in 0..cfg.max_epochs {
+        let start = self.validation_auc;
+        let (_, best) = keep_best(self, start, cfg.max_epochs, cfg.patience, Some(progress), |m, _| {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
                 grad.fill(0.0);
                 for &t in batch {
-                    self.accumulate(&tasks[t], &mut grad);
+                    m.accumulate(&tasks[t], &mut grad);
                 }
                 let scale = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
@@ -324,24 +324,13 @@ impl MetaIrt {
                 if !learn_rates {
                     grad[1 + n..].fill(0.0);
                 }
-                let mut x = self.pack();
+                let mut x = m.pack();
                 adam.step(&mut x, &grad);
-                self.unpack(&x);
+                m.unpack(&x);
             }
-            self.validation_auc = self.validation(valid);
-            if self.validation_auc > best.validation_auc {
-                best = self.clone();
-                since_best = 0;
-            } else {
-                since_best += 1;
-            }
-            if !progress.advance(1) {
-                return Err(attune_core::Cancelled.into());
-            }
-            if since_best >= cfg.patience {
-                break;
-            }
-        }
+            m.validation_auc = m.validation(valid);
+            Ok(m.validation_auc)
+        })?;
         Ok(best)
     }
 
@@ -447,34 +436,5 @@ impl MetaIrt {
             precision += p * (1.0 - p);
         }
         Adapted { model, state: IrtState { theta: vec![theta], precision: vec![precision] } }
-    }
-}
-
-/// Adam (Kingma & Ba, 2015) on a flat parameter vector.
-pub(crate) struct Adam {
-    m: Vec<f64>,
-    v: Vec<f64>,
-    t: i32,
-    rate: f64,
-}
-
-impl Adam {
-    pub(crate) fn new(n: usize, rate: f64) -> Self {
-        Self { m: vec![0.0; n], v: vec![0.0; n], t: 0, rate }
-    }
-
-    pub(crate) fn step(&mut self, x: &mut [f64], g: &[f64]) {
-        const B1: f64 = 0.9;
-        const B2: f64 = 0.999;
-        self.t += 1;
-        let (c1, c2) = (1.0 - B1.powi(self.t), 1.0 - B2.powi(self.t));
-        for j in 0..x.len() {
-            if g[j] == 0.0 && self.m[j] == 0.0 {
-                continue;
-            }
-            self.m[j] = B1 * self.m[j] + (1.0 - B1) * g[j];
-            self.v[j] = B2 * self.v[j] + (1.0 - B2) * g[j] * g[j];
-            x[j] -= self.rate * (self.m[j] / c1) / ((self.v[j] / c2).sqrt() + 1e-8);
-        }
     }
 }

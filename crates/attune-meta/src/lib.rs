@@ -32,6 +32,7 @@ pub mod inner;
 mod irt_cat;
 mod irt_meta;
 mod lstm_opt;
+mod outer;
 pub mod policy;
 mod ppo;
 mod protocol;

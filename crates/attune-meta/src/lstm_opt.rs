@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::e5::{Adapted, MetaLearner, trace_e5};
 use crate::inner::{Task, gradient, query_loss};
-use crate::irt_meta::{Adam, Algorithm, MetaConfig, MetaIrt, tasks_of};
+use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt, tasks_of};
+use crate::outer::{Adam, keep_best};
 use crate::{Error, Result};
 
 /// LSTM hidden units per coordinate.
@@ -261,19 +262,18 @@ impl LstmIrt {
         if tasks.is_empty() {
             return Err(Error::TooFewLearners { needed: 1, found: 0 });
         }
-        let mut m = Self { meta, optimizer: LstmOptimizer::new(cfg.seed) };
+        let m = Self { meta, optimizer: LstmOptimizer::new(cfg.seed) };
         let validation = |m: &Self| {
             let t = trace_e5(m, valid, k);
             attune_core::metrics::auc(&t.p, &t.y)
         };
         progress.start(&format!("training the LSTM optimizer (k = {k})"), cfg.max_epochs as u64);
         let mut adam = Adam::new(m.optimizer.n_params(), LSTM_RATE);
-        let mut best = (validation(&m), m.clone());
-        let mut since_best = 0;
         let mut order: Vec<usize> = (0..tasks.len()).collect();
         let mut rng = StdRng::seed_from_u64(cfg.seed);
         let mut grad = vec![0.0; m.optimizer.n_params()];
-        for _ in 0..cfg.max_epochs {
+        let start = validation(&m);
+        let best = keep_best(m, start, cfg.max_epochs, cfg.patience, Some(progress), |m, _| {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
                 grad.fill(0.0);
@@ -287,20 +287,8 @@ impl LstmIrt {
                 adam.step(&mut x, &grad);
                 m.optimizer.unpack(&x);
             }
-            let auc = validation(&m);
-            if auc > best.0 {
-                best = (auc, m.clone());
-                since_best = 0;
-            } else {
-                since_best += 1;
-            }
-            if !progress.advance(1) {
-                return Err(attune_core::Cancelled.into());
-            }
-            if since_best >= cfg.patience {
-                break;
-            }
-        }
+            Ok(validation(m))
+        })?;
         let (auc, mut m) = best;
         m.meta.validation_auc = auc;
         Ok(m)
