@@ -1,0 +1,286 @@
+//! E4 end to end: folds of learners, the base fitted per fold, the tester (and IRT-Active
+//! beside it for the paired interval), means over folds.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Instant;
+
+use attune_core::{Dataset, Progress};
+use attune_models::{ModelSpec, Training, fit};
+use attune_policy::cat::{Estimator, Selector};
+use serde::Serialize;
+
+use crate::Result;
+use crate::bobcat::{BiIrt, BiPolicy};
+use crate::bobcat_nn::BiNn;
+use crate::bootstrap::{Interval, paired_auc};
+use crate::e4::{E4Outcome, E4Predictions, E4Settings, run_e4};
+use crate::irt_cat::IrtTester;
+use crate::irt_meta::MetaConfig;
+use crate::tasks::{e4_data, learner_folds};
+
+use super::{check_folds, keyed, mean_sd, rasch};
+
+/// An E4 tester by name: `irt-random`, `irt-active`, `irt-mfi`, `irt-kli`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum E4Model {
+    /// Items fitted on the training learners, ability by MAP, a classic selection rule.
+    Irt(Selector),
+    /// BOBCAT's meta-learned BiIRT with a selection rule.
+    BiIrt(BiPolicy),
+    /// BOBCAT's meta-learned BiNN with a selection rule.
+    BiNn(BiPolicy),
+}
+
+impl FromStr for E4Model {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "irt-random" => Ok(Self::Irt(Selector::Random)),
+            "irt-active" => Ok(Self::Irt(Selector::Active)),
+            "irt-mfi" => Ok(Self::Irt(Selector::Mfi)),
+            "irt-kli" => Ok(Self::Irt(Selector::Kli)),
+            "biirt-random" => Ok(Self::BiIrt(BiPolicy::Random)),
+            "biirt-active" => Ok(Self::BiIrt(BiPolicy::Active)),
+            "biirt-approx" => Ok(Self::BiIrt(BiPolicy::Approx)),
+            "binn-random" => Ok(Self::BiNn(BiPolicy::Random)),
+            "binn-active" => Ok(Self::BiNn(BiPolicy::Active)),
+            "binn-approx" => Ok(Self::BiNn(BiPolicy::Approx)),
+            "biirt-unbiased" => Ok(Self::BiIrt(BiPolicy::Unbiased)),
+            "binn-unbiased" => Ok(Self::BiNn(BiPolicy::Unbiased)),
+            _ => Err(format!(
+                "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, \
+                 biirt-approx, biirt-unbiased, binn-random, binn-active, binn-approx, binn-unbiased)"
+            )),
+        }
+    }
+}
+
+/// One fold's E4 result.
+#[derive(Clone, Debug, Serialize)]
+pub struct E4Fold {
+    /// `fold{k}`.
+    pub fold: String,
+    /// Pooled query AUC by test length.
+    pub auc_at: BTreeMap<String, f64>,
+    /// Pooled query accuracy by test length.
+    pub accuracy_at: BTreeMap<String, f64>,
+    /// Largest item exposure rate of the longest test.
+    pub max_exposure: f64,
+    /// Test overlap rate of the longest test.
+    pub mean_overlap: f64,
+    /// Test learners.
+    pub n_learners: usize,
+    /// Query answers per draw.
+    pub n_query: usize,
+    /// Seconds fitting the item parameters.
+    pub fit_seconds: f64,
+    /// Seconds of the adaptive tests (all draws).
+    pub test_seconds: f64,
+}
+
+/// E4's report: means over folds (sd beside them).
+#[derive(Clone, Debug, Serialize)]
+pub struct E4Report {
+    /// `e4`.
+    pub protocol: &'static str,
+    /// The tester's name.
+    pub model: String,
+    /// The base model's name.
+    pub base: String,
+    /// Mean pooled query AUC by test length (`"1"`, `"3"`, `"5"`, `"10"`).
+    pub auc_at: BTreeMap<String, f64>,
+    /// The paired bootstrap interval of this tester's AUC minus IRT-Active's by test length,
+    /// both on the same draws of every fold's test learners, pooled over folds and draws and
+    /// resampling learners (absent for IRT-Active itself).
+    pub vs_irt_active: Option<BTreeMap<String, Interval>>,
+    /// Its sd over folds.
+    pub auc_sd_at: BTreeMap<String, f64>,
+    /// Mean pooled query accuracy by test length.
+    pub accuracy_at: BTreeMap<String, f64>,
+    /// Mean largest item exposure rate.
+    pub max_exposure: f64,
+    /// Mean test overlap rate.
+    pub mean_overlap: f64,
+    /// Learners with at least 20 first attempts.
+    pub n_learners: usize,
+    /// Their first attempts.
+    pub n_answers: usize,
+    /// Pool/query draws per fold.
+    pub draws: usize,
+    /// Exposure control: items drawn among this many best (1: none).
+    pub randomesque: usize,
+    /// Seed of the folds and draws.
+    pub seed: u64,
+    /// Per fold.
+    pub folds: Vec<E4Fold>,
+}
+
+/// Runs E4 on `data` (every answer; the protocol keeps first attempts) for `model` over the
+/// base `spec`, on the folds in `only` (1-based; all five when empty).
+///
+/// # Errors
+/// Too few learners, a base model that is not unidimensional IRT, a failed fit.
+pub fn e4(
+    data: &Dataset,
+    model: E4Model,
+    spec: &ModelSpec,
+    settings: &E4Settings,
+    only: &[usize],
+    progress: &dyn Progress,
+) -> Result<E4Report> {
+    check_folds(only)?;
+    let data = e4_data(data);
+    let folds = learner_folds(&data, settings.seed)?;
+    let mut out = Vec::new();
+    // Every fold's query predictions, this tester's and IRT-Active's on the same draws, with
+    // learners numbered across folds.
+    let active = E4Model::Irt(Selector::Active);
+    let (mut ours, mut theirs): (BTreeMap<usize, E4Predictions>, BTreeMap<usize, E4Predictions>) = Default::default();
+    let mut offset = 0u32;
+    for (k, fold) in folds.iter().enumerate() {
+        if !only.is_empty() && !only.contains(&(k + 1)) {
+            continue;
+        }
+        let t0 = Instant::now();
+        let base = fit(spec, Training { train: &fold.train, validation: None }, progress)?;
+        let fit_seconds = t0.elapsed().as_secs_f64();
+        let test = base.ids.remap(&fold.test);
+        let t1 = Instant::now();
+        let o = match model {
+            E4Model::Irt(selector) => {
+                let tester = IrtTester::new(&base, selector, Estimator::Map)?.with_randomesque(settings.randomesque);
+                run_e4(&tester, &test, settings)
+            }
+            E4Model::BiIrt(policy) => {
+                let irt = rasch(&base, "biirt")?;
+                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
+                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
+                let mut parts = Vec::new();
+                for &n in &settings.steps {
+                    let mut m = BiIrt::train(&irt, policy, &train, &valid, n, &meta, progress)?;
+                    m.randomesque = settings.randomesque.max(1);
+                    parts.push(run_e4(&m, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
+                }
+                merge(parts)
+            }
+            E4Model::BiNn(policy) => {
+                let irt = rasch(&base, "binn")?;
+                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
+                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
+                let mut parts = Vec::new();
+                for &n in &settings.steps {
+                    let mut m = BiNn::train(&irt, policy, &train, &valid, n, &meta, progress)?;
+                    m.randomesque = settings.randomesque.max(1);
+                    parts.push(run_e4(&m, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
+                }
+                merge(parts)
+            }
+        };
+        let reference = if model == active {
+            None
+        } else {
+            let tester =
+                IrtTester::new(&base, Selector::Active, Estimator::Map)?.with_randomesque(settings.randomesque);
+            Some(run_e4(&tester, &test, settings))
+        };
+        for (pooled, outcome) in [(&mut ours, Some(&o)), (&mut theirs, reference.as_ref())] {
+            for (n, p) in outcome.iter().flat_map(|o| &o.predictions) {
+                let e = pooled.entry(*n).or_default();
+                e.p.extend(&p.p);
+                e.y.extend(&p.y);
+                e.learner.extend(p.learner.iter().map(|l| l + offset));
+            }
+        }
+        offset += u32::try_from(test.n_learners()).unwrap_or(u32::MAX);
+        out.push(E4Fold {
+            fold: fold.name.clone(),
+            auc_at: keyed(&o.auc_at),
+            accuracy_at: keyed(&o.accuracy_at),
+            max_exposure: o.max_exposure,
+            mean_overlap: o.mean_overlap,
+            n_learners: o.n_learners,
+            n_query: o.n_query,
+            fit_seconds,
+            test_seconds: t1.elapsed().as_secs_f64(),
+        });
+    }
+    let at = |f: &dyn Fn(&E4Fold) -> &BTreeMap<String, f64>, sd: bool| -> BTreeMap<String, f64> {
+        settings
+            .steps
+            .iter()
+            .map(|n| {
+                let xs: Vec<f64> = out.iter().filter_map(|r| f(r).get(&n.to_string()).copied()).collect();
+                let (m, s) = mean_sd(&xs);
+                (n.to_string(), if sd { s } else { m })
+            })
+            .collect()
+    };
+    let vs_irt_active = (model != active).then(|| {
+        settings
+            .steps
+            .iter()
+            .filter_map(|n| {
+                let (a, b) = (ours.get(n)?, theirs.get(n)?);
+                (a.y == b.y).then(|| {
+                    (n.to_string(), paired_auc(&a.p, &b.p, &a.y, &a.learner, settings.resamples, settings.seed))
+                })
+            })
+            .collect()
+    });
+    Ok(E4Report {
+        protocol: "e4",
+        model: model_name(model),
+        vs_irt_active,
+        base: spec.model.as_str().to_owned(),
+        auc_at: at(&|r| &r.auc_at, false),
+        auc_sd_at: at(&|r| &r.auc_at, true),
+        accuracy_at: at(&|r| &r.accuracy_at, false),
+        max_exposure: mean_sd(&out.iter().map(|r| r.max_exposure).collect::<Vec<_>>()).0,
+        mean_overlap: mean_sd(&out.iter().map(|r| r.mean_overlap).collect::<Vec<_>>()).0,
+        n_learners: data.n_learners(),
+        n_answers: data.len(),
+        draws: settings.draws,
+        randomesque: settings.randomesque,
+        seed: settings.seed,
+        folds: out,
+    })
+}
+
+fn model_name(m: E4Model) -> String {
+    match m {
+        E4Model::Irt(Selector::Random) => "irt-random",
+        E4Model::Irt(Selector::Active) => "irt-active",
+        E4Model::Irt(Selector::Mfi) => "irt-mfi",
+        E4Model::Irt(Selector::Kli) => "irt-kli",
+        E4Model::BiIrt(BiPolicy::Random) => "biirt-random",
+        E4Model::BiIrt(BiPolicy::Active) => "biirt-active",
+        E4Model::BiIrt(BiPolicy::Approx) => "biirt-approx",
+        E4Model::BiIrt(BiPolicy::Unbiased) => "biirt-unbiased",
+        E4Model::BiNn(BiPolicy::Random) => "binn-random",
+        E4Model::BiNn(BiPolicy::Active) => "binn-active",
+        E4Model::BiNn(BiPolicy::Approx) => "binn-approx",
+        E4Model::BiNn(BiPolicy::Unbiased) => "binn-unbiased",
+    }
+    .to_owned()
+}
+
+/// One outcome from runs trained per test length: each length's scores from its own model,
+/// exposure and overlap from the longest test's.
+fn merge(parts: Vec<E4Outcome>) -> E4Outcome {
+    let mut out = parts.last().cloned().unwrap_or(E4Outcome {
+        auc_at: BTreeMap::new(),
+        accuracy_at: BTreeMap::new(),
+        n_query: 0,
+        n_learners: 0,
+        max_exposure: 0.0,
+        mean_overlap: 0.0,
+        predictions: BTreeMap::new(),
+    });
+    for p in &parts {
+        out.auc_at.extend(&p.auc_at);
+        out.accuracy_at.extend(&p.accuracy_at);
+        out.predictions.extend(p.predictions.iter().map(|(k, v)| (*k, v.clone())));
+    }
+    out
+}
