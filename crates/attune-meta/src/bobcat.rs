@@ -37,7 +37,7 @@ pub enum BiPolicy {
     /// the straight-through gradient of its softmax ([`crate::inner::selection_gradient`]).
     Approx,
     /// BOBCAT's "Unbiased": the same network trained by PPO on the reward of the tests it
-    /// samples ([`crate::ppo`]); a test asks its best-scored item.
+    /// samples (proximal policy optimisation); a test asks its best-scored item.
     Unbiased,
 }
 

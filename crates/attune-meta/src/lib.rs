@@ -11,6 +11,10 @@
 //! - [`MetaIrt`]: the optimization-based meta-learners over the Rasch model (fine-tuning,
 //!   MAML, first-order MAML, Reptile, Meta-SGD, ANIL) with exact second-order meta-gradients
 //!   ([`inner`]); [`LstmIrt`], a learned LSTM optimizer as the inner loop.
+//! - [`MetaDkt`]: the same learners over DKT, all of the LSTM's weights adapted (ANIL: the
+//!   read-out), second-order through exact Hessian-vector products ([`dkt_inner`], [`dual`]).
+//! - [`BiIrt`] and [`BiNn`]: BOBCAT's bilevel response models for adaptive testing, with the
+//!   Random, Active, straight-through Approx and PPO-trained Unbiased selection rules.
 //! - [`e4()`] and [`e5()`]: the protocols end to end (folds, base learner, baselines,
 //!   means over folds or cohorts, bootstrap intervals), as `attune eval` runs them.
 //! - [`meta_train`] and [`MetaModel`]: a meta-trained model and its file (the base learner's
