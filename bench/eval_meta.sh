@@ -4,7 +4,8 @@
 # STATICS; E5 (every optimization-based learner over the Rasch model, both baselines beside
 # each) on assist2009_updated and STATICS with the full training split (5 folds), and MAML on
 # cohorts of 10/20/50 training learners (10 cohorts of fold 1). Then
-# `python3 bench/meta_tables.py <results dir>` prints the tables. About 2 hours on 2 cores.
+# `python3 bench/meta_tables.py <results dir>` prints the tables. About 8 hours on 2 cores
+# (the DKT runs and BiNN testers are most of it).
 # Usage: bench/eval_meta.sh [shared data dir] [results dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,8 @@ mkdir -p "$out"
 cargo build --release -q -p attune-cli
 bin=${ATTUNE_BIN:-target/release/attune}
 for d in akt/assist2009_pid STATICS; do
-  for m in irt-random irt-active irt-mfi irt-kli biirt-random biirt-active biirt-approx; do
+  for m in irt-random irt-active irt-mfi irt-kli biirt-random biirt-active biirt-approx biirt-unbiased \
+    binn-random binn-active binn-approx binn-unbiased; do
     $bin eval --protocol e4 --dataset "$shared/$d" --model $m --quiet --json "$out/e4-$(basename $d)-$m.json" | tail -4
   done
 done
@@ -25,5 +27,10 @@ for d in assist2009_updated STATICS; do
   for c in 10 20 50; do
     $bin eval --protocol e5 --dataset "$shared/$d" --model maml --cohort $c --fold 1 --quiet \
       --json "$out/e5-$d-maml-cohort$c.json" | tail -4
+  done
+  # Over DKT: fold 1 only (about 25 minutes per learner on 2 cores).
+  for m in maml fomaml reptile metasgd anil; do
+    $bin eval --protocol e5 --dataset "$shared/$d" --model $m --base dkt --fold 1 --quiet \
+      --json "$out/e5-$d-$m-dkt-fold1.json" | tail -4
   done
 done
