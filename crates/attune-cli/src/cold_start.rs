@@ -90,7 +90,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             bar.finish();
             print_at(&report.model, "n", &report.auc_at, &report.auc_sd_at, &report.accuracy_at)?;
             println!("max exposure {:.3}, test overlap {:.3}", report.max_exposure, report.mean_overlap);
-            for (n, i) in report.vs_irt_active.iter().flatten() {
+            let mut intervals: Vec<_> = report.vs_irt_active.iter().flatten().collect();
+            intervals.sort_by_key(|(n, _)| n.parse::<usize>().unwrap_or(usize::MAX));
+            for (n, i) in intervals {
                 println!("n = {n:>2} vs irt-active: {:+.4} [{:+.4}, {:+.4}]", i.diff, i.lo, i.hi);
             }
             serde_json::to_value(Wrapped { dataset, report: &report })?
