@@ -119,6 +119,59 @@ pub(crate) fn training_test<T: AdaptiveTester>(
     Trace { asked, steps, candidates, selected, query }
 }
 
+/// One training learner's test under `policy`: sampled from the selection network for
+/// [`BiPolicy::Unbiased`] (its rollout kept for the PPO step), chosen by `tester` otherwise.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn policy_test<T: AdaptiveTester>(
+    tester: &T,
+    net: Option<&Policy>,
+    policy: BiPolicy,
+    data: &Dataset,
+    rows: std::ops::Range<usize>,
+    seed: u64,
+    index: impl Fn(ItemId) -> u32,
+    rollouts: &mut Vec<ppo::Rollout>,
+    n: usize,
+) -> Trace {
+    match (net, policy) {
+        (Some(net), BiPolicy::Unbiased) => {
+            let (trace, r) = ppo::rollout(tester, net, n, data, rows, seed, index);
+            rollouts.push(r);
+            trace
+        }
+        _ => training_test(tester, n, data, rows, seed, index, net.is_some()),
+    }
+}
+
+/// The selection network's step after a batch of `batch` tests: PPO on the rollouts for
+/// [`BiPolicy::Unbiased`], Adam on the straight-through gradient otherwise.
+pub(crate) fn step_policy(
+    net: Option<&mut Policy>,
+    opt: Option<&mut (PolicyAdam, PolicyGrad)>,
+    policy: BiPolicy,
+    rollouts: &[ppo::Rollout],
+    batch: usize,
+) {
+    if let (Some(net), Some((adam, g))) = (net, opt) {
+        if policy == BiPolicy::Unbiased {
+            ppo::update(net, adam, g, rollouts);
+        } else {
+            adam.step(net, g, 1.0 / batch as f32);
+        }
+    }
+}
+
+/// A test length and learner sets a BOBCAT model can train on.
+pub(crate) fn check_training(learner: &'static str, n: usize, train: &Dataset, valid: &Dataset) -> Result<()> {
+    if n == 0 {
+        return Err(Error::InvalidConfig { learner, param: "n", value: "0".into(), reason: "at least 1" });
+    }
+    if train.n_learners() == 0 || valid.n_learners() == 0 {
+        return Err(Error::TooFewLearners { needed: 1, found: 0 });
+    }
+    Ok(())
+}
+
 /// Adds the selection network's gradient for one test from `g`, the query loss's gradient
 /// with respect to each pool answer's weight in the support: passed to every step's softmax,
 /// straight through the argmax (BOBCAT's "Approx").
@@ -126,11 +179,7 @@ pub(crate) fn straight_through(net: &Policy, t: &Trace, g: &[f64], grad: &mut Po
     let g_of: std::collections::HashMap<u32, f64> = t.candidates.iter().zip(g).map(|(&(i, _), &g)| (i, g)).collect();
     for (answers, items) in &t.steps {
         let h = net.hidden(answers);
-        let logits = net.logits(&h, items);
-        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let e: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
-        let z: f64 = e.iter().sum();
-        let probs: Vec<f64> = e.iter().map(|x| x / z).collect();
+        let probs = ppo::softmax(&net.logits(&h, items));
         let gi: Vec<f64> = items.iter().map(|i| g_of.get(i).copied().unwrap_or(0.0)).collect();
         let mean: f64 = probs.iter().zip(&gi).map(|(p, g)| p * g).sum();
         let d: Vec<f32> = probs.iter().zip(&gi).map(|(p, g)| (p * (g - mean)) as f32).collect();
@@ -177,12 +226,7 @@ impl BiIrt {
         cfg: &MetaConfig,
         progress: &dyn Progress,
     ) -> Result<Self> {
-        if n == 0 {
-            return Err(Error::InvalidConfig { learner: "biirt", param: "n", value: "0".into(), reason: "at least 1" });
-        }
-        if train.n_learners() == 0 || valid.n_learners() == 0 {
-            return Err(Error::TooFewLearners { needed: 1, found: 0 });
-        }
+        check_training("biirt", n, train, valid)?;
         progress.start(&format!("meta-training BiIRT (n = {n})"), (2 * cfg.inner_rates.len() * cfg.max_epochs) as u64);
         let mut best: Option<(f64, Self)> = None;
         for learn_rate in [false, true] {
@@ -230,27 +274,16 @@ impl BiIrt {
                 for &k in batch {
                     let seed = draw_seed(cfg.seed, epoch + 1, k);
                     let index = |i: ItemId| m.meta.item_index(i);
-                    let trace = match (&m.net, m.policy) {
-                        (Some(net), BiPolicy::Unbiased) => {
-                            let (trace, r) = ppo::rollout(&*m, net, m.n, train, learners[k].clone(), seed, index);
-                            rollouts.push(r);
-                            trace
-                        }
-                        _ => training_test(&*m, m.n, train, learners[k].clone(), seed, index, m.net.is_some()),
-                    };
+                    let rows = learners[k].clone();
+                    let trace =
+                        policy_test(&*m, m.net.as_ref(), m.policy, train, rows, seed, index, &mut rollouts, m.n);
                     let task = Task::new(&trace.asked, &trace.query, false);
                     m.meta.accumulate(&task, &mut grad);
                     if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&m.net, net_opt.as_mut(), m.policy) {
                         m.selection_backward(net, &trace, g);
                     }
                 }
-                if let (Some(net), Some((adam, g))) = (m.net.as_mut(), net_opt.as_mut()) {
-                    if m.policy == BiPolicy::Unbiased {
-                        ppo::update(net, adam, g, &rollouts);
-                    } else {
-                        adam.step(net, g, 1.0 / batch.len() as f32);
-                    }
-                }
+                step_policy(m.net.as_mut(), net_opt.as_mut(), m.policy, &rollouts, batch.len());
                 let scale = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
                 grad[d] = 0.0;

@@ -19,12 +19,11 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::bobcat::{BiPolicy, Trace, straight_through, training_test};
+use crate::bobcat::{BiPolicy, Trace, check_training, policy_test, step_policy, straight_through};
 use crate::e4::{AdaptiveTester, E4Settings, pick_top, run_e4};
 use crate::irt_meta::MetaConfig;
 use crate::outer::{Adam, keep_best};
 use crate::policy::{Policy, PolicyAdam, PolicyGrad};
-use crate::ppo;
 use crate::tasks::draw_seed;
 use crate::{Error, Result};
 
@@ -232,12 +231,7 @@ impl BiNn {
         cfg: &MetaConfig,
         progress: &dyn Progress,
     ) -> Result<Self> {
-        if n == 0 {
-            return Err(Error::InvalidConfig { learner: "binn", param: "n", value: "0".into(), reason: "at least 1" });
-        }
-        if train.n_learners() == 0 || valid.n_learners() == 0 {
-            return Err(Error::TooFewLearners { needed: 1, found: 0 });
-        }
+        check_training("binn", n, train, valid)?;
         progress.start(&format!("meta-training BiNN (n = {n})"), (cfg.inner_rates.len() * cfg.max_epochs) as u64);
         let mut best: Option<Self> = None;
         for &rate in &cfg.inner_rates {
@@ -328,27 +322,16 @@ impl BiNn {
                 for &k in batch {
                     let seed = draw_seed(cfg.seed, epoch + 1, k);
                     let index = |i: ItemId| m.item_index(i);
-                    let trace = match (&m.net, m.policy) {
-                        (Some(net), BiPolicy::Unbiased) => {
-                            let (trace, r) = ppo::rollout(&*m, net, m.n, train, learners[k].clone(), seed, index);
-                            rollouts.push(r);
-                            trace
-                        }
-                        _ => training_test(&*m, m.n, train, learners[k].clone(), seed, index, m.net.is_some()),
-                    };
+                    let rows = learners[k].clone();
+                    let trace =
+                        policy_test(&*m, m.net.as_ref(), m.policy, train, rows, seed, index, &mut rollouts, m.n);
                     m.accumulate(&trace, &mut grad);
                     if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&m.net, net_opt.as_mut(), m.policy) {
                         let dm = m.selection_gradient(&trace.candidates, &trace.selected, &trace.query);
                         straight_through(net, &trace, &dm, g);
                     }
                 }
-                if let (Some(net), Some((adam, g))) = (m.net.as_mut(), net_opt.as_mut()) {
-                    if m.policy == BiPolicy::Unbiased {
-                        ppo::update(net, adam, g, &rollouts);
-                    } else {
-                        adam.step(net, g, 1.0 / batch.len() as f32);
-                    }
-                }
+                step_policy(m.net.as_mut(), net_opt.as_mut(), m.policy, &rollouts, batch.len());
                 let scale = 1.0 / batch.len() as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
                 // The unseen item's row stays the population's.

@@ -47,7 +47,8 @@ pub(crate) struct Rollout {
     reward: f64,
 }
 
-fn softmax(logits: &[f32]) -> Vec<f64> {
+/// The softmax of `logits`, in f64.
+pub(crate) fn softmax(logits: &[f32]) -> Vec<f64> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let e: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
     let z: f64 = e.iter().sum();
