@@ -2,7 +2,7 @@
 # Runs the cold-start protocols as BENCHMARKS.md reports them, one JSON per run under the
 # results directory: E4 (classic IRT testers and BOBCAT's BiIRT) on akt/assist2009_pid and
 # STATICS; E5 (every optimization-based learner over the Rasch model, both baselines beside
-# each) on assist2009_updated and STATICS with the full training split (5 folds), and MAML on
+# each, and over BKT) on assist2009_updated and STATICS with the full training split (5 folds), and MAML on
 # cohorts of 10/20/50 training learners (10 cohorts of fold 1). Then
 # `python3 bench/meta_tables.py <results dir>` prints the tables. About 8 hours on 2 cores
 # (the DKT runs and BiNN testers are most of it).
@@ -27,6 +27,11 @@ for d in assist2009_updated STATICS; do
   for c in 10 20 50; do
     $bin eval --protocol e5 --dataset "$shared/$d" --model maml --cohort $c --fold 1 --quiet \
       --json "$out/e5-$d-maml-cohort$c.json" | tail -4
+  done
+  # Over BKT: every learner, 5 folds (minutes each).
+  for m in maml fomaml reptile metasgd anil; do
+    $bin eval --protocol e5 --dataset "$shared/$d" --model $m --base bkt --quiet \
+      --json "$out/e5-$d-$m-bkt.json" | tail -4
   done
   # Over DKT: fold 1 only (about 25 minutes per learner on 2 cores).
   for m in maml fomaml reptile metasgd anil; do

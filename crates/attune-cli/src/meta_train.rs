@@ -21,7 +21,7 @@ pub(crate) struct Args {
     dataset: PathBuf,
     /// E4: biirt-random, biirt-active, biirt-approx, biirt-unbiased, binn-random, binn-active,
     /// binn-approx, binn-unbiased;
-    /// E5: finetune, maml, fomaml, reptile, metasgd, anil (base irt1pl or dkt), lstm-opt
+    /// E5: finetune, maml, fomaml, reptile, metasgd, anil (base irt1pl, dkt, bkt or bkt-forgets), lstm-opt
     /// (base irt1pl). `--config`/`--set` apply to the base.
     #[command(flatten)]
     model: ModelFlags,

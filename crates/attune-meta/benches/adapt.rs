@@ -2,8 +2,9 @@
 //! (E5), and a BiIRT adaptive test of ten items (nine answers read, each re-adapting the
 //! ability, and the tenth item chosen from a 16-item pool), and adapting a DKT-based one (all
 //! of a 200-unit LSTM's weights, five gradient steps; the cost depends on the shapes only, so
-//! the base is fitted for one epoch). `cargo bench -p attune-meta --bench adapt`; the bounds
-//! are 1 ms per new learner for IRT-based learners and 10 ms for DKT-based ones.
+//! the base is fitted for one epoch), and a BKT-based one (the support's skills' four
+//! parameters). `cargo bench -p attune-meta --bench adapt`; the bounds are 1 ms per new
+//! learner for IRT- and BKT-based learners and 10 ms for DKT-based ones.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use attune_core::{Dataset, NoProgress};
 use attune_data::DatasetFolder;
 use attune_meta::tasks::e4_data;
-use attune_meta::{AdaptiveTester, Algorithm, BiIrt, BiPolicy, MetaConfig, MetaDkt, MetaIrt, MetaLearner};
+use attune_meta::{AdaptiveTester, Algorithm, BiIrt, BiPolicy, MetaBkt, MetaConfig, MetaDkt, MetaIrt, MetaLearner};
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
@@ -66,6 +67,25 @@ fn adapt(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("finetune", k), &k, |b, _| {
             b.iter(|| black_box(m.adapt(black_box(support))))
         });
+    }
+    group.finish();
+
+    // BKT: the adapted model is a copy of the whole fitted BKT (its Q-matrix included), so
+    // the cost grows with the item count as well as with the support.
+    let bkt_fit =
+        fit(&ModelSpec::new(ModelName::Bkt, 42), Training { train: &raw.0, validation: None }, &NoProgress).unwrap();
+    let Model::Bkt(bkt) = &bkt_fit.model else { unreachable!() };
+    let (btrain, bvalid) = (bkt_fit.ids.remap(&raw.0), bkt_fit.ids.remap(&raw.1));
+    let history: Vec<_> = bvalid.interactions(bvalid.learner_rows(0)).collect();
+    let mut group = c.benchmark_group("adapt_bkt");
+    for algorithm in [Algorithm::FineTune, Algorithm::MetaSgd] {
+        for k in [1usize, 5, 10] {
+            let m = MetaBkt::train(algorithm, bkt, &btrain, &bvalid, k, &cfg, &NoProgress).unwrap();
+            let support = &history[..k.min(history.len())];
+            group.bench_with_input(BenchmarkId::new(algorithm.as_str(), k), &k, |b, _| {
+                b.iter(|| black_box(m.adapt(black_box(support))))
+            });
+        }
     }
     group.finish();
 

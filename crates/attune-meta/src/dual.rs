@@ -7,7 +7,7 @@
 //! cost of the gradient. Written here rather than taken from `num-dual`, which brings
 //! nalgebra and simba for what is one struct of two numbers.
 
-use std::ops::{Add, AddAssign, Mul, Neg, Sub};
+use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
 
 /// The arithmetic a differentiable computation needs; `f64` and [`Dual`] implement it.
 pub trait Real:
@@ -18,6 +18,7 @@ pub trait Real:
     + Add<Output = Self>
     + Sub<Output = Self>
     + Mul<Output = Self>
+    + Div<Output = Self>
     + Neg<Output = Self>
     + AddAssign
 {
@@ -108,6 +109,13 @@ impl Mul for Dual {
     }
 }
 
+impl Div for Dual {
+    type Output = Self;
+    fn div(self, o: Self) -> Self {
+        Self::new(self.v / o.v, (self.d * o.v - self.v * o.d) / (o.v * o.v))
+    }
+}
+
 impl Neg for Dual {
     type Output = Self;
     fn neg(self) -> Self {
@@ -149,12 +157,13 @@ mod tests {
     /// Each function's tangent against a central difference of its value.
     #[test]
     fn tangents_match_differences() {
-        let fs: [fn(Dual) -> Dual; 5] = [
+        let fs: [fn(Dual) -> Dual; 6] = [
             |x| x.sigmoid(),
             |x| x.tanh(),
             |x| x.softplus(),
             |x| x * x * x - x,
             |x| (x * Dual::cst(2.0) + Dual::cst(1.0)).tanh() * x.sigmoid(),
+            |x| x.sigmoid() / (x * x + Dual::cst(1.0)),
         ];
         for f in fs {
             for x in [-3.0, -0.4, 0.0, 0.7, 2.5] {

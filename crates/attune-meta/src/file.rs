@@ -16,6 +16,7 @@ use attune_core::{Dataset, Interaction, Progress};
 use attune_models::{FittedModel, LearnerState, Model, ModelSpec, Training, fit};
 use serde::{Deserialize, Serialize};
 
+use crate::bkt_meta::MetaBkt;
 use crate::bobcat::BiIrt;
 use crate::bobcat_nn::BiNn;
 use crate::dkt_meta::MetaDkt;
@@ -47,6 +48,9 @@ pub enum Trained {
     /// An adaptive tester over BiNN (E4).
     #[serde(rename = "nn_tester")]
     NnTester(BiNn),
+    /// A cold-start tracer over BKT (E5).
+    #[serde(rename = "bkt_tracer")]
+    BktTracer(MetaBkt),
 }
 
 impl Trained {
@@ -58,6 +62,7 @@ impl Trained {
             Self::Optimizer(o) => o.meta.validation_auc,
             Self::DktTracer(m) => m.validation_auc,
             Self::NnTester(m) => m.validation_auc,
+            Self::BktTracer(m) => m.validation_auc,
         }
     }
 }
@@ -132,15 +137,31 @@ pub fn meta_train(
     let folds = learner_folds(&data, cfg.seed)?;
     let f = folds.get(fold.wrapping_sub(1)).ok_or_else(|| bad("fold", fold.to_string(), "between 1 and 5"))?;
     let base = fit(spec, Training { train: &f.train, validation: Some((&f.train, &f.valid)) }, progress)?;
-    if let (false, Model::Dkt(dkt)) = (e4, &base.model) {
+    if let (false, Model::Dkt(_) | Model::Bkt(_)) = (e4, &base.model) {
         let a = match model.parse::<E5Model>().map_err(Error::UnknownLearner)? {
             E5Model::Meta(a) => a,
-            _ => return Err(Error::UnsupportedBase { learner: "meta-train", base: "dkt".into(), supported: "irt1pl" }),
+            _ => {
+                return Err(Error::UnsupportedBase {
+                    learner: "meta-train",
+                    base: spec.model.as_str().to_owned(),
+                    supported: "irt1pl",
+                });
+            }
         };
         let (train, valid) = (base.ids.remap(&f.train), base.ids.remap(&f.valid));
         let mut learners = Vec::new();
         for k in E5_SUPPORT {
-            let learner = Trained::DktTracer(MetaDkt::train(a, dkt, &train, &valid, k, cfg, progress)?);
+            let learner = match &base.model {
+                Model::Dkt(dkt) => Trained::DktTracer(MetaDkt::train(a, dkt, &train, &valid, k, cfg, progress)?),
+                Model::Bkt(bkt) => Trained::BktTracer(MetaBkt::train(a, bkt, &train, &valid, k, cfg, progress)?),
+                _ => {
+                    return Err(Error::UnsupportedBase {
+                        learner: "meta-train",
+                        base: spec.model.as_str().to_owned(),
+                        supported: "irt1pl, dkt, bkt",
+                    });
+                }
+            };
             learners.push(Sized { size: k, learner });
         }
         return Ok(MetaModel { protocol: protocol.to_owned(), model: model.to_owned(), base, learners });
@@ -151,7 +172,7 @@ pub fn meta_train(
             return Err(Error::UnsupportedBase {
                 learner: "meta-train",
                 base: spec.model.as_str().to_owned(),
-                supported: "irt1pl",
+                supported: "irt1pl (e4, e5), dkt, bkt (e5)",
             });
         }
     };
@@ -275,10 +296,28 @@ impl MetaModel {
             learners.sort_by_key(|s| s.size);
             return Ok(Self { protocol: file.protocol, model: file.model, base, learners });
         }
+        if let Model::Bkt(bkt) = &base.model {
+            for (j, s) in file.learners.iter().enumerate() {
+                match &s.learner {
+                    Trained::BktTracer(m) if file.protocol == "e5" => {
+                        m.check(bkt).map_err(|(f, reason)| invalid(&format!("learners[{j}].{f}"), reason))?;
+                    }
+                    _ => {
+                        return Err(invalid(
+                            &format!("learners[{j}].kind"),
+                            "a bkt base takes E5 bkt_tracer learners only".into(),
+                        ));
+                    }
+                }
+            }
+            let mut learners = file.learners;
+            learners.sort_by_key(|s| s.size);
+            return Ok(Self { protocol: file.protocol, model: file.model, base, learners });
+        }
         let Model::Irt(irt) = &base.model else {
             return Err(invalid(
                 "base.model",
-                format!("{}: meta-learners here adapt irt1pl and dkt", base.name().as_str()),
+                format!("{}: meta-learners here adapt irt1pl, dkt and bkt", base.name().as_str()),
             ));
         };
         let n = irt.difficulty.len() + 1;
@@ -356,6 +395,11 @@ impl MetaModel {
                 let adapted = m.adapt(support);
                 fitted.model = Model::Dkt(adapted.model);
                 return Some((fitted, LearnerState::Dkt(adapted.state)));
+            }
+            Trained::BktTracer(m) => {
+                let adapted = m.adapt(support);
+                fitted.model = Model::Bkt(adapted.model);
+                return Some((fitted, LearnerState::Bkt(adapted.state)));
             }
             Trained::Tester(_) | Trained::NnTester(_) => return None,
         };

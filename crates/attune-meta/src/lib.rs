@@ -13,6 +13,9 @@
 //!   ([`inner`]); [`LstmIrt`], a learned LSTM optimizer as the inner loop.
 //! - [`MetaDkt`]: the same learners over DKT, all of the LSTM's weights adapted (ANIL: the
 //!   read-out), second-order through exact Hessian-vector products ([`dkt_inner`], [`dual`]).
+//! - [`MetaBkt`]: the same learners over BKT, the prior, learn, guess and slip of the skills a
+//!   learner practises adapted (ANIL: prior and learn), through the forward algorithm's
+//!   hand-written gradient and its dual-number Hessian-vector product ([`bkt_inner`]).
 //! - [`BiIrt`] and [`BiNn`]: BOBCAT's bilevel response models for adaptive testing, with the
 //!   Random, Active, straight-through Approx and PPO-trained Unbiased selection rules.
 //! - [`e4()`] and [`e5()`]: the protocols end to end (folds, base learner, baselines,
@@ -22,6 +25,8 @@
 //!   ordinary fitted model for a new learner.
 //! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
 
+pub mod bkt_inner;
+mod bkt_meta;
 mod bobcat;
 mod bobcat_nn;
 pub mod bootstrap;
@@ -42,6 +47,7 @@ mod ppo;
 mod protocol;
 pub mod tasks;
 
+pub use crate::bkt_meta::MetaBkt;
 pub use crate::bobcat::{BiIrt, BiPolicy, BiSession};
 pub use crate::bobcat_nn::{BiNn, BiNnSession, NN_DIMS, NN_HIDDEN};
 pub use crate::dkt_meta::MetaDkt;

@@ -9,6 +9,7 @@ use attune_core::{Dataset, Progress};
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use serde::Serialize;
 
+use crate::bkt_meta::MetaBkt;
 use crate::bootstrap::{Interval, paired_auc};
 use crate::dkt_meta::MetaDkt;
 use crate::e5::{E5_SUPPORT, NotAdapted, Traced, trace_e5};
@@ -195,14 +196,16 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
     check_folds(&run.folds)?;
     let supported = match run.model {
         E5Model::None => true,
-        E5Model::Meta(_) => matches!(run.base.model, ModelName::Irt1pl | ModelName::Dkt),
+        E5Model::Meta(_) => {
+            matches!(run.base.model, ModelName::Irt1pl | ModelName::Dkt | ModelName::Bkt | ModelName::BktForgets)
+        }
         E5Model::LstmOpt => run.base.model == ModelName::Irt1pl,
     };
     if !supported {
         return Err(Error::UnsupportedBase {
             learner: run.model.as_str(),
             base: run.base.model.as_str().to_owned(),
-            supported: if run.model == E5Model::LstmOpt { "irt1pl" } else { "irt1pl, dkt" },
+            supported: if run.model == E5Model::LstmOpt { "irt1pl" } else { "irt1pl, dkt, bkt, bkt-forgets" },
         });
     }
     let folds = learner_folds(data, run.seed)?;
@@ -249,13 +252,20 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
                             base: learner.into(),
                             supported: "",
                         })?;
-                        if let Model::Dkt(dkt) = &base.model {
-                            let m = MetaDkt::train(algorithm, dkt, &train_m, &valid_m, k, &run.meta, progress)?;
-                            trace_e5(&m, &test_m, k)
-                        } else {
-                            let irt = rasch(&base, algorithm.as_str())?;
-                            let m = MetaIrt::train(algorithm, &irt, &train_m, &valid_m, k, &run.meta, progress)?;
-                            trace_e5(&m, &test_m, k)
+                        match &base.model {
+                            Model::Dkt(dkt) => {
+                                let m = MetaDkt::train(algorithm, dkt, &train_m, &valid_m, k, &run.meta, progress)?;
+                                trace_e5(&m, &test_m, k)
+                            }
+                            Model::Bkt(bkt) => {
+                                let m = MetaBkt::train(algorithm, bkt, &train_m, &valid_m, k, &run.meta, progress)?;
+                                trace_e5(&m, &test_m, k)
+                            }
+                            _ => {
+                                let irt = rasch(&base, algorithm.as_str())?;
+                                let m = MetaIrt::train(algorithm, &irt, &train_m, &valid_m, k, &run.meta, progress)?;
+                                trace_e5(&m, &test_m, k)
+                            }
                         }
                     };
                     auc.entry(learner.to_owned()).or_default().insert(k.to_string(), traced.scores().auc);

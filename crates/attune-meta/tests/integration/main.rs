@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod bkt;
 mod dkt;
 mod files;
 
@@ -176,10 +177,17 @@ fn e5_runs_end_to_end_with_both_baselines() {
     for key in ["auc_at", "accuracy_at", "window_auc", "window_accuracy", "cohort", "vs_none", "vs_finetune"] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
-    // A meta-learner over a base it cannot adapt is an error naming both.
-    let bkt = E5Run::new(E5Model::Meta(Algorithm::Maml), ModelSpec::new(ModelName::Bkt, 42), 42);
-    let err = e5(&data, &E5Run { folds: vec![1], ..bkt }, &NoProgress).unwrap_err().to_string();
-    assert!(err.contains("maml") && err.contains("bkt"), "{err}");
+    // Over BKT the same keys; a meta-learner over a base it cannot adapt is an error naming both.
+    let mut bkt = E5Run::new(E5Model::Meta(Algorithm::MetaSgd), ModelSpec::new(ModelName::Bkt, 42), 42);
+    bkt.folds = vec![1];
+    bkt.resamples = 100;
+    bkt.meta = run.meta.clone();
+    let r = e5(&data, &bkt, &NoProgress).unwrap();
+    assert_eq!((r.base.as_str(), r.baselines.len()), ("bkt", 2));
+    assert!(r.scores.auc_at["5"] > 0.55 && r.vs_finetune.unwrap().contains_key("10"), "{:?}", r.scores.auc_at);
+    let pfa = E5Run::new(E5Model::Meta(Algorithm::Maml), ModelSpec::new(ModelName::Pfa, 42), 42);
+    let err = e5(&data, &E5Run { folds: vec![1], ..pfa }, &NoProgress).unwrap_err().to_string();
+    assert!(err.contains("maml") && err.contains("pfa"), "{err}");
 }
 
 /// Half the items carry no information about ability (right with probability 0.5 whatever the
