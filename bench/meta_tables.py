@@ -40,26 +40,34 @@ def e5(d):
         for cohort in [None, 10, 20, 50]:
             suffix = "" if cohort is None else f"-cohort{cohort}"
             runs = {n: r for n, r in load(d, f"e5-{ds}-*.json").items() if n.endswith(f"{suffix}.json") and (cohort is not None or "cohort" not in n)}
-            if not runs:
-                continue
-            what = "full training split, mean ± sd over 5 folds" if cohort is None else f"cohorts of {cohort} training learners, 10 cohorts of fold 1, mean ± sd"
-            print(f"\n**E5 `{ds}`** ({what}; AUC on answers k+1…k+20)\n")
-            print("| learner | k = 1 | k = 3 | k = 5 | k = 10 | vs none (k = 1 / 3 / 5 / 10) | vs finetune |")
-            print("|---|---|---|---|---|---|---|")
-            rows = {r["model"]: r for r in runs.values()}
-            for r in runs.values():
-                for b, s in r["baselines"].items():
-                    rows.setdefault(b, {"model": b, **s})
-            order = ["none", "finetune", "maml", "fomaml", "reptile", "metasgd", "anil", "lstm-opt"]
-            for name in sorted(rows, key=lambda n: order.index(n) if n in order else 99):
-                r = rows[name]
-                cells = " | ".join(f(r["auc_at"][k], r["auc_sd_at"][k]) for k in KS)
-                def vs(key):
-                    v = r.get(key)
-                    if not v:
-                        return ""
-                    return " / ".join(("**" if v[k]["lo"] > 0 else "") + f"{v[k]['diff']:+.4f} [{v[k]['lo']:+.4f}, {v[k]['hi']:+.4f}]" + ("**" if v[k]["lo"] > 0 else "") for k in KS)
-                print(f"| {name} | {cells} | {vs('vs_none')} | {vs('vs_finetune')} |")
+            # One table per base learner; the DKT runs of one fold have their own section.
+            by_base = {}
+            for n, r in runs.items():
+                if "fold1" not in n:
+                    by_base.setdefault(r.get("base", "irt1pl"), {})[n] = r
+            for base, runs in sorted(by_base.items(), key=lambda b: b[0] != "irt1pl"):
+                table(ds, cohort, base, runs)
+
+
+def table(ds, cohort, base, runs):
+    what = "full training split, mean ± sd over 5 folds" if cohort is None else f"cohorts of {cohort} training learners, 10 cohorts of fold 1, mean ± sd"
+    print(f"\n**E5 `{ds}`, base `{base}`** ({what}; AUC on answers k+1…k+20)\n")
+    print("| learner | k = 1 | k = 3 | k = 5 | k = 10 | vs none (k = 1 / 3 / 5 / 10) | vs finetune |")
+    print("|---|---|---|---|---|---|---|")
+    rows = {r["model"]: r for r in runs.values()}
+    for r in runs.values():
+        for b, s in r["baselines"].items():
+            rows.setdefault(b, {"model": b, **s})
+    order = ["none", "finetune", "maml", "fomaml", "reptile", "metasgd", "anil", "lstm-opt"]
+    for name in sorted(rows, key=lambda n: order.index(n) if n in order else 99):
+        r = rows[name]
+        cells = " | ".join(f(r["auc_at"][k], r["auc_sd_at"][k]) for k in KS)
+        def vs(key):
+            v = r.get(key)
+            if not v:
+                return ""
+            return " / ".join(("**" if v[k]["lo"] > 0 else "") + f"{v[k]['diff']:+.4f} [{v[k]['lo']:+.4f}, {v[k]['hi']:+.4f}]" + ("**" if v[k]["lo"] > 0 else "") for k in KS)
+        print(f"| {name} | {cells} | {vs('vs_none')} | {vs('vs_finetune')} |")
 
 
 if __name__ == "__main__":

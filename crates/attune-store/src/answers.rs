@@ -1,0 +1,377 @@
+//! The answer log: idempotent appends under a client-supplied id, through one writer task
+//! that commits every waiting request in one transaction (group commit), and reads in log
+//! order for replay.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::shown;
+use crate::{Error, Pool, Result, Store, TenantId, now, on_pool};
+
+/// Most answers one transaction of the writer holds.
+const MAX_BATCH: usize = 4096;
+
+/// Longest id, learner, item or skill id kept.
+const MAX_ID: usize = 200;
+
+/// Most skills one answer names.
+const MAX_SKILLS: usize = 64;
+
+/// An answer to record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAnswer {
+    /// The client's id for it: a retry with the same id is not counted twice.
+    pub id: String,
+    /// Who answered.
+    pub learner: String,
+    /// What was answered.
+    pub item: String,
+    /// Whether it was right.
+    pub correct: bool,
+    /// When (seconds since the epoch); the time it arrived where absent.
+    pub time: Option<i64>,
+    /// The item's skills, where the client names them.
+    pub skills: Vec<String>,
+    /// The model (name and version) whose prediction the learner saw, recorded beside it.
+    pub model: Option<(String, i64)>,
+}
+
+/// An answer as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredAnswer {
+    /// Its place in the tenant's log (increasing with arrival).
+    pub seq: i64,
+    /// The client's id.
+    pub id: String,
+    /// Who answered.
+    pub learner: String,
+    /// What was answered.
+    pub item: String,
+    /// Whether it was right.
+    pub correct: bool,
+    /// When it was answered.
+    pub time: i64,
+    /// The skills it named.
+    pub skills: Vec<String>,
+    /// The model version recorded with it.
+    pub model: Option<(String, i64)>,
+    /// When it was stored.
+    pub received_at: i64,
+}
+
+/// What became of one appended answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now, at this place in the log.
+    New(i64),
+    /// Its id was stored already (at this place): not counted again.
+    Duplicate(i64),
+}
+
+impl Appended {
+    /// The answer's place in the log.
+    pub fn seq(self) -> i64 {
+        match self {
+            Self::New(s) | Self::Duplicate(s) => s,
+        }
+    }
+}
+
+fn check_id(field: &'static str, v: &str) -> Result<()> {
+    if v.is_empty() || v.len() > MAX_ID || v.chars().any(char::is_control) {
+        return Err(Error::Invalid { field, value: shown(v), reason: "1 to 200 bytes, no control characters" });
+    }
+    Ok(())
+}
+
+impl NewAnswer {
+    /// Checks every field; the error names the first bad one.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`].
+    pub fn validate(&self) -> Result<()> {
+        check_id("id", &self.id)?;
+        check_id("learner", &self.learner)?;
+        check_id("item", &self.item)?;
+        if self.skills.len() > MAX_SKILLS {
+            return Err(Error::Invalid {
+                field: "skills",
+                value: self.skills.len().to_string(),
+                reason: "at most 64 skills",
+            });
+        }
+        for s in &self.skills {
+            check_id("skills", s)?;
+        }
+        // Years 1970 to 9999.
+        if let Some(t) = self.time.filter(|t| !(0..=253_402_300_799).contains(t)) {
+            return Err(Error::Invalid {
+                field: "time",
+                value: t.to_string(),
+                reason: "seconds since 1970, before 10000",
+            });
+        }
+        if let Some((name, version)) = &self.model {
+            check_id("model", name)?;
+            if *version < 1 {
+                return Err(Error::Invalid { field: "model", value: version.to_string(), reason: "a version from 1" });
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) struct WriteRequest {
+    tenant: TenantId,
+    answers: Vec<NewAnswer>,
+    reply: oneshot::Sender<Result<Vec<Appended>>>,
+}
+
+/// Starts the writer task; it ends when every sender is dropped.
+pub(crate) fn spawn_writer(pool: Arc<Pool>) -> mpsc::Sender<WriteRequest> {
+    let (tx, mut rx) = mpsc::channel::<WriteRequest>(4096);
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            let mut n = batch[0].answers.len();
+            while n < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(r) => {
+                        n += r.answers.len();
+                        batch.push(r);
+                    }
+                    Err(_) => break,
+                }
+            }
+            commit(&pool, batch).await;
+        }
+    });
+    tx
+}
+
+/// Commits `batch` in one transaction and answers each request; where that fails, each
+/// request alone, so that one failing request does not fail the others.
+async fn commit(pool: &Pool, batch: Vec<WriteRequest>) {
+    let refs: Vec<(TenantId, &[NewAnswer])> = batch.iter().map(|r| (r.tenant, r.answers.as_slice())).collect();
+    match write(pool, &refs).await {
+        Ok(results) => {
+            for (r, res) in batch.into_iter().zip(results) {
+                let _ = r.reply.send(Ok(res));
+            }
+        }
+        Err(e) if batch.len() == 1 => {
+            if let Some(r) = batch.into_iter().next() {
+                let _ = r.reply.send(Err(e));
+            }
+        }
+        Err(_) => {
+            for r in batch {
+                let res = write(pool, &[(r.tenant, &r.answers)]).await.map(|mut v| v.pop().unwrap_or_default());
+                let _ = r.reply.send(res);
+            }
+        }
+    }
+}
+
+/// One transaction appending every request's answers: per request, what became of each.
+async fn write(pool: &Pool, requests: &[(TenantId, &[NewAnswer])]) -> Result<Vec<Vec<Appended>>> {
+    let received_at = now();
+    on_pool!(pool, p => {
+        let mut tx = p.begin().await?;
+        let mut out = Vec::with_capacity(requests.len());
+        for &(tenant, answers) in requests {
+            let mut done = Vec::with_capacity(answers.len());
+            for a in answers {
+                let skills = serde_json::to_string(&a.skills).unwrap_or_else(|_| "[]".into());
+                let (model_name, model_version) = a.model.clone().unzip();
+                let seq: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO answers (tenant_id, id, learner, item, correct, time, skills, model_name, \
+                     model_version, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (tenant_id, id) DO NOTHING RETURNING seq",
+                )
+                .bind(tenant.0)
+                .bind(&a.id)
+                .bind(&a.learner)
+                .bind(&a.item)
+                .bind(a.correct)
+                .bind(a.time.unwrap_or(received_at))
+                .bind(&skills)
+                .bind(model_name)
+                .bind(model_version)
+                .bind(received_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let appended = match seq {
+                    Some(seq) => {
+                        sqlx::query(
+                            "INSERT INTO learners (tenant_id, learner, created_at) VALUES ($1, $2, $3) \
+                             ON CONFLICT (tenant_id, learner) DO NOTHING",
+                        )
+                        .bind(tenant.0)
+                        .bind(&a.learner)
+                        .bind(received_at)
+                        .execute(&mut *tx)
+                        .await?;
+                        Appended::New(seq)
+                    }
+                    None => Appended::Duplicate(
+                        sqlx::query_scalar("SELECT seq FROM answers WHERE tenant_id = $1 AND id = $2")
+                            .bind(tenant.0)
+                            .bind(&a.id)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    ),
+                };
+                done.push(appended);
+            }
+            out.push(done);
+        }
+        tx.commit().await?;
+        Ok(out)
+    })
+}
+
+type AnswerRow = (i64, String, String, String, bool, i64, String, Option<String>, Option<i64>, i64);
+
+fn from_row(r: AnswerRow) -> Result<StoredAnswer> {
+    let (seq, id, learner, item, correct, time, skills, model_name, model_version, received_at) = r;
+    let skills = serde_json::from_str(&skills).map_err(|e| Error::Corrupt {
+        field: "answers.skills",
+        value: shown(&skills),
+        reason: e.to_string(),
+    })?;
+    Ok(StoredAnswer {
+        seq,
+        id,
+        learner,
+        item,
+        correct,
+        time,
+        skills,
+        model: model_name.zip(model_version),
+        received_at,
+    })
+}
+
+/// The columns of [`AnswerRow`], as a literal for `concat!`.
+macro_rules! columns {
+    () => {
+        "seq, id, learner, item, correct, time, skills, model_name, model_version, received_at"
+    };
+}
+
+impl Store {
+    /// Appends `answers` for `tenant`, acknowledging after they are committed. Every answer
+    /// is checked first: one invalid answer refuses the whole request and stores nothing. An
+    /// id stored before (by this request or an earlier one) is [`Appended::Duplicate`].
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the answer's field, [`Error::Database`], [`Error::Closed`].
+    pub async fn append(&self, tenant: TenantId, answers: Vec<NewAnswer>) -> Result<Vec<Appended>> {
+        for a in &answers {
+            a.validate()?;
+        }
+        if answers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, rx) = oneshot::channel();
+        self.writer.send(WriteRequest { tenant, answers, reply }).await.map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Every answer of `learner` in `tenant`, in log order.
+    ///
+    /// # Errors
+    /// [`Error::Database`], [`Error::Corrupt`] for an edited row.
+    pub async fn answers_of(&self, tenant: TenantId, learner: &str) -> Result<Vec<StoredAnswer>> {
+        let sql = concat!("SELECT ", columns!(), " FROM answers WHERE tenant_id = $1 AND learner = $2 ORDER BY seq");
+        let rows: Vec<AnswerRow> = on_pool!(&*self.pool, p => {
+            sqlx::query_as(sql).bind(tenant.0).bind(learner).fetch_all(p).await?
+        });
+        rows.into_iter().map(from_row).collect()
+    }
+
+    /// Up to `limit` answers of `tenant` after place `after` in the log, in log order (for
+    /// replaying or training on the whole log a page at a time).
+    ///
+    /// # Errors
+    /// [`Error::Database`], [`Error::Corrupt`].
+    pub async fn answers_after(&self, tenant: TenantId, after: i64, limit: usize) -> Result<Vec<StoredAnswer>> {
+        let sql =
+            concat!("SELECT ", columns!(), " FROM answers WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<AnswerRow> = on_pool!(&*self.pool, p => {
+            sqlx::query_as(sql).bind(tenant.0).bind(after).bind(limit).fetch_all(p).await?
+        });
+        rows.into_iter().map(from_row).collect()
+    }
+
+    /// How many answers `learner` has in `tenant`.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn count_answers(&self, tenant: TenantId, learner: &str) -> Result<i64> {
+        Ok(on_pool!(&*self.pool, p => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE tenant_id = $1 AND learner = $2")
+                .bind(tenant.0)
+                .bind(learner)
+                .fetch_one(p)
+                .await?
+        }))
+    }
+
+    /// The learners of `tenant` who have answered, in order of their first answer.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn learners(&self, tenant: TenantId) -> Result<Vec<String>> {
+        Ok(on_pool!(&*self.pool, p => {
+            sqlx::query_scalar("SELECT learner FROM learners WHERE tenant_id = $1 ORDER BY created_at, learner")
+                .bind(tenant.0)
+                .fetch_all(p)
+                .await?
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer() -> NewAnswer {
+        NewAnswer {
+            id: "a1".into(),
+            learner: "ana".into(),
+            item: "q1".into(),
+            correct: true,
+            time: Some(1_700_000_000),
+            skills: vec!["fractions".into()],
+            model: Some(("bkt".into(), 1)),
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        assert!(answer().validate().is_ok());
+        type Edit = fn(&mut NewAnswer);
+        let cases: [(&str, Edit); 7] = [
+            ("id", |a| a.id.clear()),
+            ("learner", |a| a.learner = "x".repeat(201)),
+            ("item", |a| a.item = "bad\nitem".into()),
+            ("skills", |a| a.skills = vec![String::new()]),
+            ("skills", |a| a.skills = vec!["s".into(); 65]),
+            ("time", |a| a.time = Some(-1)),
+            ("model", |a| a.model = Some(("bkt".into(), 0))),
+        ];
+        for (field, edit) in cases {
+            let mut a = answer();
+            edit(&mut a);
+            match a.validate() {
+                Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+}
