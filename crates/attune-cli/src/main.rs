@@ -14,14 +14,16 @@ mod predict;
 mod prerequisites;
 mod progress;
 mod report;
+mod serve;
 mod simulate;
+mod tenant;
 mod training;
 mod tune;
 
 use clap::{Parser, Subcommand};
 
 /// Attune: an adaptive-learning engine. Reads learning logs, fits student models (knowledge
-/// tracing) and evaluates them under published protocols.
+/// tracing), evaluates them under published protocols, and serves them over HTTP.
 #[derive(Parser)]
 #[command(name = "attune", version, about)]
 struct Cli {
@@ -57,6 +59,10 @@ enum Command {
     Simulate(simulate::Args),
     /// A prerequisite graph from Junyi's or Eedi's tables, or estimated from a learning log.
     Prerequisites(prerequisites::Args),
+    /// Serve the HTTP API (answers, learner states, next items) on SQLite or PostgreSQL.
+    Serve(serve::Args),
+    /// Manage tenants and their API keys.
+    Tenant(tenant::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,6 +81,8 @@ fn main() -> anyhow::Result<()> {
         Command::Practice(a) => practice::run(&a),
         Command::Simulate(a) => simulate::run(&a),
         Command::Prerequisites(a) => prerequisites::run(&a),
+        Command::Serve(a) => serve::run(&a),
+        Command::Tenant(a) => tenant::run(&a),
     };
     match result {
         // `attune datasets | head` closes the pipe early: that is not a failure.

@@ -120,15 +120,24 @@ pub fn recommend<T: KnowledgeTracer>(
         }
         let skill = c.skills.first().copied();
         let mastery = skill.and_then(|s| skill_level(model, state, s));
-        let text = describe(c.item, skill, mastery, predicted, config.target, &pre);
+        let text = describe(&c.item.to_string(), &|s| s.to_string(), skill, mastery, predicted, config.target, &pre);
         let reason = Reason { skill, mastery, predicted, target: config.target, prerequisites: pre, text };
         best = Some((gap, Recommendation { item: c.item, reason }));
     }
     best.map(|b| b.1)
 }
 
+impl Reason {
+    /// The reason in one sentence, naming the item and skills as `item` and `skill_name` do
+    /// (a service shows its own ids; [`Reason::text`] uses the model's indices).
+    pub fn describe(&self, item: &str, skill_name: &dyn Fn(SkillId) -> String) -> String {
+        describe(item, skill_name, self.skill, self.mastery, self.predicted, self.target, &self.prerequisites)
+    }
+}
+
 fn describe(
-    item: ItemId,
+    item: &str,
+    skill_name: &dyn Fn(SkillId) -> String,
     skill: Option<SkillId>,
     mastery: Option<f64>,
     p: f64,
@@ -137,7 +146,7 @@ fn describe(
 ) -> String {
     let mut t = format!("item {item}");
     if let Some(s) = skill {
-        t += &format!(" (skill {s}");
+        t += &format!(" (skill {}", skill_name(s));
         if let Some(m) = mastery {
             t += &format!(", mastery {m:.2}");
         }
@@ -150,8 +159,8 @@ fn describe(
         let list: Vec<String> = pre
             .iter()
             .map(|(s, l)| match l {
-                Some(l) => format!("skill {s} {l:.2}"),
-                None => format!("skill {s} (not estimated)"),
+                Some(l) => format!("skill {} {l:.2}", skill_name(*s)),
+                None => format!("skill {} (not estimated)", skill_name(*s)),
             })
             .collect();
         t += &format!("; prerequisites ready: {}", list.join(", "));

@@ -1,0 +1,55 @@
+//! The OpenAPI 3 document, generated from the handlers and their types.
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+use crate::error::{ErrorBody, ErrorDetail};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Attune", description = "Adaptive-learning engine: answers in, learner states and next items out."),
+    paths(
+        crate::healthz,
+        crate::readyz,
+        crate::metrics::serve,
+        api::post_answers,
+        api::get_state,
+        api::get_next,
+        api::post_items,
+        api::get_items,
+        api::post_prerequisites,
+    ),
+    components(schemas(
+        api::AnswerIn,
+        api::AnswersOut,
+        api::AnswerResult,
+        api::ModelRef,
+        api::StateOut,
+        api::NextOut,
+        api::PrerequisiteOut,
+        api::ItemIn,
+        api::PrerequisiteIn,
+        api::StoredOut,
+        ErrorBody,
+        ErrorDetail,
+    )),
+    modifiers(&Bearer),
+)]
+pub(crate) struct ApiDoc;
+
+/// The `bearer` security scheme the routes name.
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// `GET /openapi.json`.
+pub(crate) async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
