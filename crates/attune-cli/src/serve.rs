@@ -26,7 +26,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if args.log_json { logs.json().init() } else { logs.init() }
+    if args.log_json {
+        logs.json().init()
+    } else {
+        logs.init()
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let config =
@@ -52,7 +56,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 .learner
                 .bytes()
                 .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
                 })
                 .collect();
             println!("try: curl -H 'Authorization: Bearer {}' {url}/v1/learners/{learner}/state", demo.key.token());

@@ -14,8 +14,14 @@ use crate::{App, Error};
 pub const DEMO_TENANT: &str = "demo";
 
 const FILES: [(&str, &[u8]); 3] = [
-    ("assist2009_updated_train.csv.gz", include_bytes!("../../../data/assist2009_updated/assist2009_updated_train.csv.gz")),
-    ("assist2009_updated_test.csv.gz", include_bytes!("../../../data/assist2009_updated/assist2009_updated_test.csv.gz")),
+    (
+        "assist2009_updated_train.csv.gz",
+        include_bytes!("../../../data/assist2009_updated/assist2009_updated_train.csv.gz"),
+    ),
+    (
+        "assist2009_updated_test.csv.gz",
+        include_bytes!("../../../data/assist2009_updated/assist2009_updated_test.csv.gz"),
+    ),
     (
         "assist2009_updated_skill_mapping.txt",
         include_bytes!("../../../data/assist2009_updated/assist2009_updated_skill_mapping.txt"),

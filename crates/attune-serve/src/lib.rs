@@ -101,7 +101,11 @@ async fn healthz() -> &'static str {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready"), (status = 503, description = "Database unavailable")))]
 async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
-    if app.store.ping().await { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unavailable") }
+    if app.store.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
 }
 
 async fn no_route(uri: Uri) -> ApiError {
@@ -109,7 +113,11 @@ async fn no_route(uri: Uri) -> ApiError {
 }
 
 async fn wrong_method(uri: Uri) -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{} does not take this method", uri.path()))
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not take this method", uri.path()),
+    )
 }
 
 /// How to run the service.
@@ -149,6 +157,11 @@ pub async fn start(config: &Config) -> Result<Started, Error> {
 }
 
 impl Started {
+    /// The service's state (its store), for setting up tenants and models around it.
+    pub fn app(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     ///
     /// # Errors
