@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cold_start;
+mod durability;
 mod models;
 
 use std::path::PathBuf;
