@@ -70,7 +70,7 @@ fn stream(url: String, key: String, prefix: String, stop: Arc<AtomicBool>, acked
     while !stop.load(Ordering::Relaxed) {
         let id = format!("{prefix}-{i}");
         let body = json!({"id": id, "learner": format!("{prefix}-l{}", i % 5), "item": format!("{}", 1 + i % 110),
-            "correct": i % 3 != 0});
+            "correct": !i.is_multiple_of(3)});
         let sent =
             a.post(&format!("{url}/v1/answers")).header("Authorization", &format!("Bearer {key}")).send_json(&body);
         match sent {
