@@ -175,62 +175,107 @@ async fn commit(pool: &Pool, batch: Vec<WriteRequest>) {
     }
 }
 
+/// Rows per multi-row statement (10 parameters a row, within SQLite's 32,766).
+const ROWS_PER_STATEMENT: usize = 1000;
+
 /// One transaction appending every request's answers: per request, what became of each.
+/// Each tenant's answers go in as few multi-row statements as fit (a statement per answer
+/// cost a round trip to the database's thread each, which dominated the time).
 async fn write(pool: &Pool, requests: &[(TenantId, &[NewAnswer])]) -> Result<Vec<Vec<Appended>>> {
+    use std::collections::{HashMap, HashSet};
     let received_at = now();
+    // Each tenant's answers in arrival order, an id once (its first occurrence).
+    let mut by_tenant: Vec<(TenantId, Vec<&NewAnswer>)> = Vec::new();
+    let mut seen: HashSet<(TenantId, &str)> = HashSet::new();
+    for &(tenant, answers) in requests {
+        for a in answers {
+            if seen.insert((tenant, a.id.as_str())) {
+                match by_tenant.iter_mut().find(|(t, _)| *t == tenant) {
+                    Some((_, v)) => v.push(a),
+                    None => by_tenant.push((tenant, vec![a])),
+                }
+            }
+        }
+    }
+    let mut new: HashMap<(TenantId, String), i64> = HashMap::new();
+    let mut old: HashMap<(TenantId, String), i64> = HashMap::new();
     on_pool!(pool, p => {
         let mut tx = p.begin().await?;
-        let mut out = Vec::with_capacity(requests.len());
-        for &(tenant, answers) in requests {
-            let mut done = Vec::with_capacity(answers.len());
-            for a in answers {
-                let skills = serde_json::to_string(&a.skills).unwrap_or_else(|_| "[]".into());
-                let (model_name, model_version) = a.model.clone().unzip();
-                let seq: Option<i64> = sqlx::query_scalar(
+        for (tenant, answers) in &by_tenant {
+            for chunk in answers.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO answers (tenant_id, id, learner, item, correct, time, skills, model_name, \
-                     model_version, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                     ON CONFLICT (tenant_id, id) DO NOTHING RETURNING seq",
-                )
-                .bind(tenant.0)
-                .bind(&a.id)
-                .bind(&a.learner)
-                .bind(&a.item)
-                .bind(a.correct)
-                .bind(a.time.unwrap_or(received_at))
-                .bind(&skills)
-                .bind(model_name)
-                .bind(model_version)
-                .bind(received_at)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let appended = match seq {
-                    Some(seq) => {
-                        sqlx::query(
-                            "INSERT INTO learners (tenant_id, learner, created_at) VALUES ($1, $2, $3) \
-                             ON CONFLICT (tenant_id, learner) DO NOTHING",
-                        )
-                        .bind(tenant.0)
-                        .bind(&a.learner)
-                        .bind(received_at)
-                        .execute(&mut *tx)
-                        .await?;
-                        Appended::New(seq)
+                     model_version, received_at) ",
+                );
+                q.push_values(chunk, |mut row, a| {
+                    let (model_name, model_version) = a.model.clone().unzip();
+                    row.push_bind(tenant.0)
+                        .push_bind(a.id.clone())
+                        .push_bind(a.learner.clone())
+                        .push_bind(a.item.clone())
+                        .push_bind(a.correct)
+                        .push_bind(a.time.unwrap_or(received_at))
+                        .push_bind(serde_json::to_string(&a.skills).unwrap_or_else(|_| "[]".into()))
+                        .push_bind(model_name)
+                        .push_bind(model_version)
+                        .push_bind(received_at);
+                });
+                q.push(" ON CONFLICT (tenant_id, id) DO NOTHING RETURNING seq, id");
+                let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                new.extend(rows.into_iter().map(|(seq, id)| ((*tenant, id), seq)));
+                let learners: HashSet<&str> = chunk
+                    .iter()
+                    .filter(|a| new.contains_key(&(*tenant, a.id.clone())))
+                    .map(|a| a.learner.as_str())
+                    .collect();
+                if !learners.is_empty() {
+                    let mut q = sqlx::QueryBuilder::new("INSERT INTO learners (tenant_id, learner, created_at) ");
+                    q.push_values(learners, |mut row, l| {
+                        row.push_bind(tenant.0).push_bind(l.to_owned()).push_bind(received_at);
+                    });
+                    q.push(" ON CONFLICT (tenant_id, learner) DO NOTHING");
+                    q.build().execute(&mut *tx).await?;
+                }
+                let stored: Vec<&&NewAnswer> =
+                    chunk.iter().filter(|a| !new.contains_key(&(*tenant, a.id.clone()))).collect();
+                if !stored.is_empty() {
+                    let mut q = sqlx::QueryBuilder::new("SELECT seq, id FROM answers WHERE tenant_id = ");
+                    q.push_bind(tenant.0).push(" AND id IN (");
+                    let mut ids = q.separated(", ");
+                    for a in stored {
+                        ids.push_bind(a.id.clone());
                     }
-                    None => Appended::Duplicate(
-                        sqlx::query_scalar("SELECT seq FROM answers WHERE tenant_id = $1 AND id = $2")
-                            .bind(tenant.0)
-                            .bind(&a.id)
-                            .fetch_one(&mut *tx)
-                            .await?,
-                    ),
-                };
-                done.push(appended);
+                    q.push(")");
+                    let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    old.extend(rows.into_iter().map(|(seq, id)| ((*tenant, id), seq)));
+                }
             }
-            out.push(done);
         }
         tx.commit().await?;
-        Ok(out)
-    })
+    });
+    // Each answer's fate: new for the first occurrence of an id inserted now.
+    let mut claimed: HashSet<(TenantId, &str)> = HashSet::new();
+    let mut out = Vec::with_capacity(requests.len());
+    for &(tenant, answers) in requests {
+        let mut done = Vec::with_capacity(answers.len());
+        for a in answers {
+            let key = (tenant, a.id.clone());
+            let appended = match (new.get(&key), old.get(&key)) {
+                (Some(&seq), _) if claimed.insert((tenant, a.id.as_str())) => Appended::New(seq),
+                (Some(&seq), _) | (None, Some(&seq)) => Appended::Duplicate(seq),
+                (None, None) => {
+                    return Err(Error::Corrupt {
+                        field: "answers.id",
+                        value: shown(&a.id),
+                        reason: "neither inserted nor found".into(),
+                    });
+                }
+            };
+            done.push(appended);
+        }
+        out.push(done);
+    }
+    Ok(out)
 }
 
 type AnswerRow = (i64, String, String, String, bool, i64, String, Option<String>, Option<i64>, i64);
