@@ -84,7 +84,7 @@ fn main() {
                                 "id": format!("load-{run}-{w}-{i}"),
                                 "learner": format!("load-{}", h % learners),
                                 "item": format!("{}", 1 + (h >> 20) % 110),
-                                "correct": (h >> 40) % 3 != 0,
+                                "correct": !(h >> 40).is_multiple_of(3),
                             })
                         })
                         .collect();
