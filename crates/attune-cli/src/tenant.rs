@@ -34,6 +34,22 @@ enum Command {
         #[arg(long, default_value = "attune.db")]
         database: String,
     },
+    /// Register a model file (from `attune fit`) as the tenant's next version; with
+    /// `--serve` it becomes the serving version (a running server picks it up on restart).
+    AddModel {
+        /// The tenant's name.
+        #[arg(long)]
+        name: String,
+        /// The model file.
+        #[arg(long)]
+        model_file: std::path::PathBuf,
+        /// Make it the serving version.
+        #[arg(long)]
+        serve: bool,
+        /// The database: a SQLite file or a postgres:// URL.
+        #[arg(long, default_value = "attune.db")]
+        database: String,
+    },
     /// List the tenants.
     List {
         /// The database: a SQLite file or a postgres:// URL.
@@ -61,6 +77,23 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 let key = store.create_key(tenant.id, scopes).await?;
                 println!("key for {name:?} with scopes {scopes}, shown once:");
                 println!("{}", key.token());
+                store.close().await;
+            }
+            Command::AddModel { name, model_file, serve, database } => {
+                let model = attune_models::FittedModel::load(model_file)?;
+                let store = Store::open(database).await.with_context(|| format!("--database {database}"))?;
+                let tenant =
+                    store.tenant_by_name(name).await?.with_context(|| format!("no tenant {name:?} in {database}"))?;
+                let metrics = serde_json::to_value(&model.training)?;
+                let version = store.add_model(tenant.id, model.name().as_str(), &model.to_json(), &metrics).await?;
+                if *serve {
+                    store.serve_model(tenant.id, version).await?;
+                }
+                println!(
+                    "{} registered as version {version} of {name:?}{}",
+                    model.name().as_str(),
+                    if *serve { ", serving" } else { "" }
+                );
                 store.close().await;
             }
             Command::List { database } => {
