@@ -319,6 +319,7 @@ fn bad_requests_get_stable_codes_and_lose_nothing(s: &Server) {
         ("PUT", url("/v1/answers"), Some(&k), Some("{}".into()), 405, "method_not_allowed", "/v1/answers"),
         // Another tenant's learner does not exist for this key.
         ("GET", url("/v1/learners/ana/state"), Some(&ok), None, 404, "not_found", "ana"),
+        ("GET", url("/v1/learners/ana/next"), Some(&ok), None, 404, "not_found", "ana"),
     ];
     for (method, u, key, body, status, code, names) in cases {
         let (got, err) = call(method, &u, key, body.as_deref());

@@ -1,7 +1,9 @@
 //! Durability of `attune serve`: a client streams answers while the server is killed with
 //! SIGKILL and restarted, 20 times, on a SQLite file and (where `ATTUNE_TEST_POSTGRES` names
 //! a database) on PostgreSQL. Every acknowledged answer must be stored afterwards, and every
-//! learner's served state must equal the replay of their stored answers.
+//! learner's served state must equal the replay of their stored answers. And scale-out: two
+//! servers over one PostgreSQL database take answers of the same learners at once, and both
+//! then serve every learner's state as the replay of the log.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -65,10 +67,22 @@ fn get_json(url: &str, key: &str) -> (u16, Value) {
 
 /// Streams single answers of five learners until `stop`, collecting the acknowledged ids.
 fn stream(url: String, key: String, prefix: String, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<String>>>) {
+    stream_as(url, key, prefix, 0, stop, acked);
+}
+
+/// [`stream`] as client `client` of several on the same learners (`<prefix>-l0…4`).
+fn stream_as(
+    url: String,
+    key: String,
+    prefix: String,
+    client: usize,
+    stop: Arc<AtomicBool>,
+    acked: Arc<Mutex<Vec<String>>>,
+) {
     let a = agent();
     let mut i = 0u64;
     while !stop.load(Ordering::Relaxed) {
-        let id = format!("{prefix}-{i}");
+        let id = format!("{prefix}-c{client}-{i}");
         let body = json!({"id": id, "learner": format!("{prefix}-l{}", i % 5), "item": format!("{}", 1 + i % 110),
             "correct": !i.is_multiple_of(3)});
         let sent =
@@ -107,39 +121,11 @@ fn kill_and_restart(database: &str, run: &str) {
     let (mut child, url, _) = serve(database);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let store = rt.block_on(Store::open(database)).unwrap();
-    let tenant = rt.block_on(store.tenant_by_name("demo")).unwrap().unwrap().id;
-    let (_, file) = rt.block_on(store.serving_model(tenant)).unwrap().unwrap();
-    let model = FittedModel::from_json(std::path::Path::new("registry"), &file).unwrap();
+    let model = serving_model(&rt, &store);
     let mut stored = BTreeSet::new();
     let t0 = Instant::now();
     for learner in &learners {
-        let answers = rt.block_on(store.answers_of(tenant, learner)).unwrap();
-        stored.extend(answers.iter().map(|a| a.id.clone()));
-        if answers.is_empty() {
-            continue;
-        }
-        let (status, state) = get_json(&format!("{url}/v1/learners/{learner}/state"), &last_key);
-        assert_eq!(status, 200, "{learner}: {state}");
-        assert_eq!(state["answers"].as_u64(), Some(answers.len() as u64), "{learner}");
-        let mut replay = model.initial_state();
-        for a in &answers {
-            let item = model.ids.item(&a.item).unwrap_or(ItemId(model.ids.n_items() as u32));
-            let skills: Vec<SkillId> = model
-                .ids
-                .item_skills
-                .get(item.index())
-                .map(|v| v.iter().map(|&k| SkillId(k)).collect())
-                .unwrap_or_default();
-            model.update(
-                &mut replay,
-                &Interaction { student: StudentId(0), item, skills: &skills, correct: a.correct, time: a.time },
-            );
-        }
-        for (k, p) in model.mastery_profile(&replay).into_iter().enumerate() {
-            let (Some(p), Some(name)) = (p, model.ids.skills.get(k)) else { continue };
-            let served = state["mastery"][name].as_f64().unwrap();
-            assert!((served - p.get()).abs() < 1e-12, "{learner} {name}: served {served}, replayed {}", p.get());
-        }
+        stored.extend(check_state(&rt, &store, &model, &url, &last_key, learner));
     }
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
     assert!(lost.is_empty(), "{} acknowledged answers lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
@@ -150,6 +136,95 @@ fn kill_and_restart(database: &str, run: &str) {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// The demo tenant's serving model.
+fn serving_model(rt: &tokio::runtime::Runtime, store: &Store) -> FittedModel {
+    let tenant = rt.block_on(store.tenant_by_name("demo")).unwrap().unwrap().id;
+    let (_, file) = rt.block_on(store.serving_model(tenant)).unwrap().unwrap();
+    FittedModel::from_json(std::path::Path::new("registry"), &file).unwrap()
+}
+
+/// Checks the learner's state served at `url` against the replay of their stored answers
+/// (of the demo tenant); returns the stored answers' ids.
+fn check_state(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    model: &FittedModel,
+    url: &str,
+    key: &str,
+    learner: &str,
+) -> Vec<String> {
+    let tenant = rt.block_on(store.tenant_by_name("demo")).unwrap().unwrap().id;
+    let answers = rt.block_on(store.answers_of(tenant, learner)).unwrap();
+    if answers.is_empty() {
+        return Vec::new();
+    }
+    let (status, state) = get_json(&format!("{url}/v1/learners/{learner}/state"), key);
+    assert_eq!(status, 200, "{learner}: {state}");
+    assert_eq!(state["answers"].as_u64(), Some(answers.len() as u64), "{learner} at {url}");
+    let mut replay = model.initial_state();
+    for a in &answers {
+        let item = model.ids.item(&a.item).unwrap_or(ItemId(model.ids.n_items() as u32));
+        let skills: Vec<SkillId> = model
+            .ids
+            .item_skills
+            .get(item.index())
+            .map(|v| v.iter().map(|&k| SkillId(k)).collect())
+            .unwrap_or_default();
+        let obs = Interaction { student: StudentId(0), item, skills: &skills, correct: a.correct, time: a.time };
+        model.update(&mut replay, &obs);
+    }
+    for (k, p) in model.mastery_profile(&replay).into_iter().enumerate() {
+        let (Some(p), Some(name)) = (p, model.ids.skills.get(k)) else { continue };
+        let served = state["mastery"][name].as_f64().unwrap();
+        assert!((served - p.get()).abs() < 1e-12, "{learner} {name} at {url}: served {served}, replayed {}", p.get());
+    }
+    answers.into_iter().map(|a| a.id).collect()
+}
+
+#[test]
+fn two_servers_over_one_postgres_serve_one_tenant_consistently() {
+    let Ok(db) = std::env::var("ATTUNE_TEST_POSTGRES") else {
+        eprintln!("skipped on PostgreSQL: ATTUNE_TEST_POSTGRES is not set (CI sets it after installing PostgreSQL)");
+        return;
+    };
+    // The first sets the demo tenant up; the second finds it.
+    let (mut a, url_a, key) = serve(&db);
+    let (mut b, url_b, _) = serve(&db);
+    let run =
+        format!("scale{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    // Both servers take answers of the same five learners at once.
+    let clients: Vec<_> = [url_a.clone(), url_b.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(i, url)| {
+            let (key, stop, acked, run) = (key.clone(), stop.clone(), acked.clone(), run.clone());
+            std::thread::spawn(move || stream_as(url, key, run, i, stop, acked))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, Ordering::Relaxed);
+    clients.into_iter().for_each(|c| c.join().unwrap());
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 50, "{} answers acknowledged", acked.len());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store = rt.block_on(Store::open(&db)).unwrap();
+    let model = serving_model(&rt, &store);
+    let mut stored = BTreeSet::new();
+    for l in 0..5 {
+        let learner = format!("{run}-l{l}");
+        for url in [&url_a, &url_b] {
+            stored.extend(check_state(&rt, &store, &model, url, &key, &learner));
+        }
+    }
+    assert!(acked.iter().all(|id| stored.contains(id)), "an acknowledged answer is missing");
+    for c in [&mut a, &mut b] {
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
 }
 
 #[test]
