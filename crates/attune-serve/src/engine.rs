@@ -18,6 +18,7 @@ use attune_store::{Appended, Backend, NewAnswer, Store, StoredAnswer, TenantId};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::error::{ApiError, ApiResult};
+use crate::now;
 
 /// A tenant's serving model (if any) and the states it holds.
 pub(crate) struct Serving {
@@ -279,8 +280,4 @@ impl Engine {
         drop(e);
         Ok((serving, rec))
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

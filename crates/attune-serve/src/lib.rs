@@ -6,7 +6,7 @@
 //! (attune-models); `GET /v1/learners/{learner}/state` shows mastery per skill, `…/next` the
 //! next item at a target success rate with the reason (attune-policy). Every request carries
 //! an API key (`Authorization: Bearer <key>`) that names its tenant; every row belongs to
-//! one. The OpenAPI 3 document is generated from the handlers at `/openapi.json`; `/healthz`,
+//! one. xAPI "answered" statements arrive under `/xapi/` and are answers too. The OpenAPI 3 document is generated from the handlers at `/openapi.json`; `/healthz`,
 //! `/readyz` and Prometheus `/metrics` are for operators.
 //!
 //! The service holds no model or policy code of its own: it calls the library crates.
@@ -18,6 +18,7 @@ mod engine;
 mod error;
 mod metrics;
 mod openapi;
+mod xapi;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -83,6 +84,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/learners/{learner}/next", get(api::get_next))
         .route("/v1/items", post(api::post_items).get(api::get_items))
         .route("/v1/prerequisites", post(api::post_prerequisites))
+        .merge(
+            Router::new()
+                .route("/xapi/statements", post(xapi::post).put(xapi::put).get(xapi::get))
+                .route("/xapi/about", get(xapi::about))
+                .layer(axum::middleware::from_fn(xapi::version)),
+        )
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(app.clone(), metrics::track))
@@ -118,6 +125,11 @@ async fn wrong_method(uri: Uri) -> ApiError {
         "method_not_allowed",
         format!("{} does not take this method", uri.path()),
     )
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// How to run the service.

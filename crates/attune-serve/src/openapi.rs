@@ -20,6 +20,10 @@ use crate::error::{ErrorBody, ErrorDetail};
         api::post_items,
         api::get_items,
         api::post_prerequisites,
+        crate::xapi::post,
+        crate::xapi::put,
+        crate::xapi::get,
+        crate::xapi::about,
     ),
     components(schemas(
         api::AnswerIn,
@@ -46,6 +50,8 @@ impl Modify for Bearer {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        // xAPI clients send the key as Basic credentials: public id and secret.
+        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
     }
 }
 

@@ -14,6 +14,7 @@ mod answers;
 mod catalog;
 mod error;
 mod registry;
+mod statements;
 mod tenants;
 
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use crate::answers::{Appended, NewAnswer, StoredAnswer};
 pub use crate::catalog::{Item, Prerequisite};
 pub use crate::error::{Error, Result};
 pub use crate::registry::ModelVersion;
+pub use crate::statements::{Put, Statement};
 pub use crate::tenants::{NewKey, Scopes, Tenant, TenantId};
 
 /// Which database a store runs on.

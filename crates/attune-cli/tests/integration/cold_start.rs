@@ -86,8 +86,8 @@ fn names_not_built_or_not_fitting_are_clear_errors() {
     let d = d.to_str().unwrap();
     let o = attune(&["eval", "--protocol", "e4", "--dataset", d, "--model", "biirt-best"]);
     assert!(!o.status.success() && text(&o).contains("unknown E4 model"), "{}", text(&o));
-    let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "maml", "--base", "bkt"]);
-    assert!(!o.status.success() && text(&o).contains("irt1pl, dkt"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "maml", "--base", "pfa"]);
+    assert!(!o.status.success() && text(&o).contains("irt1pl, dkt, bkt"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "lstm-opt", "--base", "dkt"]);
     assert!(!o.status.success() && text(&o).contains("irt1pl"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "nope"]);
