@@ -381,3 +381,62 @@ pub(crate) async fn post_prerequisites(
     app.store.add_prerequisites(auth.tenant, &edges).await?;
     Ok(Json(StoredOut { stored: edges.len() }))
 }
+
+/// A registered model version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelVersionOut {
+    /// The version, from 1.
+    pub version: i64,
+    /// The model's registry name.
+    pub name: String,
+    /// Its fit metrics.
+    pub metrics: serde_json::Value,
+    /// When it was registered (seconds since the epoch).
+    pub created_at: i64,
+    /// Whether it serves.
+    pub serving: bool,
+}
+
+/// The tenant's model registry, oldest version first.
+#[utoipa::path(get, path = "/v1/models", tag = "models", responses((status = 200, body = Vec<ModelVersionOut>)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_models(State(app): State<Arc<App>>, auth: Auth) -> ApiResult<Json<Vec<ModelVersionOut>>> {
+    auth.require(Scopes::READ)?;
+    let models = app.store.models(auth.tenant).await?;
+    Ok(Json(
+        models
+            .into_iter()
+            .map(|m| ModelVersionOut {
+                version: m.version,
+                name: m.name,
+                metrics: m.metrics,
+                created_at: m.created_at,
+                serving: m.serving,
+            })
+            .collect(),
+    ))
+}
+
+/// Makes `version` the serving one (a switch or a rollback, atomic); every learner state
+/// follows it by replay of the answer log.
+#[utoipa::path(post, path = "/v1/models/{version}/serve", tag = "models",
+    params(("version" = i64, Path, description = "A version of the tenant's registry")),
+    responses(
+        (status = 200, body = ModelRef),
+        (status = 403, description = "The key lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "No such version in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(crate) async fn post_serve(
+    State(app): State<Arc<App>>,
+    auth: Auth,
+    Path(version): Path<String>,
+) -> ApiResult<Json<ModelRef>> {
+    auth.require(Scopes::ADMIN)?;
+    let version: i64 = version
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_field", format!("version {version:?}: a version number")))?;
+    app.store.serve_model(auth.tenant, version).await?;
+    let serving = app.engine.reload(auth.tenant).await?;
+    model_ref(serving.model_ref()).map(Json).ok_or_else(|| ApiError::not_found("model version", &version.to_string()))
+}

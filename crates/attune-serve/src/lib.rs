@@ -84,6 +84,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/learners/{learner}/next", get(api::get_next))
         .route("/v1/items", post(api::post_items).get(api::get_items))
         .route("/v1/prerequisites", post(api::post_prerequisites))
+        .route("/v1/models", get(api::get_models))
+        .route("/v1/models/{version}/serve", post(api::post_serve))
         .merge(
             Router::new()
                 .route("/xapi/statements", post(xapi::post).put(xapi::put).get(xapi::get))

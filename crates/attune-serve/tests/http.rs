@@ -117,12 +117,18 @@ fn a_model_switch_replays_the_states(s: &Server) {
     let batch: Vec<Value> =
         (0..12).map(|i| answer(&format!("m{i}"), "dee", &format!("q{}", i % 8), i % 3 != 0)).collect();
     assert_eq!(call("POST", &url, Some(&k), Some(&Value::Array(batch).to_string())).0, 200);
-    let v2 = s.rt.block_on(async {
-        let v = s.app.store().add_model(t, "irt1pl", &irt.to_json(), &json!({})).await.unwrap();
-        s.app.store().serve_model(t, v).await.unwrap();
-        s.app.reload_model(t).await.unwrap();
-        v
-    });
+    // Registered through the store, switched to over HTTP (an admin key).
+    let v2 = s.rt.block_on(s.app.store().add_model(t, "irt1pl", &irt.to_json(), &json!({}))).unwrap();
+    let reader = s.rt.block_on(s.app.store().create_key(t, Scopes::READ)).unwrap().token();
+    let serve = format!("{}/v1/models/{v2}/serve", s.url);
+    assert_eq!(call("POST", &serve, Some(&reader), Some("")).0, 403, "switching needs the admin scope");
+    let (st, switched) = call("POST", &serve, Some(&k), Some(""));
+    assert_eq!(st, 200, "{switched}");
+    assert_eq!(switched["version"].as_i64(), Some(v2));
+    let (_, models) = call("GET", &format!("{}/v1/models", s.url), Some(&reader), None);
+    let serving: Vec<bool> = models.as_array().unwrap().iter().map(|m| m["serving"].as_bool().unwrap()).collect();
+    assert_eq!(serving, [false, true]);
+    assert_eq!(call("POST", &format!("{}/v1/models/99/serve", s.url), Some(&k), Some("")).0, 404);
     let (_, state) = call("GET", &format!("{}/v1/learners/dee/state", s.url), Some(&k), None);
     assert_eq!((state["model"]["name"].as_str(), state["model"]["version"].as_i64()), (Some("irt1pl"), Some(v2)));
     assert_eq!(state["answers"], 12);
@@ -134,6 +140,13 @@ fn a_model_switch_replays_the_states(s: &Server) {
     assert_eq!(r["model"]["version"].as_i64(), Some(v2));
     let last = s.rt.block_on(s.app.store().answers_of(t, "dee")).unwrap().pop().unwrap();
     assert_eq!(last.model, Some(("irt1pl".into(), v2)));
+    // Rolled back: the states follow version 1 again, the new answer included.
+    assert_eq!(call("POST", &format!("{}/v1/models/1/serve", s.url), Some(&k), Some("")).0, 200);
+    let (_, state) = call("GET", &format!("{}/v1/learners/dee/state", s.url), Some(&k), None);
+    assert_eq!((state["model"]["name"].as_str(), state["answers"].as_i64()), (Some("bkt"), Some(13)));
+    for (skill, p) in replayed(s, t, &bkt, "dee") {
+        assert!((state["mastery"][&skill].as_f64().unwrap() - p).abs() < 1e-12, "{skill} after the rollback");
+    }
 }
 
 fn bad_requests_get_stable_codes_and_lose_nothing(s: &Server) {
