@@ -17,14 +17,13 @@ use attune_kt::Bkt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::bkt_inner::{BktLoss, BktTask, PER_SKILL};
-use crate::e5::{Adapted, E5_HORIZON, MetaLearner, trace_e5};
+use crate::e5::{Adapted, E5_HORIZON, MetaLearner, validation_auc};
 use crate::inner::{Inner, Order, descend, unroll};
 use crate::irt_meta::{Algorithm, MetaConfig};
-use crate::outer::{Adam, keep_best};
+use crate::outer::{Adam, batch_gradient, keep_best};
 use crate::tasks::episode;
 use crate::{Error, Result};
 
@@ -189,8 +188,7 @@ impl MetaBkt {
 
     /// E5 validation AUC of these parameters at their support size.
     fn validation(&self, valid: &Dataset) -> f64 {
-        let t = trace_e5(self, valid, self.support);
-        attune_core::metrics::auc(&t.p, &t.y)
+        validation_auc(self, valid, self.support)
     }
 
     /// The outer loop: Adam on the starting logits (and Meta-SGD's rates) over meta-batches
@@ -215,27 +213,11 @@ impl MetaBkt {
         let (_, best) = keep_best(self, start, cfg.max_epochs, cfg.patience, Some(progress), |m, _| {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
-                let zero = || (vec![0.0; n], vec![0.0; n], 0usize);
-                let (mut g, mut g_rates, used) = batch
-                    .par_iter()
-                    .fold(zero, |(mut g, mut r, used), &t| {
-                        let ok = m.add_task_gradient(&tasks[t], &x, &rates, &mut g, &mut r);
-                        (g, r, used + usize::from(ok))
-                    })
-                    .reduce(zero, |(mut g, mut r, n), (g2, r2, n2)| {
-                        g.iter_mut().zip(&g2).for_each(|(a, b)| *a += b);
-                        r.iter_mut().zip(&r2).for_each(|(a, b)| *a += b);
-                        (g, r, n + n2)
-                    });
-                if used == 0 {
-                    continue;
-                }
-                let scale = 1.0 / used as f64;
-                g.iter_mut().for_each(|v| *v *= scale);
+                let task = |t: usize, g: &mut [f64], r: &mut [f64]| m.add_task_gradient(&tasks[t], &x, &rates, g, r);
+                let Some((g, g_rates)) = batch_gradient(batch, n, task) else { continue };
                 adam.step(&mut x, &g);
                 x.iter_mut().for_each(|v| *v = v.clamp(-MAX_LOGIT, MAX_LOGIT));
                 if learn_rates {
-                    g_rates.iter_mut().for_each(|v| *v *= scale);
                     adam_rates.step(&mut rates, &g_rates);
                     rates.iter_mut().for_each(|r| *r = r.clamp(0.0, 100.0));
                 }

@@ -15,14 +15,13 @@ use attune_nn::Dkt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dkt_inner::{Answer, DktLoss, Layout, answers_of, loss_and_gradient};
-use crate::e5::{Adapted, E5_HORIZON, MetaLearner, trace_e5};
+use crate::e5::{Adapted, E5_HORIZON, MetaLearner, validation_auc};
 use crate::inner::{Order, descend_into, unroll_into};
 use crate::irt_meta::{Algorithm, MetaConfig};
-use crate::outer::{Adam, keep_best};
+use crate::outer::{Adam, batch_gradient, keep_best};
 use crate::tasks::episode;
 use crate::{Error, Result};
 
@@ -155,8 +154,7 @@ impl MetaDkt {
 
     /// E5 validation AUC of these parameters at their support size.
     fn validation(&self, valid: &Dataset) -> f64 {
-        let t = trace_e5(self, valid, self.support);
-        attune_core::metrics::auc(&t.p, &t.y)
+        validation_auc(self, valid, self.support)
     }
 
     /// The outer loop: Adam on the starting point (and Meta-SGD's rates) over meta-batches of
@@ -179,24 +177,10 @@ impl MetaDkt {
         let (_, best) = keep_best(self, start, cfg.neural_max_epochs, cfg.neural_patience, None, |m, _| {
             order.shuffle(&mut rng);
             for batch in order.chunks(cfg.meta_batch) {
-                let zero = || (vec![0.0; l.len()], vec![0.0; l.len()], 0usize);
-                let (mut g, mut g_rates, n) = batch
-                    .par_iter()
-                    .fold(zero, |(mut g, mut r, n), &t| {
-                        let ok = m.add_task_gradient(&tasks[t], &x, &rates, &mut g, &mut r);
-                        (g, r, n + usize::from(ok))
-                    })
-                    .reduce(zero, |(mut g, mut r, n), (g2, r2, n2)| {
-                        g.iter_mut().zip(&g2).for_each(|(a, b)| *a += b);
-                        r.iter_mut().zip(&r2).for_each(|(a, b)| *a += b);
-                        (g, r, n + n2)
-                    });
-                if n > 0 {
-                    let scale = 1.0 / n as f64;
-                    g.iter_mut().for_each(|v| *v *= scale);
+                let task = |t: usize, g: &mut [f64], r: &mut [f64]| m.add_task_gradient(&tasks[t], &x, &rates, g, r);
+                if let Some((g, g_rates)) = batch_gradient(batch, l.len(), task) {
                     adam.step(&mut x, &g);
                     if learn_rates {
-                        g_rates.iter_mut().for_each(|v| *v *= scale);
                         adam_rates.step(&mut rates, &g_rates);
                         rates.iter_mut().for_each(|r| *r = r.clamp(0.0, 100.0));
                     }

@@ -41,6 +41,13 @@ pub trait MetaLearner: Sync {
     fn adapt<'a>(&'a self, support: &[Interaction<'_>]) -> Adapted<Self::Learner<'a>>;
 }
 
+/// The E5 AUC of `learner` on `valid` at support size `k`: what every E5 meta-learner's
+/// rate, step count and stopping epoch are chosen by.
+pub(crate) fn validation_auc<M: MetaLearner>(learner: &M, valid: &Dataset, k: usize) -> f64 {
+    let t = trace_e5(learner, valid, k);
+    metrics::auc(&t.p, &t.y)
+}
+
 /// Every scored prediction of one support size, answer by answer, learners in dataset order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Traced {

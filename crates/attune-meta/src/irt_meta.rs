@@ -20,7 +20,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::e5::{Adapted, E5_HORIZON, MetaLearner, trace_e5};
+use crate::e5::{Adapted, E5_HORIZON, MetaLearner, validation_auc};
 use crate::inner::{Order, Task, meta_gradient, trajectory};
 use crate::outer::{Adam, keep_best};
 use crate::tasks::episode;
@@ -288,8 +288,7 @@ impl MetaIrt {
 
     /// E5 validation AUC of these parameters at their support size.
     fn validation(&self, valid: &Dataset) -> f64 {
-        let t = trace_e5(self, valid, self.support);
-        attune_core::metrics::auc(&t.p, &t.y)
+        validation_auc(self, valid, self.support)
     }
 
     /// The outer loop: Adam on `(θ₀, b, rates)` over meta-batches of tasks, keeping the epoch

@@ -42,6 +42,35 @@ pub(crate) fn keep_best<M: Clone>(
     Ok(best)
 }
 
+/// The mean outer gradient of a meta-batch with respect to `n` starting parameters and `n`
+/// rates, tasks in parallel: `task(t, g, g_rates)` adds task `t`'s and says whether it was
+/// finite. `None` where no task of the batch was.
+pub(crate) fn batch_gradient(
+    batch: &[usize],
+    n: usize,
+    task: impl Fn(usize, &mut [f64], &mut [f64]) -> bool + Sync,
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    use rayon::prelude::*;
+    let zero = || (vec![0.0; n], vec![0.0; n], 0usize);
+    let (mut g, mut g_rates, used) = batch
+        .par_iter()
+        .fold(zero, |(mut g, mut r, used), &t| {
+            let ok = task(t, &mut g, &mut r);
+            (g, r, used + usize::from(ok))
+        })
+        .reduce(zero, |(mut g, mut r, n), (g2, r2, n2)| {
+            g.iter_mut().zip(&g2).for_each(|(a, b)| *a += b);
+            r.iter_mut().zip(&r2).for_each(|(a, b)| *a += b);
+            (g, r, n + n2)
+        });
+    if used == 0 {
+        return None;
+    }
+    let scale = 1.0 / used as f64;
+    g.iter_mut().chain(g_rates.iter_mut()).for_each(|v| *v *= scale);
+    Some((g, g_rates))
+}
+
 /// Adam (Kingma & Ba, 2015) on a flat parameter vector.
 pub(crate) struct Adam {
     m: Vec<f64>,

@@ -151,8 +151,7 @@ pub(crate) async fn post_answers(
             model: None,
         })
         .collect();
-    let recorded = app.engine.record(auth.tenant, new, single).await?;
-    let serving = app.engine.serving(auth.tenant).await?;
+    let (model, recorded) = app.engine.record(auth.tenant, new, single).await?;
     let duplicates = recorded.iter().filter(|r| r.duplicate).count();
     app.metrics.answers(recorded.len() - duplicates, duplicates);
     let results = ids
@@ -166,12 +165,7 @@ pub(crate) async fn post_answers(
             mastery: r.mastery.into_iter().collect(),
         })
         .collect::<Vec<_>>();
-    Ok(Json(AnswersOut {
-        stored: results.len() - duplicates,
-        duplicates,
-        results,
-        model: model_ref(serving.model_ref()),
-    }))
+    Ok(Json(AnswersOut { stored: results.len() - duplicates, duplicates, results, model: model_ref(model) }))
 }
 
 /// A learner's state.

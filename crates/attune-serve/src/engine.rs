@@ -8,6 +8,7 @@
 //! replayed where they differ. A model switch starts a fresh cache: every state follows the
 //! new version by replay.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -77,12 +78,12 @@ impl Serving {
 
     /// The answer on the model's indices: unknown items and skills take indices past the
     /// model's, which every model treats as unknown.
-    fn skills_of(&self, item: ItemId, named: &[String]) -> Vec<SkillId> {
+    fn skills_of(&self, item: ItemId, named: &[String]) -> Cow<'_, [SkillId]> {
         let unknown_skill = SkillId(self.skills.len() as u32);
         if named.is_empty() {
-            self.item_skills.get(item.index()).cloned().unwrap_or_default()
+            Cow::Borrowed(self.item_skills.get(item.index()).map_or(&[][..], Vec::as_slice))
         } else {
-            named.iter().map(|s| self.skills.get(s).copied().unwrap_or(unknown_skill)).collect()
+            Cow::Owned(named.iter().map(|s| self.skills.get(s).copied().unwrap_or(unknown_skill)).collect())
         }
     }
 
@@ -105,7 +106,8 @@ impl Serving {
     fn mastery_of(&self, state: &LearnerState, item: &str, skills: &[String]) -> Vec<(String, f64)> {
         let Some((_, model)) = &self.model else { return Vec::new() };
         self.skills_of(self.item(item), skills)
-            .into_iter()
+            .iter()
+            .copied()
             .filter_map(|s| Some((model.ids.skills.get(s.index())?.clone(), model.mastery(state, s)?.get())))
             .collect()
     }
@@ -182,7 +184,7 @@ impl Engine {
         tenant: TenantId,
         mut answers: Vec<NewAnswer>,
         detail: bool,
-    ) -> ApiResult<Vec<Recorded>> {
+    ) -> ApiResult<(Option<(String, i64)>, Vec<Recorded>)> {
         for a in &answers {
             a.validate()?;
         }
@@ -222,7 +224,7 @@ impl Engine {
             };
             out.push(recorded);
         }
-        Ok(out)
+        Ok((model, out))
     }
 
     /// The learner's state; 404 for a learner with no answers.

@@ -199,7 +199,8 @@ fn same(stored: &str, received: &str) -> bool {
         }
         Some(v)
     };
-    strip(stored).is_some() && strip(stored) == strip(received)
+    let stored = strip(stored);
+    stored.is_some() && stored == strip(received)
 }
 
 /// Stores checked statements and records the answers among them; the ids.

@@ -197,11 +197,13 @@ async fn write(pool: &Pool, requests: &[(TenantId, &[NewAnswer])]) -> Result<Vec
             }
         }
     }
-    let mut new: HashMap<(TenantId, String), i64> = HashMap::new();
-    let mut old: HashMap<(TenantId, String), i64> = HashMap::new();
+    // Per tenant (in `by_tenant`'s order): the ids inserted now and those stored before.
+    let mut new: Vec<HashMap<String, i64>> = vec![HashMap::new(); by_tenant.len()];
+    let mut old: Vec<HashMap<String, i64>> = vec![HashMap::new(); by_tenant.len()];
     on_pool!(pool, p => {
         let mut tx = p.begin().await?;
-        for (tenant, answers) in &by_tenant {
+        for (k, (tenant, answers)) in by_tenant.iter().enumerate() {
+            let (new, old) = (&mut new[k], &mut old[k]);
             for chunk in answers.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO answers (tenant_id, id, learner, item, correct, time, skills, model_name, \
@@ -222,10 +224,10 @@ async fn write(pool: &Pool, requests: &[(TenantId, &[NewAnswer])]) -> Result<Vec
                 });
                 q.push(" ON CONFLICT (tenant_id, id) DO NOTHING RETURNING seq, id");
                 let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                new.extend(rows.into_iter().map(|(seq, id)| ((*tenant, id), seq)));
+                new.extend(rows.into_iter().map(|(seq, id)| (id, seq)));
                 let learners: HashSet<&str> = chunk
                     .iter()
-                    .filter(|a| new.contains_key(&(*tenant, a.id.clone())))
+                    .filter(|a| new.contains_key(a.id.as_str()))
                     .map(|a| a.learner.as_str())
                     .collect();
                 if !learners.is_empty() {
@@ -236,18 +238,17 @@ async fn write(pool: &Pool, requests: &[(TenantId, &[NewAnswer])]) -> Result<Vec
                     q.push(" ON CONFLICT (tenant_id, learner) DO NOTHING");
                     q.build().execute(&mut *tx).await?;
                 }
-                let stored: Vec<&&NewAnswer> =
-                    chunk.iter().filter(|a| !new.contains_key(&(*tenant, a.id.clone()))).collect();
+                let stored: Vec<&&NewAnswer> = chunk.iter().filter(|a| !new.contains_key(a.id.as_str())).collect();
                 if !stored.is_empty() {
-                    let mut q = sqlx::QueryBuilder::new("SELECT seq, id FROM answers WHERE tenant_id = ");
+                    let mut q = sqlx::QueryBuilder::new("SELECT id, seq FROM answers WHERE tenant_id = ");
                     q.push_bind(tenant.0).push(" AND id IN (");
                     let mut ids = q.separated(", ");
                     for a in stored {
                         ids.push_bind(a.id.clone());
                     }
                     q.push(")");
-                    let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                    old.extend(rows.into_iter().map(|(seq, id)| ((*tenant, id), seq)));
+                    let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    old.extend(rows);
                 }
             }
         }
@@ -258,9 +259,10 @@ async fn write(pool: &Pool, requests: &[(TenantId, &[NewAnswer])]) -> Result<Vec
     let mut out = Vec::with_capacity(requests.len());
     for &(tenant, answers) in requests {
         let mut done = Vec::with_capacity(answers.len());
+        let k = by_tenant.iter().position(|(t, _)| *t == tenant).unwrap_or_default();
         for a in answers {
-            let key = (tenant, a.id.clone());
-            let appended = match (new.get(&key), old.get(&key)) {
+            let (id, new, old) = (a.id.as_str(), &new[k], &old[k]);
+            let appended = match (new.get(id), old.get(id)) {
                 (Some(&seq), _) if claimed.insert((tenant, a.id.as_str())) => Appended::New(seq),
                 (Some(&seq), _) | (None, Some(&seq)) => Appended::Duplicate(seq),
                 (None, None) => {
