@@ -5,6 +5,7 @@
 mod cold_start;
 mod durability;
 mod models;
+mod tenant;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
