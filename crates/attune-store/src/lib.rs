@@ -13,7 +13,9 @@
 mod answers;
 mod catalog;
 mod error;
+mod jobs;
 mod registry;
+mod sessions;
 mod statements;
 mod tenants;
 
@@ -26,7 +28,9 @@ use tokio::sync::mpsc;
 pub use crate::answers::{Appended, NewAnswer, StoredAnswer};
 pub use crate::catalog::{Item, Prerequisite};
 pub use crate::error::{Error, Result};
+pub use crate::jobs::{Job, JobStatus};
 pub use crate::registry::ModelVersion;
+pub use crate::sessions::Session;
 pub use crate::statements::{Put, Statement};
 pub use crate::tenants::{NewKey, Scopes, Tenant, TenantId};
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use attune_store::{Appended, Backend, Error, Item, NewAnswer, Prerequisite, Scopes, Store, TenantId};
+use attune_store::{Appended, Backend, Error, Item, JobStatus, NewAnswer, Prerequisite, Scopes, Store, TenantId};
 
 /// A store on a fresh SQLite file (the directory lives as long as the test).
 async fn sqlite() -> (Store, Option<tempfile::TempDir>) {
@@ -64,6 +64,8 @@ on_both!(
     catalog_round_trips,
     registry_switches_and_rolls_back,
     placeholders_bind_in_order,
+    sessions_update_by_compare_and_set,
+    jobs_report_progress_and_take_a_cancel,
 );
 
 fn answer(id: &str, learner: &str, item: &str, correct: bool) -> NewAnswer {
@@ -237,6 +239,57 @@ async fn placeholders_bind_in_order(store: &Store) {
     assert_eq!((got.id.as_str(), got.item.as_str(), got.correct, got.time), ("p1", "item-z", false, 1_234_567_890));
     assert_eq!(got.skills, ["k1", "k2"]);
     assert_eq!(got.model, None);
+}
+
+/// A session moves one step per update; an update naming a stale step changes nothing, and
+/// another tenant does not see the session.
+async fn sessions_update_by_compare_and_set(store: &Store) {
+    let (t, _) = store.create_tenant(&unique("sessions")).await.unwrap();
+    let (other, _) = store.create_tenant(&unique("sessions")).await.unwrap();
+    let body = serde_json::json!({"steps": []});
+    store.create_session(t.id, "s1", "cat", Some("ana"), &body).await.unwrap();
+    assert!(matches!(store.create_session(t.id, "s1", "cat", None, &body).await, Err(Error::Exists { .. })));
+    let s = store.session(t.id, "cat", "s1").await.unwrap().unwrap();
+    assert_eq!((s.steps, s.finished, s.learner.as_deref()), (0, false, Some("ana")));
+    let next = serde_json::json!({"steps": [1]});
+    assert!(store.update_session(t.id, "s1", 0, &next, false).await.unwrap());
+    assert!(!store.update_session(t.id, "s1", 0, &serde_json::json!({"lost": true}), true).await.unwrap());
+    let s = store.session(t.id, "cat", "s1").await.unwrap().unwrap();
+    assert_eq!((s.steps, s.finished, s.body), (1, false, next));
+    assert!(store.session(t.id, "tutoring", "s1").await.unwrap().is_none());
+    assert!(store.session(other.id, "cat", "s1").await.unwrap().is_none());
+    assert!(!store.update_session(other.id, "s1", 1, &body, true).await.unwrap());
+}
+
+/// A job runs through progress to an end; a cancel request reaches the runner through its
+/// next progress write; stale unfinished jobs are failed.
+async fn jobs_report_progress_and_take_a_cancel(store: &Store) {
+    let (t, _) = store.create_tenant(&unique("jobs")).await.unwrap();
+    let (other, _) = store.create_tenant(&unique("jobs")).await.unwrap();
+    let spec = serde_json::json!({"model": "bkt"});
+    store.create_job(t.id, "j1", "bkt", &spec, true).await.unwrap();
+    assert_eq!(store.job(t.id, "j1").await.unwrap().unwrap().status, JobStatus::Queued);
+    assert!(!store.job_progress(t.id, "j1", "em", 3, 10).await.unwrap());
+    let j = store.job(t.id, "j1").await.unwrap().unwrap();
+    assert_eq!((j.status, j.stage.as_str(), j.done, j.total, j.spec), (JobStatus::Running, "em", 3, 10, spec.clone()));
+    assert!(store.cancel_job(other.id, "j1").await.unwrap().is_none());
+    assert!(!store.job_progress(t.id, "j1", "em", 4, 10).await.unwrap(), "another tenant cancelled the job");
+    assert!(store.cancel_job(t.id, "j1").await.unwrap().unwrap().cancel);
+    assert!(store.job_progress(t.id, "j1", "em", 5, 10).await.unwrap());
+    store.finish_job(t.id, "j1", JobStatus::Cancelled, Some("cancelled"), None).await.unwrap();
+    // A finished job takes no progress and reads as cancelled.
+    assert!(store.job_progress(t.id, "j1", "em", 6, 10).await.unwrap());
+    assert_eq!(store.job(t.id, "j1").await.unwrap().unwrap().done, 5);
+    store.create_job(t.id, "j2", "irt1pl", &spec, false).await.unwrap();
+    store.finish_job(t.id, "j2", JobStatus::Succeeded, None, Some(3)).await.unwrap();
+    let jobs = store.jobs(t.id, 10).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(store.job(t.id, "j2").await.unwrap().unwrap().version, Some(3));
+    assert!(store.jobs(other.id, 10).await.unwrap().is_empty());
+    store.create_job(t.id, "j3", "bkt", &spec, false).await.unwrap();
+    store.fail_stale_jobs(Some(t.id), -10).await.unwrap();
+    assert_eq!(store.job(t.id, "j3").await.unwrap().unwrap().status, JobStatus::Failed);
+    assert_eq!(store.job(t.id, "j2").await.unwrap().unwrap().status, JobStatus::Succeeded);
 }
 
 /// A store reopened on the same file has every acknowledged answer.
