@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use attune_core::{Dataset, Vocab};
-use attune_data::{ColumnMapping, DatasetFolder, IdBase, Layout, QMatrix, read_sequences, read_table};
+use attune_data::{ColumnMapping, DatasetFolder, LogFormat, QMatrix, read_log, read_table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
@@ -89,16 +89,18 @@ impl LogFlags {
     pub(crate) fn read(&self, file: &Path) -> anyhow::Result<Dataset> {
         let q = self.q_matrix.as_deref().map(QMatrix::read).transpose()?;
         let v = Vocab::default();
-        let ds = match self.format {
+        let format = match self.format {
             Format::Auto => return read_in_folder(file),
-            Format::Dkvmn => read_sequences(file, Layout::Dkvmn, IdBase::One, v)?,
-            Format::Dkt => read_sequences(file, Layout::Dkvmn, IdBase::Zero, v)?,
-            Format::Akt => read_sequences(file, Layout::AktSkills, IdBase::One, v)?,
-            Format::AktPid => read_sequences(file, Layout::AktProblems, IdBase::One, v)?,
-            Format::Gervet => read_table(file, &ColumnMapping::gervet(), q.as_ref(), v)?,
-            Format::Pybkt => read_table(file, &ColumnMapping::pybkt(), q.as_ref(), v)?,
-            Format::Csv => read_table(file, &self.mapping()?, q.as_ref(), v)?,
+            Format::Dkvmn => LogFormat::Dkvmn,
+            Format::Dkt => LogFormat::Dkt,
+            Format::Akt => LogFormat::Akt,
+            Format::AktPid => LogFormat::AktPid,
+            Format::Gervet => LogFormat::Gervet,
+            Format::Pybkt => LogFormat::Pybkt,
+            Format::Csv => LogFormat::Csv,
         };
+        let mapping = if format == LogFormat::Csv { Some(self.mapping()?) } else { None };
+        let ds = read_log(file, format, mapping.as_ref(), q.as_ref(), v)?;
         Ok(ds)
     }
 }

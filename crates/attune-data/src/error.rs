@@ -5,6 +5,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A generic CSV/TSV log was given without naming its columns.
+    #[error("{}: the csv format needs the columns named (learner, item or skill, answer)", path.display())]
+    MissingMapping {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file could not be opened or read.
     #[error("{}: {source}", path.display())]
     Io {

@@ -3,6 +3,7 @@
 //! - [`read_sequences`]: DKVMN/DKT 3-line and AKT 3/4-line sequence files.
 //! - [`read_table`]: Gervet et al.'s TSV, pyBKT/ASSISTments CSV and any CSV/TSV through a
 //!   [`ColumnMapping`], with an optional [`QMatrix`].
+//! - [`read_log`]: one file in any of these formats, named by a [`LogFormat`].
 //! - [`DatasetFolder`]: recognises a dataset folder's layout and reads its skill names
 //!   ([`parse_skill_names`]); [`Protocol`] loads its folds.
 //! - [`read_junyi_prerequisites`], [`read_eedi_subjects`]: prerequisite tables.
@@ -18,6 +19,7 @@
 //! ```
 
 mod error;
+mod log;
 mod prerequisites;
 mod protocol;
 mod registry;
@@ -26,6 +28,7 @@ mod source;
 mod table;
 
 pub use crate::error::{Error, Result};
+pub use crate::log::{LogFormat, read_log};
 pub use crate::prerequisites::{
     PrerequisiteTable, parse_eedi_subjects, parse_junyi_prerequisites, read_eedi_subjects, read_junyi_prerequisites,
 };

@@ -126,6 +126,13 @@ impl QMatrix {
         Ok(q)
     }
 
+    /// Every item with its skills, items sorted by id.
+    pub fn items(&self) -> Vec<(String, Vec<String>)> {
+        let mut items: Vec<_> = self.skills.iter().map(|(i, s)| (i.clone(), s.clone())).collect();
+        items.sort_unstable();
+        items
+    }
+
     /// Skills of an item, if the matrix lists it.
     pub fn skills(&self, item: &str) -> Option<&[String]> {
         self.skills.get(item).map(Vec::as_slice)

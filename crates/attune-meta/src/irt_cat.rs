@@ -36,10 +36,13 @@ impl IrtTester {
     /// [`Error::UnsupportedBase`] for a model that is not unidimensional IRT.
     pub fn new(model: &FittedModel, selector: Selector, estimator: Estimator) -> Result<Self> {
         let irt = unidimensional(model)?;
-        let mut items: Vec<BankItem> =
-            irt.difficulty.iter().zip(&irt.discrimination).map(|(&b, &a)| BankItem { a, b: b / a, c: 0.0 }).collect();
-        items.push(BankItem { a: 1.0, b: irt.mean_difficulty, c: 0.0 });
-        Ok(Self { bank: ItemBank { items }, selector, estimator, randomesque: 1 })
+        let mut bank = ItemBank::from_irt(irt).ok_or_else(|| Error::UnsupportedBase {
+            learner: "irt tester",
+            base: model.name().as_str().to_owned(),
+            supported: "irt1pl, irt2pl",
+        })?;
+        bank.items.push(BankItem { a: 1.0, b: irt.mean_difficulty, c: 0.0 });
+        Ok(Self { bank, selector, estimator, randomesque: 1 })
     }
 
     /// Draws each next item among the `k` best (exposure control; 1 asks the best).

@@ -83,34 +83,51 @@ pub struct AnswersOut {
     pub model: Option<ModelRef>,
 }
 
-/// Parses `body` as `T`, the error naming the field (and the element of an array).
-fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, what: &str) -> ApiResult<Vec<T>> {
-    let body = body.map_err(|e| {
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    body.map_err(|e| {
         let status = e.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "bad_body" };
         ApiError::new(status, code, e.body_text())
-    })?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_json", format!("not JSON: {e}")))?;
-    // The error names the field's path, e.g. `answers[3].correct: invalid type: …`.
-    let one = |v: serde_json::Value, at: String| -> ApiResult<T> {
-        serde_path_to_error::deserialize(v).map_err(|e| {
-            let path = Some(e.path().to_string()).filter(|p| p != ".");
-            let at = match (at.is_empty(), path) {
-                (true, None) => String::new(),
-                (true, Some(p)) => format!("{p}: "),
-                (false, None) => format!("{at}: "),
-                (false, Some(p)) => format!("{at}.{p}: "),
-            };
-            ApiError::bad_request("invalid_field", format!("{at}{}", e.inner()))
-        })
-    };
-    match value {
+    })
+}
+
+fn json_value(body: Result<Bytes, BytesRejection>) -> ApiResult<serde_json::Value> {
+    let body = body_bytes(body)?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_json", format!("not JSON: {e}")))
+}
+
+/// `v` as `T`, the error naming the field's path under `at`, e.g. `answers[3].correct:
+/// invalid type: …`.
+fn from_value<T: DeserializeOwned>(v: serde_json::Value, at: &str) -> ApiResult<T> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = Some(e.path().to_string()).filter(|p| p != ".");
+        let at = match (at.is_empty(), path) {
+            (true, None) => String::new(),
+            (true, Some(p)) => format!("{p}: "),
+            (false, None) => format!("{at}: "),
+            (false, Some(p)) => format!("{at}.{p}: "),
+        };
+        ApiError::bad_request("invalid_field", format!("{at}{}", e.inner()))
+    })
+}
+
+/// Parses `body` as one `T` or an array of them, the error naming the field (and the
+/// element of an array).
+pub(crate) fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, what: &str) -> ApiResult<Vec<T>> {
+    match json_value(body)? {
         serde_json::Value::Array(items) => {
-            items.into_iter().enumerate().map(|(i, v)| one(v, format!("{what}[{i}]"))).collect()
+            items.into_iter().enumerate().map(|(i, v)| from_value(v, &format!("{what}[{i}]"))).collect()
         }
-        v @ serde_json::Value::Object(_) => Ok(vec![one(v, String::new())?]),
+        v @ serde_json::Value::Object(_) => Ok(vec![from_value(v, "")?]),
         _ => Err(ApiError::bad_request("invalid_json", format!("expected one {what} object or an array of them"))),
+    }
+}
+
+/// Parses `body` as one JSON object `T`, the error naming the field.
+pub(crate) fn parse_one<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> ApiResult<T> {
+    match json_value(body)? {
+        v @ serde_json::Value::Object(_) => from_value(v, ""),
+        _ => Err(ApiError::bad_request("invalid_json", "expected a JSON object")),
     }
 }
 
@@ -433,4 +450,68 @@ pub(crate) async fn post_serve(
     app.store.serve_model(auth.tenant, version).await?;
     let serving = app.engine.reload(auth.tenant).await?;
     model_ref(serving.model_ref()).map(Json).ok_or_else(|| ApiError::not_found("model version", &version.to_string()))
+}
+
+/// A learner to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerIn {
+    /// The learner's id.
+    pub learner: String,
+}
+
+/// A learner as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LearnerOut {
+    /// The learner's id.
+    pub learner: String,
+    /// Answers stored.
+    pub answers: i64,
+    /// Share of them right (`null` without answers).
+    pub correct_rate: Option<f64>,
+    /// When they were registered or first answered (seconds since the epoch).
+    pub created_at: i64,
+    /// Time of their last answer.
+    pub last_answer: Option<i64>,
+}
+
+/// Registers learners (one or an array) before their first answer; known ones are kept.
+#[utoipa::path(post, path = "/v1/learners", tag = "learners", request_body = LearnerIn,
+    responses((status = 200, description = "How many were new", body = StoredOut), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn post_learners(
+    State(app): State<Arc<App>>,
+    auth: Auth,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<StoredOut>> {
+    auth.require(Scopes::WRITE)?;
+    let learners: Vec<LearnerIn> = parse(body, "learners")?;
+    if learners.len() > MAX_ANSWERS {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("learners: {} given, at most {MAX_ANSWERS}", learners.len()),
+        ));
+    }
+    let ids: Vec<String> = learners.into_iter().map(|l| l.learner).collect();
+    let new = app.store.register_learners(auth.tenant, &ids).await?;
+    Ok(Json(StoredOut { stored: usize::try_from(new).unwrap_or(usize::MAX) }))
+}
+
+/// The tenant's learners with their answer counts, in order of registration.
+#[utoipa::path(get, path = "/v1/learners", tag = "learners", responses((status = 200, body = Vec<LearnerOut>)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_learners(State(app): State<Arc<App>>, auth: Auth) -> ApiResult<Json<Vec<LearnerOut>>> {
+    auth.require(Scopes::READ)?;
+    let rows = app.store.learner_summaries(auth.tenant).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|l| LearnerOut {
+                correct_rate: (l.answers > 0).then(|| l.right as f64 / l.answers as f64),
+                learner: l.learner,
+                answers: l.answers,
+                created_at: l.created_at,
+                last_answer: l.last_answer,
+            })
+            .collect(),
+    ))
 }

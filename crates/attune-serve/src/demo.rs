@@ -1,12 +1,12 @@
 //! The demo tenant: the bundled ASSIST2009 skill-builder data (the repository's vendored copy,
 //! compiled into the binary) imported as answers, BKT fitted on them and made the serving
-//! model, so that a fresh `attune serve` answers every route at once.
+//! model (a 2PL IRT model registered beside it for adaptive tests and item statistics), so that a fresh `attune serve` answers every route at once.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use attune_models::{ModelName, ModelSpec, Training, fit};
-use attune_store::{Item, NewAnswer, NewKey, Scopes, TenantId};
+use attune_store::{NewKey, Scopes, TenantId};
 
 use crate::{App, Error};
 
@@ -27,9 +27,6 @@ const FILES: [(&str, &[u8]); 3] = [
         include_bytes!("../../../data/assist2009_updated/assist2009_updated_skill_mapping.txt"),
     ),
 ];
-
-/// Base of the demo answers' times: the data has positions, not timestamps.
-const DEMO_EPOCH: i64 = 1_262_304_000;
 
 /// What the demo set-up did.
 #[derive(Debug)]
@@ -61,46 +58,33 @@ pub(crate) async fn set_up(app: &App) -> Result<Demo, Error> {
     let mut imported = 0;
     if store.serving_model(tenant).await?.is_none() {
         let (data, skill_names) = tokio::task::spawn_blocking(read_bundled).await.map_err(demo_error)??;
-        let vocab = data.vocab();
-        let name = |i: &attune_core::Interner, k: u32| i.name(k).unwrap_or_default().to_owned();
-        let items: Vec<Item> = (0..vocab.n_items() as u32)
-            .map(|i| Item {
-                item: name(&vocab.items, i),
-                skills: vocab.skills_of(attune_core::ItemId(i)).iter().map(|s| name(&vocab.skills, s.0)).collect(),
-            })
-            .collect();
-        store.put_items(tenant, &items).await?;
+        store.put_items(tenant, &crate::import::items_of(&data)).await?;
         let names: Vec<(String, String)> = skill_names.into_iter().collect();
         store.name_skills(tenant, &names).await?;
-        // Answers first, then the model fitted on the same data: the log is complete before
+        // Answers first, then the models fitted on the same data: the log is complete before
         // any state is built from it.
-        let rows: Vec<NewAnswer> = (0..data.len())
-            .map(|i| {
-                let obs = data.interaction(i);
-                NewAnswer {
-                    id: format!("demo-{i}"),
-                    learner: name(&vocab.students, obs.student.0),
-                    item: name(&vocab.items, obs.item.0),
-                    correct: obs.correct,
-                    time: Some(if data.has_timestamps() { obs.time } else { DEMO_EPOCH + obs.time }),
-                    skills: Vec::new(),
-                    model: None,
-                }
-            })
-            .collect();
-        for chunk in rows.chunks(4096) {
-            imported += store.append(tenant, chunk.to_vec()).await?.len();
-        }
+        let rows = crate::import::answers_of(&data, "demo");
+        imported = crate::import::append_all(app, tenant, rows).await.map_err(|e| demo_error(e.message))?.0;
+        // BKT serves; a 2PL IRT model is registered beside it for adaptive tests and item
+        // difficulty.
         let fitted = tokio::task::spawn_blocking(move || {
-            let spec = ModelSpec::new(ModelName::Bkt, 42);
-            fit(&spec, Training { train: &data, validation: None }, &attune_core::NoProgress)
+            let fit = |name| {
+                fit(&ModelSpec::new(name, 42), Training { train: &data, validation: None }, &attune_core::NoProgress)
+            };
+            Ok::<_, attune_models::Error>((fit(ModelName::Bkt)?, fit(ModelName::Irt2pl)?))
         })
         .await
         .map_err(demo_error)?
         .map_err(demo_error)?;
-        let metrics = serde_json::to_value(&fitted.training).unwrap_or_default();
-        let version = store.add_model(tenant, "bkt", &fitted.to_json(), &metrics).await?;
-        store.serve_model(tenant, version).await?;
+        let mut serving = None;
+        for m in [&fitted.0, &fitted.1] {
+            let metrics = serde_json::to_value(&m.training).unwrap_or_default();
+            let version = store.add_model(tenant, m.name().as_str(), &m.to_json(), &metrics).await?;
+            serving.get_or_insert(version);
+        }
+        if let Some(version) = serving {
+            store.serve_model(tenant, version).await?;
+        }
         app.reload_model(tenant).await.map_err(|e| demo_error(e.message))?;
     }
     let learner = store.learners(tenant).await?.into_iter().next().unwrap_or_default();

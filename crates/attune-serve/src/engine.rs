@@ -9,7 +9,7 @@
 //! new version by replay.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use attune_core::{Interaction, ItemId, KnowledgeTracer, SkillId, StudentId};
@@ -69,6 +69,39 @@ impl Serving {
     /// The model's name and version.
     pub(crate) fn model_ref(&self) -> Option<(String, i64)> {
         self.model.as_ref().map(|(v, m)| (m.name().as_str().to_owned(), *v))
+    }
+
+    /// The serving model's index of an item id.
+    pub(crate) fn item_id(&self, item: &str) -> Option<ItemId> {
+        self.items.get(item).copied()
+    }
+
+    /// The serving model's index of a skill id.
+    pub(crate) fn skill_id(&self, skill: &str) -> Option<SkillId> {
+        self.skills.get(skill).copied()
+    }
+
+    /// The skills of a known item, by the model's Q-matrix.
+    pub(crate) fn skills_of_item(&self, item: ItemId) -> &[SkillId] {
+        self.item_skills.get(item.index()).map_or(&[], Vec::as_slice)
+    }
+
+    /// A skill's id (`#k` for one the model does not name).
+    pub(crate) fn skill_name(&self, skill: SkillId) -> String {
+        self.model
+            .as_ref()
+            .and_then(|(_, m)| m.ids.skills.get(skill.index()))
+            .cloned()
+            .unwrap_or_else(|| format!("#{skill}"))
+    }
+
+    /// An item's id (`#k` for one the model does not name).
+    pub(crate) fn item_name(&self, item: ItemId) -> String {
+        self.model
+            .as_ref()
+            .and_then(|(_, m)| m.ids.items.get(item.index()))
+            .cloned()
+            .unwrap_or_else(|| format!("#{item}"))
     }
 
     fn entry(&self, learner: &str) -> Arc<AsyncMutex<Entry>> {
@@ -176,6 +209,31 @@ impl Engine {
         Ok(serving)
     }
 
+    /// Drops the cached states of `learners` after answers of theirs were stored around the
+    /// engine (a bulk import): their next use replays the log.
+    pub(crate) async fn forget(&self, tenant: TenantId, learners: &BTreeSet<String>) -> ApiResult<()> {
+        let serving = self.serving(tenant).await?;
+        let mut map = serving.learners.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for l in learners {
+            map.remove(l);
+        }
+        Ok(())
+    }
+
+    /// The learner's state (the model's prior for a learner without answers) and how many
+    /// answers it has read, under the serving model.
+    pub(crate) async fn state(
+        &self,
+        tenant: TenantId,
+        learner: &str,
+    ) -> ApiResult<(Arc<Serving>, Option<LearnerState>, i64)> {
+        let serving = self.serving(tenant).await?;
+        let e = serving.load(&self.store, tenant, learner).await?;
+        let (state, answers) = (e.state.clone(), e.answers);
+        drop(e);
+        Ok((serving, state, answers))
+    }
+
     /// Records `answers` (checked, then committed), then updates each learner's state with
     /// the new ones in log order; with `detail` each new answer's result carries the mastery
     /// of its skills after it.
@@ -255,6 +313,19 @@ impl Engine {
         learner: &str,
         config: &PracticeConfig,
     ) -> ApiResult<(Arc<Serving>, Option<Recommendation>)> {
+        self.next_among(tenant, learner, config, None, true).await
+    }
+
+    /// As [`Engine::next`] among the items practising a skill of `only` (every item where
+    /// `None`); with `known` false a learner without answers starts from the model's prior.
+    pub(crate) async fn next_among(
+        &self,
+        tenant: TenantId,
+        learner: &str,
+        config: &PracticeConfig,
+        only: Option<&BTreeSet<SkillId>>,
+        known: bool,
+    ) -> ApiResult<(Arc<Serving>, Option<Recommendation>)> {
         let serving = self.serving(tenant).await?;
         let Some((_, model)) = &serving.model else {
             return Err(ApiError::new(
@@ -265,7 +336,7 @@ impl Engine {
         };
         let edges = self.store.prerequisites(tenant).await?;
         let e = serving.load(&self.store, tenant, learner).await?;
-        if e.answers == 0 {
+        if known && e.answers == 0 {
             return Err(ApiError::not_found("learner", learner));
         }
         let Some(state) = &e.state else { return Ok((serving.clone(), None)) };
@@ -273,6 +344,7 @@ impl Engine {
             .item_skills
             .iter()
             .enumerate()
+            .filter(|(_, skills)| only.is_none_or(|o| skills.iter().any(|s| o.contains(s))))
             .map(|(i, skills)| Candidate { item: ItemId(i as u32), skills })
             .collect();
         let pairs: Vec<(String, String)> = edges.into_iter().map(|p| (p.requires, p.skill)).collect();

@@ -9,15 +9,27 @@
 //! one. xAPI "answered" statements arrive under `/xapi/` and are answers too. The OpenAPI 3 document is generated from the handlers at `/openapi.json`; `/healthz`,
 //! `/readyz` and Prometheus `/metrics` are for operators.
 //!
+//! Beside the answer loop: adaptive tests (`/v1/cat/sessions`, over a registered IRT model's
+//! item bank), tutoring sessions (`/v1/tutoring/sessions`: next item → answer → feedback),
+//! analytics over the stored answers (`/v1/analytics/…`), training jobs that fit any model
+//! on them and register it (`/v1/jobs`), bulk import of any log format the readers know
+//! (`/v1/import`) and the learner list (`/v1/learners`).
+//!
 //! The service holds no model or policy code of its own: it calls the library crates.
 
+pub mod analytics;
 pub mod api;
 mod auth;
+pub mod cat;
+mod class;
 mod demo;
 mod engine;
 mod error;
+pub mod import;
+pub mod jobs;
 mod metrics;
 mod openapi;
+pub mod tutor;
 mod xapi;
 
 use std::net::SocketAddr;
@@ -44,6 +56,9 @@ pub struct App {
     engine: engine::Engine,
     keys: auth::KeyCache,
     metrics: metrics::Metrics,
+    caches: class::Caches,
+    /// One training job fits at a time on this server (a fit uses every core).
+    training: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -54,6 +69,8 @@ impl App {
             store,
             keys: auth::KeyCache::default(),
             metrics: metrics::Metrics::default(),
+            caches: class::Caches::default(),
+            training: tokio::sync::Semaphore::new(1),
         })
     }
 
@@ -84,8 +101,24 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/learners/{learner}/next", get(api::get_next))
         .route("/v1/items", post(api::post_items).get(api::get_items))
         .route("/v1/prerequisites", post(api::post_prerequisites))
+        .route("/v1/learners", post(api::post_learners).get(api::get_learners))
         .route("/v1/models", get(api::get_models))
         .route("/v1/models/{version}/serve", post(api::post_serve))
+        .route("/v1/jobs", post(jobs::create).get(jobs::list))
+        .route("/v1/jobs/{id}", get(jobs::get))
+        .route("/v1/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/v1/cat/sessions", post(cat::create))
+        .route("/v1/cat/sessions/{id}", get(cat::trace))
+        .route("/v1/cat/sessions/{id}/responses", post(cat::respond))
+        .route("/v1/tutoring/sessions", post(tutor::create))
+        .route("/v1/tutoring/sessions/{id}", get(tutor::trace))
+        .route("/v1/tutoring/sessions/{id}/answers", post(tutor::answer))
+        .route("/v1/analytics/mastery", get(analytics::mastery))
+        .route("/v1/analytics/at-risk", get(analytics::at_risk))
+        .route("/v1/analytics/items", get(analytics::items))
+        .route("/v1/analytics/skills", get(analytics::skills))
+        .route("/v1/analytics/curves", get(analytics::curves))
+        .route("/v1/import", post(import::import).layer(DefaultBodyLimit::max(import::MAX_IMPORT)))
         .merge(
             Router::new()
                 .route("/xapi/statements", post(xapi::post).put(xapi::put).get(xapi::get))
@@ -161,6 +194,11 @@ pub struct Started {
 /// [`Error::Store`], [`Error::Demo`], [`Error::Bind`].
 pub async fn start(config: &Config) -> Result<Started, Error> {
     let store = Store::open(&config.database).await?;
+    // Jobs whose server stopped mid-fit would otherwise read as running for ever.
+    let failed = store.fail_stale_jobs(None, jobs::STALE_SECONDS).await?;
+    if failed > 0 {
+        tracing::warn!(jobs = failed, "training jobs of a stopped server marked failed");
+    }
     let app = App::new(store);
     let demo = if config.demo { Some(demo::set_up(&app).await?) } else { None };
     let listener = tokio::net::TcpListener::bind(&config.bind)

@@ -227,24 +227,23 @@ async fn store(app: &App, auth: Auth, checked: Vec<Checked>) -> ApiResult<Vec<St
         ));
     }
     // Answers again for statements stored before, so that a retry after a failure between
-    // the two steps still records them (answers are idempotent under their id).
-    let answers: Vec<NewAnswer> = checked
-        .iter()
-        .filter_map(|c| {
-            let (learner, item, correct, time) = c.answer.clone()?;
-            Some(NewAnswer {
-                id: format!("xapi:{}", c.id),
-                learner,
-                item,
-                correct,
-                time,
-                skills: Vec::new(),
-                model: None,
-            })
-        })
-        .collect();
-    if !answers.is_empty() {
-        app.engine.record(auth.tenant, answers, false).await?;
+    // the two steps still records them (answers are idempotent under their id). An answer
+    // whose registration is a tutoring session of its learner is that session's next step.
+    let mut plain = Vec::new();
+    for c in &checked {
+        let Some((learner, item, correct, time)) = c.answer.clone() else { continue };
+        let answer =
+            NewAnswer { id: format!("xapi:{}", c.id), learner, item, correct, time, skills: Vec::new(), model: None };
+        let in_session = match &c.registration {
+            Some(r) => crate::tutor::answer_in(app, auth.tenant, r, answer.clone()).await?.is_some(),
+            None => false,
+        };
+        if !in_session {
+            plain.push(answer);
+        }
+    }
+    if !plain.is_empty() {
+        app.engine.record(auth.tenant, plain, false).await?;
     }
     Ok(checked.into_iter().map(|c| c.id).collect())
 }

@@ -383,6 +383,86 @@ impl Store {
     }
 }
 
+/// A learner as listed: their answers and when they were first and last active.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LearnerSummary {
+    /// The learner's id.
+    pub learner: String,
+    /// Answers stored.
+    pub answers: i64,
+    /// How many of them were right.
+    pub right: i64,
+    /// When they were registered or first answered.
+    pub created_at: i64,
+    /// Time of their last answer, where they have one.
+    pub last_answer: Option<i64>,
+}
+
+impl Store {
+    /// Registers learners (known ones are left as they are); how many were new.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a bad id, [`Error::Database`].
+    pub async fn register_learners(&self, tenant: TenantId, learners: &[String]) -> Result<u64> {
+        for l in learners {
+            check_id("learner", l)?;
+        }
+        let t = now();
+        let mut new = 0;
+        for chunk in learners.chunks(1000) {
+            new += on_pool!(&*self.pool, p => {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO learners (tenant_id, learner, created_at) ");
+                q.push_values(chunk, |mut row, l| {
+                    row.push_bind(tenant.0).push_bind(l.clone()).push_bind(t);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(p).await?.rows_affected()
+            });
+        }
+        Ok(new)
+    }
+
+    /// The tenant's learners with their answer counts, in order of registration.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn learner_summaries(&self, tenant: TenantId) -> Result<Vec<LearnerSummary>> {
+        let rows: Vec<(String, i64, i64, i64, Option<i64>)> = on_pool!(&*self.pool, p => {
+            sqlx::query_as(
+                "SELECT l.learner, COUNT(a.seq), COALESCE(SUM(CASE WHEN a.correct THEN 1 ELSE 0 END), 0), \
+                 l.created_at, MAX(a.time) FROM learners l \
+                 LEFT JOIN answers a ON a.tenant_id = l.tenant_id AND a.learner = l.learner \
+                 WHERE l.tenant_id = $1 GROUP BY l.learner, l.created_at ORDER BY l.created_at, l.learner",
+            )
+            .bind(tenant.0)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(learner, answers, right, created_at, last_answer)| LearnerSummary {
+                learner,
+                answers,
+                right,
+                created_at,
+                last_answer,
+            })
+            .collect())
+    }
+
+    /// The last place in the tenant's log (0 for an empty log): what a cache of the whole
+    /// log compares to know it is current.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn log_head(&self, tenant: TenantId) -> Result<i64> {
+        let head: Option<i64> = on_pool!(&*self.pool, p => {
+            sqlx::query_scalar("SELECT MAX(seq) FROM answers WHERE tenant_id = $1").bind(tenant.0).fetch_one(p).await?
+        });
+        Ok(head.unwrap_or(0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,8 +99,11 @@ macro_rules! columns {
 }
 
 fn from_row(r: JobRow) -> Result<Job> {
-    let spec = serde_json::from_str(&r.2)
-        .map_err(|e| Error::Corrupt { field: "jobs.spec", value: shown(&r.2), reason: e.to_string() })?;
+    let spec = serde_json::from_str(&r.2).map_err(|e| Error::Corrupt {
+        field: "jobs.spec",
+        value: shown(&r.2),
+        reason: e.to_string(),
+    })?;
     Ok(Job {
         id: r.0,
         model: r.1,
@@ -167,7 +170,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`], [`Error::Corrupt`].
     pub async fn jobs(&self, tenant: TenantId, limit: usize) -> Result<Vec<Job>> {
-        let sql = concat!("SELECT ", columns!(), " FROM jobs WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2");
+        let sql =
+            concat!("SELECT ", columns!(), " FROM jobs WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows: Vec<JobRow> = on_pool!(&*self.pool, p => {
             sqlx::query_as(sql).bind(tenant.0).bind(limit).fetch_all(p).await?
@@ -175,15 +179,23 @@ impl Store {
         rows.into_iter().map(from_row).collect()
     }
 
-    /// Records a running job's progress (a heartbeat too) and returns whether a cancel was
-    /// asked for.
+    /// Records an unfinished job's status (queued or running) and progress, a heartbeat too,
+    /// and returns whether a cancel was asked for (`true` for a job that has ended).
     ///
     /// # Errors
     /// [`Error::Database`].
-    pub async fn job_progress(&self, tenant: TenantId, id: &str, stage: &str, done: i64, total: i64) -> Result<bool> {
+    pub async fn job_progress(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        status: JobStatus,
+        stage: &str,
+        done: i64,
+        total: i64,
+    ) -> Result<bool> {
         let cancel: Option<bool> = on_pool!(&*self.pool, p => {
             sqlx::query_scalar(
-                "UPDATE jobs SET status = 'running', stage = $1, done = $2, total = $3, updated_at = $4 \
+                "UPDATE jobs SET status = $7, stage = $1, done = $2, total = $3, updated_at = $4 \
                  WHERE tenant_id = $5 AND id = $6 AND status IN ('queued', 'running') RETURNING cancel",
             )
             .bind(stage)
@@ -192,6 +204,7 @@ impl Store {
             .bind(now())
             .bind(tenant.0)
             .bind(id)
+            .bind(status.as_str())
             .fetch_optional(p)
             .await?
         });

@@ -32,8 +32,11 @@ pub struct Session {
 type SessionRow = (String, String, Option<String>, String, i64, bool, i64, i64);
 
 fn from_row(r: SessionRow) -> Result<Session> {
-    let body = serde_json::from_str(&r.3)
-        .map_err(|e| Error::Corrupt { field: "sessions.body", value: shown(&r.3), reason: e.to_string() })?;
+    let body = serde_json::from_str(&r.3).map_err(|e| Error::Corrupt {
+        field: "sessions.body",
+        value: shown(&r.3),
+        reason: e.to_string(),
+    })?;
     Ok(Session { id: r.0, kind: r.1, learner: r.2, body, steps: r.4, finished: r.5, created_at: r.6, updated_at: r.7 })
 }
 

@@ -269,16 +269,19 @@ async fn jobs_report_progress_and_take_a_cancel(store: &Store) {
     let spec = serde_json::json!({"model": "bkt"});
     store.create_job(t.id, "j1", "bkt", &spec, true).await.unwrap();
     assert_eq!(store.job(t.id, "j1").await.unwrap().unwrap().status, JobStatus::Queued);
-    assert!(!store.job_progress(t.id, "j1", "em", 3, 10).await.unwrap());
+    assert!(!store.job_progress(t.id, "j1", JobStatus::Running, "em", 3, 10).await.unwrap());
     let j = store.job(t.id, "j1").await.unwrap().unwrap();
     assert_eq!((j.status, j.stage.as_str(), j.done, j.total, j.spec), (JobStatus::Running, "em", 3, 10, spec.clone()));
     assert!(store.cancel_job(other.id, "j1").await.unwrap().is_none());
-    assert!(!store.job_progress(t.id, "j1", "em", 4, 10).await.unwrap(), "another tenant cancelled the job");
+    assert!(
+        !store.job_progress(t.id, "j1", JobStatus::Running, "em", 4, 10).await.unwrap(),
+        "another tenant cancelled the job"
+    );
     assert!(store.cancel_job(t.id, "j1").await.unwrap().unwrap().cancel);
-    assert!(store.job_progress(t.id, "j1", "em", 5, 10).await.unwrap());
+    assert!(store.job_progress(t.id, "j1", JobStatus::Running, "em", 5, 10).await.unwrap());
     store.finish_job(t.id, "j1", JobStatus::Cancelled, Some("cancelled"), None).await.unwrap();
     // A finished job takes no progress and reads as cancelled.
-    assert!(store.job_progress(t.id, "j1", "em", 6, 10).await.unwrap());
+    assert!(store.job_progress(t.id, "j1", JobStatus::Running, "em", 6, 10).await.unwrap());
     assert_eq!(store.job(t.id, "j1").await.unwrap().unwrap().done, 5);
     store.create_job(t.id, "j2", "irt1pl", &spec, false).await.unwrap();
     store.finish_job(t.id, "j2", JobStatus::Succeeded, None, Some(3)).await.unwrap();

@@ -81,6 +81,18 @@ impl ItemBank {
         Self { items }
     }
 
+    /// The bank of a fitted unidimensional IRT model (1PL or 2PL), item by item in the
+    /// model's order: its `σ(a θ − b)` is the bank's `σ(a (θ − b / a))`. `None` for a model
+    /// with more than one ability dimension.
+    pub fn from_irt(irt: &attune_kt::Irt) -> Option<Self> {
+        if irt.config.dims != 1 {
+            return None;
+        }
+        let items =
+            irt.difficulty.iter().zip(&irt.discrimination).map(|(&b, &a)| BankItem { a, b: b / a, c: 0.0 }).collect();
+        Some(Self { items })
+    }
+
     /// Number of items.
     pub fn len(&self) -> usize {
         self.items.len()

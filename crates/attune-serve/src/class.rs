@@ -1,0 +1,171 @@
+//! The tenant's whole answer log as one dataset on the serving model's indices (what the
+//! analytics read), and registered model versions other than the serving one (an IRT bank for
+//! adaptive tests and item difficulty, BKT parameters for skills), both cached and rebuilt
+//! only when the log or the registry moved on.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use attune_analytics::{AtRiskRule, Traces, trace_learners};
+use attune_core::{Dataset, DatasetBuilder, SkillId, Vocab};
+use attune_models::FittedModel;
+use attune_store::TenantId;
+use axum::http::StatusCode;
+
+use crate::App;
+use crate::engine::Serving;
+use crate::error::{ApiError, ApiResult};
+
+/// Answers read from the log per query while building a class.
+const PAGE: usize = 50_000;
+
+/// A tenant's log as a dataset, as of `head`, under the serving version.
+pub(crate) struct Class {
+    /// The last log place it holds.
+    pub(crate) head: i64,
+    /// The serving model it was built under (its states are the engine's).
+    pub(crate) serving: Arc<Serving>,
+    /// Every answer, learners in order of first answer, each learner's answers in log order,
+    /// on the serving model's item and skill indices (others past them).
+    pub(crate) data: Dataset,
+    /// Skill names from the catalog.
+    pub(crate) names: HashMap<String, String>,
+    traces: OnceLock<Arc<Traces>>,
+}
+
+impl Class {
+    /// The learners traced under the serving model with the default at-risk rule (computed
+    /// once per class).
+    pub(crate) fn traces(&self) -> Option<Arc<Traces>> {
+        let (_, model) = self.serving.model.as_ref()?;
+        Some(self.traces.get_or_init(|| Arc::new(trace_learners(model, &self.data, &AtRiskRule::default()))).clone())
+    }
+
+    /// The skill's id in the data.
+    pub(crate) fn skill_id(&self, skill: SkillId) -> String {
+        self.data.vocab().skills.name(skill.0).unwrap_or("?").to_owned()
+    }
+}
+
+/// The cached classes and registered models of every tenant.
+#[derive(Default)]
+pub(crate) struct Caches {
+    classes: Mutex<HashMap<TenantId, Arc<Class>>>,
+    models: Mutex<HashMap<(TenantId, i64), Arc<FittedModel>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl App {
+    /// The tenant's class as of now: the cached one while the log and serving version are
+    /// unchanged, else rebuilt from the log.
+    pub(crate) async fn class(&self, tenant: TenantId) -> ApiResult<Arc<Class>> {
+        let serving = self.engine.serving(tenant).await?;
+        let head = self.store.log_head(tenant).await?;
+        if let Some(c) = lock(&self.caches.classes).get(&tenant)
+            && c.head == head
+            && Arc::ptr_eq(&c.serving, &serving)
+        {
+            return Ok(c.clone());
+        }
+        let mut answers = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.store.answers_after(tenant, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            let full = page.len() == PAGE;
+            answers.extend(page);
+            if !full || after >= head {
+                break;
+            }
+        }
+        let names: HashMap<String, String> =
+            self.store.skills(tenant).await?.into_iter().filter_map(|(k, n)| Some((k, n?))).collect();
+        let vocab = serving.model.as_ref().map_or_else(Vocab::default, |(_, m)| m.ids.vocab());
+        let head = answers.last().map_or(head, |a| a.seq);
+        let data = tokio::task::spawn_blocking(move || {
+            let mut b = DatasetBuilder::with_vocab(vocab);
+            b.timestamps(true);
+            for a in &answers {
+                let student = b.student(&a.learner);
+                let item = b.item(&a.item);
+                let skills: Vec<SkillId> = if a.skills.is_empty() {
+                    b.vocab_mut().skills_of(item).to_vec()
+                } else {
+                    a.skills.iter().map(|s| b.skill(s)).collect()
+                };
+                b.push_row(student, item, &skills, a.correct, a.time);
+            }
+            b.finish()
+        })
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        let class = Arc::new(Class { head, serving, data, names, traces: OnceLock::new() });
+        lock(&self.caches.classes).insert(tenant, class.clone());
+        Ok(class)
+    }
+
+    /// The newest registered version of one of `names` (the serving one where it is one of
+    /// them), or `version` where given (which must be one of `names`).
+    ///
+    /// # Errors
+    /// 404 for an unknown version, 400 `wrong_model` for a version of another model, 409
+    /// `no_model` where the registry has none of `names`.
+    pub(crate) async fn registered(
+        &self,
+        tenant: TenantId,
+        names: &[&str],
+        version: Option<i64>,
+        purpose: &str,
+    ) -> ApiResult<(i64, Arc<FittedModel>)> {
+        let models = self.store.models(tenant).await?;
+        let chosen = match version {
+            Some(v) => {
+                let m = models
+                    .iter()
+                    .find(|m| m.version == v)
+                    .ok_or_else(|| ApiError::not_found("model version", &v.to_string()))?;
+                if !names.contains(&m.name.as_str()) {
+                    return Err(ApiError::bad_request(
+                        "wrong_model",
+                        format!("model version {v} is {}; {purpose} needs one of {}", m.name, names.join(", ")),
+                    ));
+                }
+                m
+            }
+            None => models
+                .iter()
+                .filter(|m| names.contains(&m.name.as_str()))
+                .max_by_key(|m| (m.serving, m.version))
+                .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "no_model",
+                    format!(
+                        "{purpose} needs a registered {} model: train one with POST /v1/jobs {{\"model\": \"{}\"}}",
+                        names.join(" or "),
+                        names[0]
+                    ),
+                )
+            })?,
+        };
+        let v = chosen.version;
+        if let Some(m) = lock(&self.caches.models).get(&(tenant, v)) {
+            return Ok((v, m.clone()));
+        }
+        let bytes = self.store.model_file(tenant, v).await?;
+        let model =
+            tokio::task::spawn_blocking(move || FittedModel::from_json(std::path::Path::new("model registry"), &bytes))
+                .await
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+                .map_err(|e| {
+                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt_model", format!("model version {v}: {e}"))
+                })?;
+        let model = Arc::new(model);
+        lock(&self.caches.models).insert((tenant, v), model.clone());
+        Ok((v, model))
+    }
+}
