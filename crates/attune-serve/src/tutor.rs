@@ -192,12 +192,14 @@ fn targets(serving: &Serving, doc: &TutoringDoc, graph: &PrereqGraph) -> (Vec<Sk
     (targets, practise)
 }
 
-/// Updates `doc`'s status and next suggestion from the learner's current state.
+/// Updates `doc`'s status and next suggestion from the learner's current state after
+/// `answered` answers in the session.
 async fn advance(
     app: &App,
     tenant: TenantId,
     doc: &mut TutoringDoc,
     graph: &PrereqGraph,
+    answered: usize,
 ) -> ApiResult<BTreeMap<String, f64>> {
     let (serving, state, _) = app.engine.state(tenant, &doc.learner).await?;
     let (targets, practise) = targets(&serving, doc, graph);
@@ -205,7 +207,7 @@ async fn advance(
     doc.next = None;
     if !mastery.is_empty() && mastery.values().all(|&m| m >= doc.mastery) {
         doc.status = "mastered".into();
-    } else if doc.steps.len() >= doc.max_items {
+    } else if answered >= doc.max_items {
         doc.status = "limit".into();
     } else {
         let config = PracticeConfig { target: doc.target, mastered: doc.mastery, ..PracticeConfig::default() };
@@ -318,7 +320,7 @@ pub(crate) async fn create(
         steps: Vec::new(),
     };
     let graph = graph(&app, auth.tenant, &serving).await?;
-    let mastery = advance(&app, auth.tenant, &mut doc, &graph).await?;
+    let mastery = advance(&app, auth.tenant, &mut doc, &graph, 0).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let body = serde_json::to_value(&doc).map_err(internal)?;
     app.store.create_session(auth.tenant, &id, KIND, Some(&doc.learner), &body).await?;
@@ -407,7 +409,7 @@ pub(crate) async fn answer_in(
     let graph = graph(app, tenant, &serving).await?;
     let mastery = mastery_of(&serving, after.as_ref(), &skills);
     let weakest_prerequisite = weakest(&serving, after.as_ref(), &skills, &graph, doc.mastery);
-    let target_mastery = advance(app, tenant, &mut doc, &graph).await?;
+    let target_mastery = advance(app, tenant, &mut doc, &graph, step).await?;
     let mut feedback = String::from(if correct { "Right." } else { "Not this time." });
     for (k, after) in &mastery {
         if let Some(before) = mastery_before.get(k) {
