@@ -26,7 +26,8 @@ pub(crate) struct Class {
     /// The serving model it was built under (its states are the engine's).
     pub(crate) serving: Arc<Serving>,
     /// Every answer, learners in order of first answer, each learner's answers in log order,
-    /// on the serving model's item and skill indices (others past them).
+    /// on the serving model's item and skill indices (others past them); an answer's skills
+    /// are its own, else the model's Q-matrix, else the catalog's.
     pub(crate) data: Dataset,
     /// Skill names from the catalog.
     pub(crate) names: HashMap<String, String>,
@@ -84,6 +85,8 @@ impl App {
         }
         let names: HashMap<String, String> =
             self.store.skills(tenant).await?.into_iter().filter_map(|(k, n)| Some((k, n?))).collect();
+        let catalog: HashMap<String, Vec<String>> =
+            self.store.items(tenant).await?.into_iter().map(|i| (i.item, i.skills)).collect();
         let vocab = serving.model.as_ref().map_or_else(Vocab::default, |(_, m)| m.ids.vocab());
         let head = answers.last().map_or(head, |a| a.seq);
         let data = tokio::task::spawn_blocking(move || {
@@ -92,10 +95,14 @@ impl App {
             for a in &answers {
                 let student = b.student(&a.learner);
                 let item = b.item(&a.item);
-                let skills: Vec<SkillId> = if a.skills.is_empty() {
-                    b.vocab_mut().skills_of(item).to_vec()
-                } else {
+                // The answer's own skills, else the model's Q-matrix, else the catalog's.
+                let known = b.vocab_mut().skills_of(item).to_vec();
+                let skills: Vec<SkillId> = if !a.skills.is_empty() {
                     a.skills.iter().map(|s| b.skill(s)).collect()
+                } else if !known.is_empty() {
+                    known
+                } else {
+                    catalog.get(&a.item).map_or_else(Vec::new, |c| c.iter().map(|s| b.skill(s)).collect())
                 };
                 b.push_row(student, item, &skills, a.correct, a.time);
             }

@@ -52,8 +52,9 @@ pub struct ImportQuery {
     /// The time column holds seconds since the epoch (csv).
     #[serde(default)]
     pub seconds: bool,
-    /// Prefix of the answers' ids (default: from the file's SHA-256), so that a repeated
-    /// upload is recognised.
+    /// Prefix of the answers' ids (default: `import-` and the file's SHA-256), so that a
+    /// repeated upload is recognised; letters, digits, `-`, `_`. Formats without learner ids
+    /// (DKVMN, DKT) name learners `<prefix>#<record>`.
     pub id_prefix: Option<String>,
 }
 
@@ -195,8 +196,12 @@ pub(crate) async fn import(
         _ => None,
     };
     let prefix = match &q.id_prefix {
-        Some(p) if p.is_empty() || p.len() > 100 => {
-            return Err(ApiError::bad_request("invalid_field", "id_prefix: 1 to 100 bytes"));
+        Some(p)
+            if p.is_empty()
+                || p.len() > 100
+                || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            return Err(ApiError::bad_request("invalid_field", "id_prefix: 1 to 100 letters, digits, - or _"));
         }
         Some(p) => p.clone(),
         None => {
@@ -204,10 +209,12 @@ pub(crate) async fn import(
             format!("import-{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
         }
     };
+    let file_name = prefix.clone();
     let parsed = tokio::task::spawn_blocking(move || -> Result<Parsed, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        // The readers take gzip by content; the name only appears in errors.
-        let path = dir.path().join("upload");
+        // The readers take gzip by content. The file is named after the prefix: formats
+        // without learner ids (DKVMN, DKT) name learners `<prefix>#<record>`.
+        let path = dir.path().join(&file_name);
         std::fs::write(&path, &body).map_err(|e| e.to_string())?;
         match format {
             None => {
