@@ -45,7 +45,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         if let Some(demo) = &started.demo {
             if demo.imported > 0 {
                 println!(
-                    "demo tenant {:?}: {} answers imported and BKT fitted in {:.1} s",
+                    "demo tenant {:?}: {} answers imported, BKT (serving) and a 2PL item bank fitted in {:.1} s",
                     attune_serve::DEMO_TENANT,
                     demo.imported,
                     demo.seconds

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use attune_analytics::{AtRiskRule, Traces, trace_learners};
 use attune_core::{Dataset, DatasetBuilder, SkillId, Vocab};
 use attune_models::FittedModel;
-use attune_store::TenantId;
+use attune_store::{StoredAnswer, TenantId};
 use axum::http::StatusCode;
 
 use crate::App;
@@ -31,6 +31,8 @@ pub(crate) struct Class {
     pub(crate) data: Dataset,
     /// Skill names from the catalog.
     pub(crate) names: HashMap<String, String>,
+    /// The log as read, kept so that the next class reads only what is new.
+    answers: Arc<Vec<StoredAnswer>>,
     traces: OnceLock<Arc<Traces>>,
 }
 
@@ -64,35 +66,38 @@ impl App {
     /// unchanged, else rebuilt from the log.
     pub(crate) async fn class(&self, tenant: TenantId) -> ApiResult<Arc<Class>> {
         let serving = self.engine.serving(tenant).await?;
-        let head = self.store.log_head(tenant).await?;
+        let (head, count) = self.store.log_size(tenant).await?;
         if let Some(c) = lock(&self.caches.classes).get(&tenant)
             && c.head == head
+            && c.answers.len() as i64 == count
             && Arc::ptr_eq(&c.serving, &serving)
         {
             return Ok(c.clone());
         }
-        let mut answers = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self.store.answers_after(tenant, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            let full = page.len() == PAGE;
-            answers.extend(page);
-            if !full || after >= head {
-                break;
-            }
+        // The log only grows: read what the cached class lacks, not the whole log again.
+        let cached = lock(&self.caches.classes).get(&tenant).map(|c| c.answers.clone());
+        let mut answers: Vec<StoredAnswer> = match &cached {
+            Some(a) if a.last().is_none_or(|l| l.seq <= head) => a.as_ref().clone(),
+            _ => Vec::new(),
+        };
+        self.read_log(tenant, head, &mut answers).await?;
+        if answers.len() as i64 != count {
+            // Another server committed below the cached head: read the log afresh.
+            answers.clear();
+            self.read_log(tenant, head, &mut answers).await?;
         }
+        let answers = Arc::new(answers);
         let names: HashMap<String, String> =
             self.store.skills(tenant).await?.into_iter().filter_map(|(k, n)| Some((k, n?))).collect();
         let catalog: HashMap<String, Vec<String>> =
             self.store.items(tenant).await?.into_iter().map(|i| (i.item, i.skills)).collect();
         let vocab = serving.model.as_ref().map_or_else(Vocab::default, |(_, m)| m.ids.vocab());
         let head = answers.last().map_or(head, |a| a.seq);
+        let rows = answers.clone();
         let data = tokio::task::spawn_blocking(move || {
             let mut b = DatasetBuilder::with_vocab(vocab);
             b.timestamps(true);
-            for a in &answers {
+            for a in rows.iter() {
                 let student = b.student(&a.learner);
                 let item = b.item(&a.item);
                 // The answer's own skills, else the model's Q-matrix, else the catalog's.
@@ -110,9 +115,21 @@ impl App {
         })
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-        let class = Arc::new(Class { head, serving, data, names, traces: OnceLock::new() });
+        let class = Arc::new(Class { head, serving, data, names, answers, traces: OnceLock::new() });
         lock(&self.caches.classes).insert(tenant, class.clone());
         Ok(class)
+    }
+
+    /// Appends to `answers` the tenant's answers after its last one, up to `head`.
+    async fn read_log(&self, tenant: TenantId, head: i64, answers: &mut Vec<StoredAnswer>) -> ApiResult<()> {
+        let mut after = answers.last().map_or(0, |a| a.seq);
+        while after < head {
+            let page = self.store.answers_after(tenant, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            answers.extend(page);
+        }
+        Ok(())
     }
 
     /// The newest registered version of one of `names` (the serving one where it is one of

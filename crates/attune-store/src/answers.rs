@@ -450,8 +450,23 @@ impl Store {
             .collect())
     }
 
-    /// The last place in the tenant's log (0 for an empty log): what a cache of the whole
-    /// log compares to know it is current.
+    /// The last place in the tenant's log and how many answers it holds (0, 0 for an empty
+    /// log): what a cache of the whole log compares to know it is current (the count catches
+    /// a transaction of another server that committed a lower place after a later one).
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn log_size(&self, tenant: TenantId) -> Result<(i64, i64)> {
+        let (head, n): (Option<i64>, i64) = on_pool!(&*self.pool, p => {
+            sqlx::query_as("SELECT MAX(seq), COUNT(*) FROM answers WHERE tenant_id = $1")
+                .bind(tenant.0)
+                .fetch_one(p)
+                .await?
+        });
+        Ok((head.unwrap_or(0), n))
+    }
+
+    /// The last place in the tenant's log (0 for an empty log).
     ///
     /// # Errors
     /// [`Error::Database`].
