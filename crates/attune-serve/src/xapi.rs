@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use attune_store::{NewAnswer, Put, Scopes, Statement};
+use attune_store::{NewAnswer, Put, Scopes, Statement, StatementFilter};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -92,6 +92,8 @@ struct Checked {
     id: String,
     verb: String,
     registration: Option<String>,
+    actor: String,
+    activity: Option<String>,
     body: Value,
     answer: Option<(String, String, bool, Option<i64>)>,
 }
@@ -178,14 +180,14 @@ fn check(mut s: Value, at: &str) -> ApiResult<Checked> {
         Some(Value::Bool(b)) => Some(*b),
         Some(v) => return Err(invalid(&format!("{at}.result.success {v}: true or false"))),
     };
-    let answer = match (verb == ANSWERED, activity, success) {
+    let answer = match (verb == ANSWERED, &activity, success) {
         (true, Some(activity), Some(correct)) => {
-            let item = activity.strip_prefix(ITEM_PREFIX).unwrap_or(&activity).to_owned();
-            Some((learner, item, correct, time))
+            let item = activity.strip_prefix(ITEM_PREFIX).unwrap_or(activity).to_owned();
+            Some((learner.clone(), item, correct, time))
         }
         _ => None,
     };
-    Ok(Checked { id, verb, registration, body: s, answer })
+    Ok(Checked { id, verb, registration, actor: learner, activity, body: s, answer })
 }
 
 /// Two statements agree where they differ only in what the store adds.
@@ -215,6 +217,8 @@ async fn store(app: &App, auth: Auth, checked: Vec<Checked>) -> ApiResult<Vec<St
             id: c.id.clone(),
             verb: c.verb.clone(),
             registration: c.registration.clone(),
+            actor: Some(c.actor.clone()),
+            activity: c.activity.clone(),
             body: c.body.to_string(),
         })
         .collect();
@@ -285,6 +289,88 @@ pub(crate) async fn post(
 pub(crate) struct StatementQuery {
     statement_id: Option<String>,
     limit: Option<usize>,
+    /// An Agent as JSON: statements whose actor names the same learner.
+    agent: Option<String>,
+    verb: Option<String>,
+    activity: Option<String>,
+    registration: Option<String>,
+    /// ISO 8601: stored after.
+    since: Option<String>,
+    /// ISO 8601: stored at or before.
+    until: Option<String>,
+    #[serde(default)]
+    ascending: bool,
+    /// Where the previous page ended (the `more` link carries it).
+    cursor: Option<String>,
+}
+
+impl StatementQuery {
+    /// The store's filter for this query; 400 naming the parameter where one is malformed.
+    fn filter(&self) -> ApiResult<StatementFilter> {
+        let time = |name: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
+            v.as_deref()
+                .map(|t| timestamp(t).ok_or_else(|| invalid(&format!("{name} {t:?}: an ISO 8601 date-time"))))
+                .transpose()
+        };
+        let actor = match &self.agent {
+            Some(a) => {
+                let v: Value = serde_json::from_str(a).map_err(|_| invalid("agent: an Agent object as JSON"))?;
+                Some(agent(&v, "agent")?)
+            }
+            None => None,
+        };
+        let cursor = match &self.cursor {
+            Some(c) => {
+                let (at, id) = c.split_once('.').ok_or_else(|| invalid("cursor: as the more link gives it"))?;
+                Some((at.parse().map_err(|_| invalid("cursor: as the more link gives it"))?, id.to_owned()))
+            }
+            None => None,
+        };
+        Ok(StatementFilter {
+            verb: self.verb.clone(),
+            registration: self.registration.as_ref().map(|r| r.to_lowercase()),
+            actor,
+            activity: self.activity.clone(),
+            since: time("since", &self.since)?,
+            until: time("until", &self.until)?,
+            ascending: self.ascending,
+            cursor,
+        })
+    }
+
+    /// This query with `cursor`, as a relative URL (the `more` link).
+    fn more(&self, cursor: &str) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [
+            ("agent", &self.agent),
+            ("verb", &self.verb),
+            ("activity", &self.activity),
+            ("registration", &self.registration),
+            ("since", &self.since),
+            ("until", &self.until),
+        ] {
+            if let Some(v) = v {
+                pairs.push((k, v.clone()));
+            }
+        }
+        if let Some(l) = self.limit {
+            pairs.push(("limit", l.to_string()));
+        }
+        if self.ascending {
+            pairs.push(("ascending", "true".into()));
+        }
+        pairs.push(("cursor", cursor.to_owned()));
+        let enc = |s: &str| -> String {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        };
+        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
+        format!("/xapi/statements?{}", query.join("&"))
+    }
 }
 
 /// `PUT /xapi/statements?statementId=…`: one statement under that id; 204.
@@ -319,11 +405,21 @@ pub(crate) async fn put(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /xapi/statements`: one statement by `statementId`, or the latest (`limit`, default
-/// 100) as a StatementResult; with `X-Experience-API-Consistent-Through`.
+/// `GET /xapi/statements`: one statement by `statementId`, or a page of those matching
+/// `agent`, `verb`, `activity`, `registration`, `since`, `until` (newest first, or
+/// `ascending`) as a StatementResult whose `more` links the next page; with
+/// `X-Experience-API-Consistent-Through`.
 #[utoipa::path(get, path = "/xapi/statements", tag = "xapi",
     params(("statementId" = Option<String>, Query, description = "One statement's UUID"),
-        ("limit" = Option<usize>, Query, description = "How many of the latest (default 100, at most 1000)"),
+        ("limit" = Option<usize>, Query, description = "How many per page (default 100, at most 1000)"),
+        ("agent" = Option<String>, Query, description = "An Agent as JSON: that learner's statements"),
+        ("verb" = Option<String>, Query, description = "A verb IRI"),
+        ("activity" = Option<String>, Query, description = "An activity id"),
+        ("registration" = Option<String>, Query, description = "A registration UUID"),
+        ("since" = Option<String>, Query, description = "Stored after (ISO 8601)"),
+        ("until" = Option<String>, Query, description = "Stored at or before (ISO 8601)"),
+        ("ascending" = Option<bool>, Query, description = "Oldest first"),
+        ("cursor" = Option<String>, Query, description = "Where the previous page ended (from `more`)"),
         ("X-Experience-API-Version" = String, Header, description = "1.0.x")),
     responses((status = 200, description = "A statement or a StatementResult"), (status = 404, body = crate::ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
@@ -348,8 +444,12 @@ pub(crate) async fn get(
         },
         None => {
             let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-            let rows = app.store.statements(auth.tenant, limit).await?;
-            json!({"statements": rows.into_iter().map(|(b, at)| with_stored(b, at)).collect::<Vec<_>>(), "more": ""})
+            let rows = app.store.statements(auth.tenant, &q.filter()?, limit).await?;
+            let more = match rows.last() {
+                Some((_, at, id)) if rows.len() == limit => q.more(&format!("{at}.{id}")),
+                _ => String::new(),
+            };
+            json!({"statements": rows.into_iter().map(|(b, at, _)| with_stored(b, at)).collect::<Vec<_>>(), "more": more})
         }
     };
     let mut headers = HeaderMap::new();

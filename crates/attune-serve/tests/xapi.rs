@@ -231,8 +231,11 @@ fn get_lists_statements_with_consistent_through() {
     let (status, headers, result) = xapi(&s, &key, "GET", "/xapi/statements?limit=2", None);
     assert_eq!(status, 200);
     assert_eq!(result["statements"].as_array().unwrap().len(), 2);
-    assert_eq!(result["more"], "");
     assert!(header(&headers, "x-experience-api-consistent-through").is_some());
+    // The rest is one `more` away, and the last page has no `more`.
+    let (_, _, rest) = xapi(&s, &key, "GET", result["more"].as_str().unwrap(), None);
+    assert_eq!(rest["statements"].as_array().unwrap().len(), 1, "{rest}");
+    assert_eq!(rest["more"], "");
 }
 
 #[test]
@@ -311,4 +314,61 @@ fn another_tenants_statements_are_invisible() {
     assert_eq!(status, 404);
     let (_, _, list) = xapi(&s, &other.token(), "GET", "/xapi/statements", None);
     assert_eq!(list["statements"], json!([]));
+}
+
+#[test]
+fn get_filters_by_agent_verb_activity_registration_and_time() {
+    let (s, key) = lrs();
+    let mut other = statement(None, "eve", "urn:attune:item:q2", true);
+    other["verb"] = json!({"id": "http://adlnet.gov/expapi/verbs/experienced"});
+    other["context"] = json!({"registration": "11111111-2222-4333-8444-555555555555"});
+    let batch = json!([
+        statement(None, "dee", "urn:attune:item:q1", true),
+        statement(None, "dee", "urn:attune:item:q2", false),
+        statement(None, "eve", "urn:attune:item:q1", true),
+        other
+    ]);
+    assert_eq!(xapi(&s, &key, "POST", "/xapi/statements", Some(&batch)).0, 200);
+    let count = |query: &str| -> usize {
+        let (status, _, r) = xapi(&s, &key, "GET", &format!("/xapi/statements?{query}"), None);
+        assert_eq!(status, 200, "{query}: {r}");
+        r["statements"].as_array().unwrap().len()
+    };
+    let dee = "%7B%22account%22%3A%7B%22homePage%22%3A%22https%3A%2F%2Flms.example%22%2C%22name%22%3A%22dee%22%7D%7D";
+    assert_eq!(count(&format!("agent={dee}")), 2);
+    assert_eq!(count("verb=http%3A%2F%2Fadlnet.gov%2Fexpapi%2Fverbs%2Fexperienced"), 1);
+    assert_eq!(count("activity=urn%3Aattune%3Aitem%3Aq1"), 2);
+    assert_eq!(count(&format!("agent={dee}&activity=urn%3Aattune%3Aitem%3Aq1")), 1);
+    assert_eq!(count("registration=11111111-2222-4333-8444-555555555555"), 1);
+    assert_eq!(count("since=2000-01-01T00%3A00%3A00Z"), 4);
+    assert_eq!(count("until=2000-01-01T00%3A00%3A00Z"), 0);
+    for bad in ["agent=%7Bnot", "since=yesterday", "cursor=nonsense"] {
+        let (status, _, r) = xapi(&s, &key, "GET", &format!("/xapi/statements?{bad}"), None);
+        assert_eq!(status, 400, "{bad}: {r}");
+    }
+}
+
+#[test]
+fn get_pages_through_more() {
+    let (s, key) = lrs();
+    let batch: Vec<Value> =
+        (0..7).map(|k| statement(None, "pia", &format!("urn:attune:item:q{}", k % 8), true)).collect();
+    assert_eq!(xapi(&s, &key, "POST", "/xapi/statements", Some(&Value::Array(batch))).0, 200);
+    for ascending in [false, true] {
+        let mut path = format!("/xapi/statements?limit=3{}", if ascending { "&ascending=true" } else { "" });
+        let mut seen = Vec::new();
+        loop {
+            let (status, _, r) = xapi(&s, &key, "GET", &path, None);
+            assert_eq!(status, 200, "{r}");
+            seen.extend(r["statements"].as_array().unwrap().iter().map(|st| st["id"].as_str().unwrap().to_owned()));
+            match r["more"].as_str() {
+                Some("") | None => break,
+                Some(more) => path = more.to_owned(),
+            }
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((seen.len(), unique.len()), (7, 7), "ascending {ascending}: {seen:?}");
+    }
 }

@@ -31,7 +31,7 @@ pub use crate::error::{Error, Result};
 pub use crate::jobs::{Job, JobStatus};
 pub use crate::registry::ModelVersion;
 pub use crate::sessions::Session;
-pub use crate::statements::{Put, Statement};
+pub use crate::statements::{Put, Statement, StatementFilter};
 pub use crate::tenants::{NewKey, Scopes, Tenant, TenantId};
 
 /// Which database a store runs on.

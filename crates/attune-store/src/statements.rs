@@ -14,6 +14,10 @@ pub struct Statement {
     pub verb: String,
     /// `context.registration`, where given.
     pub registration: Option<String>,
+    /// The learner id the actor's identifier names.
+    pub actor: Option<String>,
+    /// The object's activity id, where the object is an activity.
+    pub activity: Option<String>,
     /// The statement as received, with its id, as JSON text.
     pub body: String,
 }
@@ -75,7 +79,7 @@ impl Store {
                 statements.iter().zip(&outcome).filter(|(_, o)| **o == Put::New).map(|(s, _)| s).collect();
             for chunk in new.chunks(500) {
                 let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO xapi_statements (tenant_id, id, verb, registration, body, stored_at) ",
+                    "INSERT INTO xapi_statements (tenant_id, id, verb, registration, body, stored_at, actor, activity) ",
                 );
                 q.push_values(chunk, |mut row, s| {
                     row.push_bind(tenant.0)
@@ -83,7 +87,9 @@ impl Store {
                         .push_bind(s.verb.clone())
                         .push_bind(s.registration.clone())
                         .push_bind(s.body.clone())
-                        .push_bind(stored_at);
+                        .push_bind(stored_at)
+                        .push_bind(s.actor.clone())
+                        .push_bind(s.activity.clone());
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -106,20 +112,67 @@ impl Store {
         }))
     }
 
-    /// The latest `limit` statements of `tenant`, newest first: JSON text and stored time.
+    /// Up to `limit` statements of `tenant` matching `filter`, newest first (oldest first
+    /// with `filter.ascending`), after `filter.cursor` where given: JSON text, stored time and
+    /// id (the cursor of the next page).
     ///
     /// # Errors
     /// [`crate::Error::Database`].
-    pub async fn statements(&self, tenant: TenantId, limit: usize) -> Result<Vec<(String, i64)>> {
+    pub async fn statements(
+        &self,
+        tenant: TenantId,
+        filter: &StatementFilter,
+        limit: usize,
+    ) -> Result<Vec<(String, i64, String)>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Ok(on_pool!(&*self.pool, p => {
-            sqlx::query_as(
-                "SELECT body, stored_at FROM xapi_statements WHERE tenant_id = $1 ORDER BY stored_at DESC, id LIMIT $2",
-            )
-            .bind(tenant.0)
-            .bind(limit)
-            .fetch_all(p)
-            .await?
+            let mut q = sqlx::QueryBuilder::new("SELECT body, stored_at, id FROM xapi_statements WHERE tenant_id = ");
+            q.push_bind(tenant.0);
+            for (column, value) in [
+                ("verb", &filter.verb),
+                ("registration", &filter.registration),
+                ("actor", &filter.actor),
+                ("activity", &filter.activity),
+            ] {
+                if let Some(v) = value {
+                    q.push(format_args!(" AND {column} = ")).push_bind(v.clone());
+                }
+            }
+            if let Some(t) = filter.since {
+                q.push(" AND stored_at > ").push_bind(t);
+            }
+            if let Some(t) = filter.until {
+                q.push(" AND stored_at <= ").push_bind(t);
+            }
+            let (cmp, order) = if filter.ascending { (">", "ASC") } else { ("<", "DESC") };
+            if let Some((at, id)) = &filter.cursor {
+                q.push(format_args!(" AND (stored_at {cmp} ")).push_bind(*at);
+                q.push(format_args!(" OR (stored_at = ")).push_bind(*at);
+                q.push(format_args!(" AND id {cmp} ")).push_bind(id.clone()).push("))");
+            }
+            q.push(format_args!(" ORDER BY stored_at {order}, id {order} LIMIT ")).push_bind(limit);
+            q.build_query_as().fetch_all(p).await?
         }))
     }
+}
+
+/// Which statements `GET /xapi/statements` lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatementFilter {
+    /// Only this verb IRI.
+    pub verb: Option<String>,
+    /// Only this registration.
+    pub registration: Option<String>,
+    /// Only statements of this learner id.
+    pub actor: Option<String>,
+    /// Only statements about this activity id.
+    pub activity: Option<String>,
+    /// Stored after this time (seconds since the epoch).
+    pub since: Option<i64>,
+    /// Stored at or before this time.
+    pub until: Option<i64>,
+    /// Oldest first.
+    pub ascending: bool,
+    /// Continue after this (stored time, id).
+    pub cursor: Option<(i64, String)>,
 }
