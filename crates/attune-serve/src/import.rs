@@ -1,6 +1,6 @@
 //! Bulk import: a learning-log file in any format the readers know (attune-data), uploaded
 //! as the body of `POST /v1/import`, becomes the tenant's items (with their skills) and
-//! answers; a Q-matrix file becomes items. Answer ids derive from the file's hash, so an
+//! answers; a Q-matrix file becomes items, a prerequisite table (Junyi, Eedi) edges. Answer ids derive from the file's hash, so an
 //! upload repeated never counts an answer twice.
 
 use std::collections::BTreeSet;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use attune_core::{Dataset, Interner, ItemId};
 use attune_data::{ColumnMapping, LogFormat, QMatrix, read_log};
-use attune_store::{Item, NewAnswer, Scopes, TenantId};
+use attune_store::{Item, NewAnswer, Prerequisite, Scopes, TenantId};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -34,8 +34,9 @@ pub(crate) const UNTIMED_EPOCH: i64 = 1_262_304_000;
 /// What a file holds and how to read it.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ImportQuery {
-    /// `dkvmn`, `dkt`, `akt`, `akt-pid`, `gervet`, `pybkt`, `csv` (a log) or `q-matrix`
-    /// (`item_id,skill_id` lines: items and their skills).
+    /// `dkvmn`, `dkt`, `akt`, `akt-pid`, `gervet`, `pybkt`, `csv` (a log), `q-matrix`
+    /// (`item_id,skill_id` lines: items and their skills), `junyi-prerequisites` (Junyi's
+    /// exercise table) or `eedi-subjects` (Eedi's subject tree): prerequisite edges.
     pub format: String,
     /// Learner column (csv).
     pub student: Option<String>,
@@ -65,10 +66,12 @@ pub struct ImportOut {
     pub format: String,
     /// Answers in the file.
     pub answers: usize,
-    /// Of which new.
+    /// Of which new (for a prerequisite file: the edges stored).
     pub stored: usize,
     /// Of which stored before (a repeated upload).
     pub duplicates: usize,
+    /// Rows left out: a prerequisite table's self-loops and repeated edges.
+    pub skipped: usize,
     /// Learners in the file.
     pub learners: usize,
     /// Items stored with their skills.
@@ -156,6 +159,7 @@ fn mapping(q: &ImportQuery) -> ApiResult<ColumnMapping> {
 enum Parsed {
     Log(Dataset),
     QMatrix(Vec<Item>),
+    Prerequisites(usize, Vec<Prerequisite>),
 }
 
 /// Imports a log or a Q-matrix file (plain or gzip) sent as the request body.
@@ -182,14 +186,15 @@ pub(crate) async fn import(
     if body.is_empty() {
         return Err(ApiError::bad_request("invalid_field", "body: an empty file"));
     }
-    let format = if q.format == "q-matrix" {
+    let format = if ["q-matrix", "junyi-prerequisites", "eedi-subjects"].contains(&q.format.as_str()) {
         None
     } else {
-        Some(
-            q.format
-                .parse::<LogFormat>()
-                .map_err(|e| ApiError::bad_request("unknown_format", format!("format: {e}, or q-matrix")))?,
-        )
+        Some(q.format.parse::<LogFormat>().map_err(|e| {
+            ApiError::bad_request(
+                "unknown_format",
+                format!("format: {e}; or q-matrix, junyi-prerequisites, eedi-subjects"),
+            )
+        })?)
     };
     let mapping = match format {
         Some(LogFormat::Csv) => Some(mapping(&q)?),
@@ -210,13 +215,28 @@ pub(crate) async fn import(
         }
     };
     let file_name = prefix.clone();
+    let kind = q.format.clone();
     let parsed = tokio::task::spawn_blocking(move || -> Result<Parsed, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         // The readers take gzip by content. The file is named after the prefix: formats
         // without learner ids (DKVMN, DKT) name learners `<prefix>#<record>`.
         let path = dir.path().join(&file_name);
         std::fs::write(&path, &body).map_err(|e| e.to_string())?;
+        // Tables keep self-loops and repeats (Junyi has both); a skill never waits on itself.
+        let edges = |t: attune_data::PrerequisiteTable| {
+            let n = t.edges.len();
+            let distinct: BTreeSet<(String, String)> = t.edges.into_iter().filter(|(a, b)| a != b).collect();
+            let edges: Vec<Prerequisite> =
+                distinct.into_iter().map(|(requires, skill)| Prerequisite { skill, requires }).collect();
+            Parsed::Prerequisites(n - edges.len(), edges)
+        };
         match format {
+            None if kind == "junyi-prerequisites" => {
+                Ok(edges(attune_data::read_junyi_prerequisites(&path).map_err(|e| e.to_string())?))
+            }
+            None if kind == "eedi-subjects" => {
+                Ok(edges(attune_data::read_eedi_subjects(&path).map_err(|e| e.to_string())?))
+            }
             None => {
                 let q = QMatrix::read(&path).map_err(|e| e.to_string())?;
                 Ok(Parsed::QMatrix(q.items().into_iter().map(|(item, skills)| Item { item, skills }).collect()))
@@ -230,6 +250,19 @@ pub(crate) async fn import(
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
     .map_err(|e| ApiError::bad_request("invalid_file", e))?;
     let out = match parsed {
+        Parsed::Prerequisites(skipped, edges) => {
+            app.store.add_prerequisites(auth.tenant, &edges).await?;
+            ImportOut {
+                format: q.format,
+                answers: 0,
+                stored: edges.len(),
+                duplicates: 0,
+                skipped,
+                learners: 0,
+                items: 0,
+                id_prefix: prefix,
+            }
+        }
         Parsed::QMatrix(items) => {
             app.store.put_items(auth.tenant, &items).await?;
             ImportOut {
@@ -237,6 +270,7 @@ pub(crate) async fn import(
                 answers: 0,
                 stored: 0,
                 duplicates: 0,
+                skipped: 0,
                 learners: 0,
                 items: items.len(),
                 id_prefix: prefix,
@@ -255,6 +289,7 @@ pub(crate) async fn import(
                 answers: n,
                 stored,
                 duplicates,
+                skipped: 0,
                 learners: learners.len(),
                 items: items.len(),
                 id_prefix: prefix,

@@ -116,7 +116,7 @@ proptest! {
 
     #[test]
     fn generated_imports_never_fail_the_server(
-        format in prop_oneof![Just("dkvmn"), Just("akt"), Just("akt-pid"), Just("gervet"), Just("pybkt"), Just("q-matrix"), Just("csv&item=i"), Just("zip")],
+        format in prop_oneof![Just("dkvmn"), Just("akt"), Just("akt-pid"), Just("gervet"), Just("pybkt"), Just("q-matrix"), Just("junyi-prerequisites"), Just("eedi-subjects"), Just("csv&item=i"), Just("zip")],
         file in proptest::collection::vec(prop_oneof![Just(b'0'), Just(b'1'), Just(b','), Just(b'\n'), Just(b'\t'), Just(b'x'), any::<u8>()], 0..200),
     ) {
         thread_local! {

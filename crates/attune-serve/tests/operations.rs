@@ -100,6 +100,14 @@ fn imports_count_once_and_refuse_bad_files(s: &Server) {
     let (_, items) = get(s, &key, "/v1/items");
     let frac2 = items.as_array().unwrap().iter().find(|i| i["item"] == "frac-2").unwrap();
     assert_eq!(frac2["skills"], json!(["fractions", "ratios"]));
+    // A prerequisite table: the repository's Junyi exercise table (gzip).
+    let junyi =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/junyi/junyi_Exercise_table.csv.gz")).unwrap();
+    let (status, r) = import(s, &key, "format=junyi-prerequisites", &junyi);
+    assert_eq!(status, 200, "{r}");
+    let edges = s.rt.block_on(s.app.store().prerequisites(tenant.id)).unwrap();
+    assert_eq!(r["stored"].as_u64(), Some(edges.len() as u64));
+    assert!(edges.iter().any(|e| e.skill == "parabola_intuition_1" && e.requires == "recognizing_conic_sections"));
     // Learners: the imported ones with their counts, and one registered before answering.
     assert_eq!(post(s, &key, "/v1/learners", &json!([{"learner": "new-kid"}, {"learner": "zed"}])).1["stored"], 1);
     let (_, learners) = get(s, &key, "/v1/learners");
