@@ -36,7 +36,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         let config =
             attune_serve::Config { database: args.database.clone(), bind: args.bind.clone(), demo: !args.no_demo };
         if config.demo {
-            eprintln!("preparing the demo tenant (first start: importing ASSIST2009 and fitting BKT)…");
+            eprintln!(
+                "preparing the demo tenant (first start: importing ASSIST2009, fitting BKT and a 2PL item bank)…"
+            );
         }
         let started = attune_serve::start(&config).await?;
         let url = format!("http://{}", started.addr);
