@@ -26,10 +26,6 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
     q.map(|Query(q)| q).map_err(|e| ApiError::bad_request("invalid_field", e.body_text()))
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-}
-
 fn no_model() -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "no_model", "this tenant has no serving model yet: train one and switch to it")
 }
@@ -72,7 +68,8 @@ pub(crate) async fn mastery(State(app): State<Arc<App>>, auth: Auth) -> ApiResul
     auth.require(Scopes::READ)?;
     let class = app.class(auth.tenant).await?;
     let c = class.clone();
-    let traces = tokio::task::spawn_blocking(move || c.traces()).await.map_err(internal)?.ok_or_else(no_model)?;
+    let traces =
+        tokio::task::spawn_blocking(move || c.traces()).await.map_err(ApiError::internal)?.ok_or_else(no_model)?;
     let n_skills = class.data.vocab().n_skills();
     let mut sums = vec![(0usize, 0.0f64, 0usize); n_skills];
     for learner in &traces.mastery {
@@ -192,7 +189,7 @@ pub(crate) async fn at_risk(
         }
     })
     .await
-    .map_err(internal)?
+    .map_err(ApiError::internal)?
     .ok_or_else(no_model)?;
     let mut at_risk: Vec<AtRiskLearner> = traces
         .profiles
@@ -250,7 +247,7 @@ pub(crate) async fn items(
         item_stats(irt, &data).into_iter().filter_map(|s| serde_json::to_value(s).ok()).collect()
     })
     .await
-    .map_err(internal)?;
+    .map_err(ApiError::internal)?;
     Ok(Json(ItemsOut { model: ModelRef { name, version }, items }))
 }
 
@@ -291,7 +288,7 @@ pub(crate) async fn skills(
             .collect()
     })
     .await
-    .map_err(internal)?;
+    .map_err(ApiError::internal)?;
     Ok(Json(SkillsOut { model: ModelRef { name, version }, skills }))
 }
 
@@ -343,8 +340,9 @@ pub(crate) async fn curves(
         None => None,
     };
     let c = class.clone();
-    let curves =
-        tokio::task::spawn_blocking(move || learning_curves(&c.data, max, min_count)).await.map_err(internal)?;
+    let curves = tokio::task::spawn_blocking(move || learning_curves(&c.data, max, min_count))
+        .await
+        .map_err(ApiError::internal)?;
     let name_of = |skill: &Option<String>| skill.as_ref().and_then(|s| class.names.get(s).cloned());
     let out = curves
         .into_iter()

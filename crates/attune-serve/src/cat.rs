@@ -304,16 +304,7 @@ pub(crate) async fn create(
         return Err(ApiError::bad_request("invalid_field", format!("stop.se = {se}: a positive number")));
     }
     if let Some(l) = &req.learner {
-        NewAnswer {
-            id: "x".into(),
-            learner: l.clone(),
-            item: "x".into(),
-            correct: true,
-            time: None,
-            skills: vec![],
-            model: None,
-        }
-        .validate()?;
+        attune_store::check_learner(l)?;
     }
     let (version, model, bank) = calibration(&app, auth.tenant, req.calibration).await?;
     if let Some(pool) = &req.items {
@@ -346,8 +337,7 @@ pub(crate) async fn create(
         stop_reason: None,
     };
     bank.advance(&mut doc);
-    let body = serde_json::to_value(&doc)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let body = serde_json::to_value(&doc).map_err(ApiError::internal)?;
     app.store.create_session(auth.tenant, &id, KIND, doc.learner.as_deref(), &body).await?;
     if doc.stop_reason.is_some() {
         app.store.update_session(auth.tenant, &id, 0, &body, true).await?;
@@ -443,8 +433,7 @@ pub(crate) async fn respond(
         se: doc.estimate.se,
     });
     bank.advance(&mut doc);
-    let body = serde_json::to_value(&doc)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let body = serde_json::to_value(&doc).map_err(ApiError::internal)?;
     if !app.store.update_session(auth.tenant, &id, version, &body, doc.stop_reason.is_some()).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -114,7 +114,7 @@ impl App {
             b.finish()
         })
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        .map_err(ApiError::internal)?;
         let class = Arc::new(Class { head, serving, data, names, answers, traces: OnceLock::new() });
         lock(&self.caches.classes).insert(tenant, class.clone());
         Ok(class)
@@ -184,7 +184,7 @@ impl App {
         let model =
             tokio::task::spawn_blocking(move || FittedModel::from_json(std::path::Path::new("model registry"), &bytes))
                 .await
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+                .map_err(ApiError::internal)?
                 .map_err(|e| {
                     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt_model", format!("model version {v}: {e}"))
                 })?;

@@ -68,6 +68,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// 500 `internal`: a failure that is not the request's (a task that panicked, a value
+    /// that would not serialize).
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+    }
+
     /// 404: no `what` called `id` in this tenant.
     pub fn not_found(what: &str, id: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} {id:?}"))

@@ -247,7 +247,7 @@ pub(crate) async fn import(
         }
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    .map_err(ApiError::internal)?
     .map_err(|e| ApiError::bad_request("invalid_file", e))?;
     let out = match parsed {
         Parsed::Prerequisites(skipped, edges) => {

@@ -170,7 +170,7 @@ async fn attempt(
             fit(&spec, Training { train: &data_shared.data, validation: None }, &*progress)
         })
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        .map_err(ApiError::internal)?;
         let fitted = match fitted {
             Ok(f) => f,
             Err(_) if shared.cancel.load(Ordering::Relaxed) => {

@@ -171,10 +171,6 @@ pub struct TutoringTraceOut {
     pub steps: Vec<TutoringStep>,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-}
-
 /// Mastery of `skills` (model indices) in `state`.
 fn mastery_of(serving: &Serving, state: Option<&LearnerState>, skills: &[SkillId]) -> BTreeMap<String, f64> {
     let (Some((_, m)), Some(state)) = (&serving.model, state) else { return BTreeMap::new() };
@@ -273,16 +269,7 @@ pub(crate) async fn create(
 ) -> ApiResult<(StatusCode, Json<TutoringOut>)> {
     auth.require(Scopes::WRITE)?;
     let req: TutoringIn = parse_one(body)?;
-    NewAnswer {
-        id: "x".into(),
-        learner: req.learner.clone(),
-        item: "x".into(),
-        correct: true,
-        time: None,
-        skills: vec![],
-        model: None,
-    }
-    .validate()?;
+    attune_store::check_learner(&req.learner)?;
     let serving = app.engine.serving(auth.tenant).await?;
     let Some((_, model)) = &serving.model else {
         return Err(ApiError::new(
@@ -322,7 +309,7 @@ pub(crate) async fn create(
     let graph = graph(&app, auth.tenant, &serving).await?;
     let mastery = advance(&app, auth.tenant, &mut doc, &graph, 0).await?;
     let id = uuid::Uuid::new_v4().to_string();
-    let body = serde_json::to_value(&doc).map_err(internal)?;
+    let body = serde_json::to_value(&doc).map_err(ApiError::internal)?;
     app.store.create_session(auth.tenant, &id, KIND, Some(&doc.learner), &body).await?;
     if doc.status != "active" {
         app.store.update_session(auth.tenant, &id, 0, &body, true).await?;
@@ -440,7 +427,7 @@ pub(crate) async fn answer_in(
         next: doc.next.clone(),
     };
     doc.steps.push(taken.clone());
-    let body = serde_json::to_value(&doc).map_err(internal)?;
+    let body = serde_json::to_value(&doc).map_err(ApiError::internal)?;
     if !app.store.update_session(tenant, id, version, &body, doc.status != "active").await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -239,25 +239,6 @@ fn tenants_see_only_their_catalog(s: &Server) {
     assert_eq!(theirs, json!([]));
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $name() {
-                super::$name(&super::sqlite());
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $name() {
-                if let Some(s) = super::postgres() {
-                    super::$name(&s);
-                }
-            })*
-        }
-    };
-}
-
 on_both!(
     answers_and_states_follow_the_log,
     a_model_switch_replays_the_states,

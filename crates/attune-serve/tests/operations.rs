@@ -262,25 +262,6 @@ fn another_tenant_sees_none_of_it(s: &Server) {
     assert_eq!(get(s, &a, "/v1/analytics/mastery").1["answers"], 960);
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $name() {
-                super::$name(&super::sqlite());
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $name() {
-                if let Some(s) = super::postgres() {
-                    super::$name(&s);
-                }
-            })*
-        }
-    };
-}
-
 on_both!(
     imports_count_once_and_refuse_bad_files,
     jobs_train_serve_and_cancel,

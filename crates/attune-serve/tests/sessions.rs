@@ -247,25 +247,6 @@ fn sessions_belong_to_their_tenant(s: &Server) {
     assert_eq!(get(s, &b, "/v1/learners/ana/state").0, 404);
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $name() {
-                super::$name(&super::sqlite());
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $name() {
-                if let Some(s) = super::postgres() {
-                    super::$name(&s);
-                }
-            })*
-        }
-    };
-}
-
 on_both!(
     adaptive_tests_run_to_each_stop_rule,
     adaptive_test_requests_are_checked,

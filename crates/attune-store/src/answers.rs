@@ -79,6 +79,14 @@ impl Appended {
     }
 }
 
+/// Checks a learner id as the log keeps it (1 to 200 bytes, no control characters).
+///
+/// # Errors
+/// [`Error::Invalid`] naming the `learner` field.
+pub fn check_learner(learner: &str) -> Result<()> {
+    check_id("learner", learner)
+}
+
 fn check_id(field: &'static str, v: &str) -> Result<()> {
     if v.is_empty() || v.len() > MAX_ID || v.chars().any(char::is_control) {
         return Err(Error::Invalid { field, value: shown(v), reason: "1 to 200 bytes, no control characters" });

@@ -25,7 +25,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::mpsc;
 
-pub use crate::answers::{Appended, LearnerSummary, NewAnswer, StoredAnswer};
+pub use crate::answers::{Appended, LearnerSummary, NewAnswer, StoredAnswer, check_learner};
 pub use crate::catalog::{Item, Prerequisite};
 pub use crate::error::{Error, Result};
 pub use crate::jobs::{Job, JobStatus};

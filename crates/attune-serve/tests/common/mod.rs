@@ -177,3 +177,25 @@ pub fn request(
 pub fn answer(id: &str, learner: &str, item: &str, correct: bool) -> Value {
     json!({"id": id, "learner": learner, "item": item, "correct": correct})
 }
+
+/// Runs each named test function (taking `&Server`) on SQLite and, where
+/// `ATTUNE_TEST_POSTGRES` is set, on PostgreSQL: modules `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(&super::sqlite());
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                if let Some(s) = super::postgres() {
+                    super::$name(&s);
+                }
+            })*
+        }
+    };
+}
