@@ -18,6 +18,7 @@ mod registry;
 mod sessions;
 mod statements;
 mod tenants;
+mod web;
 
 use std::time::Duration;
 
@@ -33,6 +34,7 @@ pub use crate::registry::ModelVersion;
 pub use crate::sessions::Session;
 pub use crate::statements::{Put, Statement, StatementFilter};
 pub use crate::tenants::{NewKey, Scopes, Tenant, TenantId};
+pub use crate::web::WebSession;
 
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

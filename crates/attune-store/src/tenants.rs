@@ -39,6 +39,11 @@ impl Scopes {
     /// Every scope.
     pub const ALL: Self = Self(7);
 
+    /// The scopes of stored bits; `None` for bits no scope has.
+    pub(crate) fn from_bits(bits: u8) -> Option<Self> {
+        (bits <= Self::ALL.0).then_some(Self(bits))
+    }
+
     /// Whether every scope of `other` is in these.
     pub fn contains(self, other: Self) -> bool {
         self.0 & other.0 == other.0
@@ -101,12 +106,17 @@ impl fmt::Debug for NewKey {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// The SHA-256 of `secret` in hex (how web-session tokens are stored).
+pub(crate) fn hash_hex(secret: &str) -> String {
+    hex(&hash(secret))
 }
 
 /// Equality that takes the same time wherever the inputs differ.
@@ -247,8 +257,8 @@ impl Store {
                 .await?
         });
         Ok(row.and_then(|(tenant, stored, scopes, revoked)| {
-            let scopes = u8::try_from(scopes).ok().filter(|s| *s <= 7)?;
-            (!revoked && same(&stored, &hash(secret))).then_some((TenantId(tenant), Scopes(scopes)))
+            let scopes = Scopes::from_bits(u8::try_from(scopes).ok()?)?;
+            (!revoked && same(&stored, &hash(secret))).then_some((TenantId(tenant), scopes))
         }))
     }
 }

@@ -58,6 +58,7 @@ macro_rules! on_both {
 
 on_both!(
     tenants_and_keys,
+    web_sessions_follow_their_key,
     answers_are_idempotent_and_checked,
     concurrent_appends_are_all_acknowledged_once,
     tenants_do_not_see_each_other,
@@ -105,6 +106,31 @@ async fn tenants_and_keys(store: &Store) {
     assert_eq!(store.tenant_by_name(&name).await.unwrap().map(|t| t.id), Some(t.id));
     assert!(store.tenants().await.unwrap().iter().any(|x| x.id == t.id));
     assert!(!format!("{key:?}").contains(&key.secret), "the secret leaks through Debug");
+}
+
+async fn web_sessions_follow_their_key(store: &Store) {
+    let (t, key) = store.create_tenant(&unique("web")).await.unwrap();
+    assert_eq!(store.open_web_session("nodot", 60).await.unwrap(), None);
+    assert_eq!(store.open_web_session(&format!("{}.wrong", key.public_id), 60).await.unwrap(), None);
+    let token = store.open_web_session(&key.token(), 3600).await.unwrap().unwrap();
+    assert_eq!(token.len(), 64);
+    let s = store.web_session(&token).await.unwrap().unwrap();
+    assert_eq!((s.tenant, s.scopes, s.key.as_str()), (t.id, Scopes::ALL, key.public_id.as_str()));
+    assert!(s.expires_at > 0);
+    assert_eq!(store.web_session(&"0".repeat(64)).await.unwrap(), None);
+    assert_eq!(store.web_session("short").await.unwrap(), None);
+    // Signing out ends it; a second sign-out finds nothing.
+    assert!(store.close_web_session(&token).await.unwrap());
+    assert!(!store.close_web_session(&token).await.unwrap());
+    assert_eq!(store.web_session(&token).await.unwrap(), None);
+    // An expired session does not act, and revoking the key ends its sessions.
+    let expired = store.open_web_session(&key.token(), -1).await.unwrap().unwrap();
+    assert_eq!(store.web_session(&expired).await.unwrap(), None);
+    let reader = store.create_key(t.id, Scopes::READ).await.unwrap();
+    let live = store.open_web_session(&reader.token(), 3600).await.unwrap().unwrap();
+    assert_eq!(store.web_session(&live).await.unwrap().map(|s| s.scopes), Some(Scopes::READ));
+    assert!(store.revoke_key(t.id, &reader.public_id).await.unwrap());
+    assert_eq!(store.web_session(&live).await.unwrap(), None);
 }
 
 async fn answers_are_idempotent_and_checked(store: &Store) {
