@@ -128,41 +128,251 @@ pub fn mastery_color(v: f64) -> RGBColor {
     RGBColor(lerp(from.0, to.0, t), lerp(from.1, to.1, t), lerp(from.2, to.2, t))
 }
 
+/// Text safe inside HTML or SVG markup (attributes included).
+fn xml(s: &str) -> String {
+    crate::html::esc(s)
+}
+
+/// Side of one heat-map cell in pixels.
+const CELL: usize = 14;
+
 /// Learners (columns) × skills (rows) heat map of mastery; `None` cells (never practised)
-/// stay grey.
+/// stay grey. Written by hand rather than through plotters so that every cell carries its
+/// learner, skill and value (`data-learner`, `data-skill`, `data-mastery`, and a `<title>`
+/// the browser shows on hover and reads to screen readers).
 pub fn heat_map(learners: &[String], skills: &[String], values: &[Vec<Option<f64>>], title: &str) -> Result<String> {
-    let (nx, ny) = (learners.len().max(1), skills.len().max(1));
-    let width = (260 + 16 * nx).clamp(600, 1800) as u32;
-    let height = (120 + 18 * ny).clamp(300, 1400) as u32;
-    render(width, height, |root| {
+    Ok(heat_map_linked(learners, skills, values, title, None))
+}
+
+/// As [`heat_map`], with each learner's column label a link to `links[column]`.
+pub fn heat_map_linked(
+    learners: &[String],
+    skills: &[String],
+    values: &[Vec<Option<f64>>],
+    title: &str,
+    links: Option<&[String]>,
+) -> String {
+    use std::fmt::Write;
+    let label_w = 8 + 7 * skills.iter().map(|s| truncate(s, 38).chars().count()).max().unwrap_or(4);
+    let (top, bottom) = (36, 90);
+    let width = (label_w + CELL * learners.len() + 20).max(420);
+    let height = top + CELL * skills.len() + bottom + 24;
+    let mut o = String::with_capacity(200 + 150 * learners.len() * skills.len());
+    let _ = write!(
+        o,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heat-map\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"hm-title\" font-family=\"sans-serif\">\
+         <title id=\"hm-title\">{t}</title><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\
+         <text x=\"{x}\" y=\"22\" font-size=\"16\">{t}</text>",
+        t = xml(title),
+        x = label_w,
+    );
+    for (y, skill) in skills.iter().enumerate() {
+        let _ = write!(
+            o,
+            "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+            label_w - 6,
+            top + CELL * y + CELL - 3,
+            xml(&truncate(skill, 38))
+        );
+    }
+    for (x, (learner, column)) in learners.iter().zip(values).enumerate() {
+        let cx = label_w + CELL * x;
+        let _ = write!(o, "<g data-learner=\"{}\">", xml(learner));
+        for (y, v) in column.iter().enumerate().take(skills.len()) {
+            let fill = v.map_or(RGBColor(230, 230, 230), mastery_color);
+            let shown = v.map_or_else(|| "not practised".to_owned(), |v| format!("{v:.2}"));
+            let _ = write!(
+                o,
+                "<rect x=\"{cx}\" y=\"{}\" width=\"{CELL}\" height=\"{CELL}\" fill=\"#{:02x}{:02x}{:02x}\" \
+                 data-skill=\"{}\" data-mastery=\"{}\"><title>{} · {}: {shown}</title></rect>",
+                top + CELL * y,
+                fill.0,
+                fill.1,
+                fill.2,
+                xml(&skills[y]),
+                v.map_or_else(String::new, |v| format!("{v:.4}")),
+                xml(learner),
+                xml(&skills[y]),
+            );
+        }
+        let (lx, ly) = (cx + CELL - 3, top + CELL * skills.len() + 6);
+        let label = format!(
+            "<text x=\"{lx}\" y=\"{ly}\" font-size=\"10\" transform=\"rotate(90 {lx} {ly})\">{}</text>",
+            xml(&truncate(learner, 12))
+        );
+        match links.and_then(|l| l.get(x)) {
+            Some(href) => {
+                let _ = write!(o, "<a href=\"{}\">{label}</a>", xml(href));
+            }
+            None => o.push_str(&label),
+        }
+        o.push_str("</g>");
+    }
+    // The colour scale.
+    let ly = height - 18;
+    for k in 0..=20usize {
+        let c = mastery_color(k as f64 / 20.0);
+        let _ = write!(
+            o,
+            "<rect x=\"{}\" y=\"{ly}\" width=\"8\" height=\"10\" fill=\"#{:02x}{:02x}{:02x}\"/>",
+            label_w + 8 * k,
+            c.0,
+            c.1,
+            c.2
+        );
+    }
+    let _ = write!(
+        o,
+        "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">mastery 0</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"10\">1</text>\
+         <rect x=\"{}\" y=\"{ly}\" width=\"10\" height=\"10\" fill=\"#e6e6e6\"/>\
+         <text x=\"{}\" y=\"{}\" font-size=\"10\">not practised</text></svg>",
+        label_w - 4,
+        ly + 9,
+        label_w + 8 * 21 + 3,
+        ly + 9,
+        label_w + 8 * 21 + 20,
+        label_w + 8 * 21 + 34,
+        ly + 9,
+    );
+    o
+}
+
+/// A skill in [`prerequisite_graph`]: its label, the value that colours it (mastery), and
+/// where it links to.
+#[derive(Clone, Debug, Default)]
+pub struct GraphNode {
+    /// The skill's name.
+    pub label: String,
+    /// Mastery in [0, 1] (grey where `None`).
+    pub value: Option<f64>,
+    /// A link target.
+    pub href: Option<String>,
+}
+
+/// A skill's neighbourhood in the prerequisite graph: the skills it requires on the left,
+/// the skill in the middle, the skills it unlocks on the right, arrows pointing from a
+/// prerequisite to what needs it; nodes coloured by mastery.
+pub fn prerequisite_graph(center: &GraphNode, requires: &[GraphNode], unlocks: &[GraphNode], title: &str) -> String {
+    use std::fmt::Write;
+    let (node_w, node_h, gap) = (230usize, 34usize, 12usize);
+    let rows = requires.len().max(unlocks.len()).max(1);
+    let height = 50 + rows * (node_h + gap) + 10;
+    let width = 3 * node_w + 2 * 90 + 20;
+    let column = |k: usize| 10 + k * (node_w + 90);
+    let row_y = |i: usize, n: usize| {
+        let span = n * (node_h + gap);
+        let total = rows * (node_h + gap);
+        44 + (total - span) / 2 + i * (node_h + gap)
+    };
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"prereq-graph\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"pg-title\" font-family=\"sans-serif\">\
+         <title id=\"pg-title\">{t}</title><defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
+         markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L10 5L0 10z\" fill=\"#555\"/></marker></defs>\
+         <text x=\"10\" y=\"20\" font-size=\"15\">{t}</text>\
+         <text x=\"{}\" y=\"38\" font-size=\"11\" fill=\"#555\">requires</text>\
+         <text x=\"{}\" y=\"38\" font-size=\"11\" fill=\"#555\">unlocks</text>",
+        column(0),
+        column(2),
+        t = xml(title),
+    );
+    let node = |o: &mut String, n: &GraphNode, x: usize, y: usize, bold: bool| {
+        let fill = n.value.map_or(RGBColor(230, 230, 230), mastery_color);
+        let value = n.value.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"));
+        let body = format!(
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{node_w}\" height=\"{node_h}\" rx=\"6\" fill=\"#{:02x}{:02x}{:02x}\" \
+             stroke=\"#333\" stroke-width=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\"{}>{} ({value})</text>",
+            fill.0,
+            fill.1,
+            fill.2,
+            if bold { 2 } else { 1 },
+            x + 8,
+            y + 21,
+            if bold { " font-weight=\"bold\"" } else { "" },
+            xml(&truncate(&n.label, 28)),
+        );
+        match &n.href {
+            Some(h) => {
+                let _ = write!(o, "<a href=\"{}\"><title>{}</title>{body}</a>", xml(h), xml(&n.label));
+            }
+            None => {
+                let _ = write!(o, "<g><title>{}</title>{body}</g>", xml(&n.label));
+            }
+        }
+    };
+    let cy = row_y(0, 1);
+    for (i, n) in requires.iter().enumerate() {
+        let y = row_y(i, requires.len());
+        let _ = write!(
+            o,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>",
+            column(0) + node_w,
+            y + node_h / 2,
+            column(1) - 2,
+            cy + node_h / 2
+        );
+        node(&mut o, n, column(0), y, false);
+    }
+    for (i, n) in unlocks.iter().enumerate() {
+        let y = row_y(i, unlocks.len());
+        let _ = write!(
+            o,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>",
+            column(1) + node_w,
+            cy + node_h / 2,
+            column(2) - 2,
+            y + node_h / 2
+        );
+        node(&mut o, n, column(2), y, false);
+    }
+    node(&mut o, center, column(1), cy, true);
+    o.push_str("</svg>");
+    o
+}
+
+/// Answers per day (bars) and learners active that day (line), `days` as (label, answers,
+/// learners) in date order.
+pub fn activity(days: &[(String, u32, u32)], title: &str) -> Result<String> {
+    let n = days.len().max(1);
+    let top = days.iter().map(|d| d.1.max(d.2)).max().unwrap_or(1).max(1);
+    render(900, 320, |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(svg_text(title), ("sans-serif", 20))
+            .caption(svg_text(title), ("sans-serif", 18))
             .margin(12)
-            .x_label_area_size(70)
-            .y_label_area_size(250)
-            .build_cartesian_2d(0..nx, 0..ny)
+            .x_label_area_size(50)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..n as f64, 0u32..top + top / 10 + 1)
             .map_err(chart_error)?;
-        let sk: Vec<String> = skills.iter().map(|s| svg_text(&truncate(s, 38))).collect();
-        let lr: Vec<String> = learners.iter().map(|s| svg_text(&truncate(s, 10))).collect();
+        let labels: Vec<String> = days.iter().map(|d| svg_text(&d.0)).collect();
         chart
             .configure_mesh()
-            .disable_mesh()
-            .x_labels(nx.min(40))
-            .y_labels(ny)
-            .x_label_formatter(&|x| lr.get(*x).cloned().unwrap_or_default())
-            .y_label_formatter(&|y| sk.get(*y).cloned().unwrap_or_default())
-            .x_label_style(("sans-serif", 10).into_font().transform(FontTransform::Rotate90))
-            .y_label_style(("sans-serif", 11))
+            .x_labels(n.min(12))
+            .x_label_formatter(&|x| labels.get(x.floor().max(0.0) as usize).cloned().unwrap_or_default())
+            .y_desc("count")
+            .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(chart_error)?;
+        let bar = SERIES[0].mix(0.7);
         chart
-            .draw_series(values.iter().enumerate().flat_map(|(x, col)| {
-                col.iter().enumerate().map(move |(y, v)| {
-                    let color = v.map_or(RGBColor(230, 230, 230), mastery_color);
-                    Rectangle::new([(x, y), (x + 1, y + 1)], color.filled())
-                })
-            }))
-            .map_err(chart_error)?;
+            .draw_series(
+                days.iter().enumerate().map(|(k, d)| Rectangle::new([(k as f64 + 0.1, 0), (k as f64 + 0.9, d.1)], bar.filled())),
+            )
+            .map_err(chart_error)?
+            .label("answers")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 12, y + 4)], bar.filled()));
+        chart
+            .draw_series(LineSeries::new(
+                days.iter().enumerate().map(|(k, d)| (k as f64 + 0.5, d.2)),
+                SERIES[1].stroke_width(2),
+            ))
+            .map_err(chart_error)?
+            .label("active learners")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], SERIES[1].stroke_width(2)));
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -286,4 +496,49 @@ pub fn trajectory(series: &[(String, Vec<(u32, f64)>)], title: &str) -> Result<S
         legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heat_map_cells_carry_their_values() {
+        let learners = vec!["ann".to_owned(), "bob <3".to_owned()];
+        let skills = vec!["fractions".to_owned(), "a & b".to_owned()];
+        let values = vec![vec![Some(0.25), None], vec![Some(1.0), Some(0.5)]];
+        let links = vec!["/l/ann".to_owned(), "/l/bob".to_owned()];
+        let svg = heat_map_linked(&learners, &skills, &values, "Class", Some(&links));
+        assert_eq!(svg.matches("<rect x=").count() - 21 - 1, 4, "one rect per cell beside the scale");
+        assert!(svg.contains("data-skill=\"fractions\" data-mastery=\"0.2500\""));
+        assert!(svg.contains("<g data-learner=\"bob &lt;3\">"));
+        assert!(svg.contains("data-skill=\"a &amp; b\" data-mastery=\"\""), "unpractised cells carry no value");
+        assert!(svg.contains("<title>ann · a &amp; b: not practised</title>"));
+        assert!(svg.contains("<a href=\"/l/bob\">"));
+        assert!(!svg.contains("bob <3"), "text is escaped");
+        // The scale's ends are the mastery colours.
+        assert_eq!(mastery_color(0.0), RGBColor(215, 48, 39));
+        assert_eq!(mastery_color(1.0), RGBColor(26, 152, 80));
+    }
+
+    #[test]
+    fn prerequisite_graph_draws_each_neighbour_with_an_arrow() {
+        let node = |l: &str, v| GraphNode { label: l.to_owned(), value: v, href: Some(format!("?skill={l}")) };
+        let svg = prerequisite_graph(
+            &node("division", Some(0.4)),
+            &[node("multiplication", Some(0.9)), node("subtraction", None)],
+            &[node("fractions", Some(0.1))],
+            "Neighbourhood",
+        );
+        assert_eq!(svg.matches("<line ").count(), 3);
+        assert_eq!(svg.matches("<a href=").count(), 4);
+        assert!(svg.contains("division (0.40)") && svg.contains("subtraction (–)"));
+    }
+
+    #[test]
+    fn activity_chart_renders() {
+        let days = vec![("2026-12-01".to_owned(), 40, 7), ("2026-12-02".to_owned(), 12, 3)];
+        let svg = activity(&days, "Activity").unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("active learners"));
+    }
 }

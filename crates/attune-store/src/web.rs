@@ -13,6 +13,8 @@ use crate::{Result, Scopes, Store, TenantId, now, on_pool};
 pub struct WebSession {
     /// The key's tenant.
     pub tenant: TenantId,
+    /// The tenant's name.
+    pub tenant_name: String,
     /// The key's scopes.
     pub scopes: Scopes,
     /// The key's public id.
@@ -55,10 +57,10 @@ impl Store {
         if token.len() != 64 {
             return Ok(None);
         }
-        let row: Option<(i64, i64, String, i64)> = on_pool!(&*self.pool, p => {
+        let row: Option<(i64, String, i64, String, i64)> = on_pool!(&*self.pool, p => {
             sqlx::query_as(
-                "SELECT k.tenant_id, k.scopes, k.public_id, s.expires_at FROM web_sessions s \
-                 JOIN api_keys k ON k.public_id = s.public_id \
+                "SELECT k.tenant_id, t.name, k.scopes, k.public_id, s.expires_at FROM web_sessions s \
+                 JOIN api_keys k ON k.public_id = s.public_id JOIN tenants t ON t.id = k.tenant_id \
                  WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT k.revoked",
             )
             .bind(hash_hex(token))
@@ -66,9 +68,9 @@ impl Store {
             .fetch_optional(p)
             .await?
         });
-        Ok(row.and_then(|(tenant, scopes, key, expires_at)| {
+        Ok(row.and_then(|(tenant, tenant_name, scopes, key, expires_at)| {
             let scopes = Scopes::from_bits(u8::try_from(scopes).ok()?)?;
-            Some(WebSession { tenant: TenantId(tenant), scopes, key, expires_at })
+            Some(WebSession { tenant: TenantId(tenant), tenant_name, scopes, key, expires_at })
         }))
     }
 

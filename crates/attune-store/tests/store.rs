@@ -116,6 +116,7 @@ async fn web_sessions_follow_their_key(store: &Store) {
     assert_eq!(token.len(), 64);
     let s = store.web_session(&token).await.unwrap().unwrap();
     assert_eq!((s.tenant, s.scopes, s.key.as_str()), (t.id, Scopes::ALL, key.public_id.as_str()));
+    assert_eq!(s.tenant_name, t.name);
     assert!(s.expires_at > 0);
     assert_eq!(store.web_session(&"0".repeat(64)).await.unwrap(), None);
     assert_eq!(store.web_session("short").await.unwrap(), None);
