@@ -141,15 +141,41 @@ const CELL: usize = 14;
 /// learner, skill and value (`data-learner`, `data-skill`, `data-mastery`, and a `<title>`
 /// the browser shows on hover and reads to screen readers).
 pub fn heat_map(learners: &[String], skills: &[String], values: &[Vec<Option<f64>>], title: &str) -> Result<String> {
-    Ok(heat_map_linked(learners, skills, values, title, None))
+    Ok(HeatMap { title, learners, skills, skill_ids: None, values, links: None }.svg())
 }
 
-/// As [`heat_map`], with each learner's column label a link to `links[column]`.
-pub fn heat_map_linked(
+/// A heat map with every option: [`heat_map`] plus the skills' ids (in `data-skill`, where
+/// the row labels are names) and a link per learner column.
+#[derive(Clone, Copy, Debug)]
+pub struct HeatMap<'a> {
+    /// The chart's title.
+    pub title: &'a str,
+    /// Column labels.
+    pub learners: &'a [String],
+    /// Row labels.
+    pub skills: &'a [String],
+    /// The rows' skill ids (default: the labels).
+    pub skill_ids: Option<&'a [String]>,
+    /// Mastery per column, per row.
+    pub values: &'a [Vec<Option<f64>>],
+    /// A link per column.
+    pub links: Option<&'a [String]>,
+}
+
+impl HeatMap<'_> {
+    /// The SVG.
+    pub fn svg(&self) -> String {
+        let &Self { title, learners, skills, skill_ids, values, links } = self;
+        heat_map_svg(title, learners, skills, skill_ids.unwrap_or(skills), values, links)
+    }
+}
+
+fn heat_map_svg(
+    title: &str,
     learners: &[String],
     skills: &[String],
+    skill_ids: &[String],
     values: &[Vec<Option<f64>>],
-    title: &str,
     links: Option<&[String]>,
 ) -> String {
     use std::fmt::Write;
@@ -190,7 +216,7 @@ pub fn heat_map_linked(
                 fill.0,
                 fill.1,
                 fill.2,
-                xml(&skills[y]),
+                xml(skill_ids.get(y).unwrap_or(&skills[y])),
                 v.map_or_else(String::new, |v| format!("{v:.4}")),
                 xml(learner),
                 xml(&skills[y]),
@@ -359,7 +385,9 @@ pub fn activity(days: &[(String, u32, u32)], title: &str) -> Result<String> {
         let bar = SERIES[0].mix(0.7);
         chart
             .draw_series(
-                days.iter().enumerate().map(|(k, d)| Rectangle::new([(k as f64 + 0.1, 0), (k as f64 + 0.9, d.1)], bar.filled())),
+                days.iter()
+                    .enumerate()
+                    .map(|(k, d)| Rectangle::new([(k as f64 + 0.1, 0), (k as f64 + 0.9, d.1)], bar.filled())),
             )
             .map_err(chart_error)?
             .label("answers")
@@ -508,7 +536,28 @@ mod tests {
         let skills = vec!["fractions".to_owned(), "a & b".to_owned()];
         let values = vec![vec![Some(0.25), None], vec![Some(1.0), Some(0.5)]];
         let links = vec!["/l/ann".to_owned(), "/l/bob".to_owned()];
-        let svg = heat_map_linked(&learners, &skills, &values, "Class", Some(&links));
+        let ids = vec!["f1".to_owned(), "ab".to_owned()];
+        let svg = HeatMap {
+            title: "Class",
+            learners: &learners,
+            skills: &skills,
+            skill_ids: None,
+            values: &values,
+            links: Some(&links),
+        }
+        .svg();
+        let with_ids = HeatMap {
+            title: "Class",
+            learners: &learners,
+            skills: &skills,
+            skill_ids: Some(&ids),
+            values: &values,
+            links: None,
+        }
+        .svg();
+        assert!(
+            with_ids.contains("data-skill=\"f1\" data-mastery=\"0.2500\"") && with_ids.contains(">fractions</text>")
+        );
         assert_eq!(svg.matches("<rect x=").count() - 21 - 1, 4, "one rect per cell beside the scale");
         assert!(svg.contains("data-skill=\"fractions\" data-mastery=\"0.2500\""));
         assert!(svg.contains("<g data-learner=\"bob &lt;3\">"));

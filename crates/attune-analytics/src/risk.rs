@@ -58,6 +58,22 @@ impl AtRiskRule {
         )
     }
 
+    /// Why `reason` flagged a learner under this rule, in one short sentence.
+    pub fn explain(&self, reason: &RiskReason) -> String {
+        match *reason {
+            RiskReason::LowMastery { mean_mastery } => {
+                format!("low mastery: mean {mean_mastery:.2}, below {:.2}", self.low_mastery)
+            }
+            RiskReason::Stalled { recent_rate, previous_rate } => format!(
+                "stalled: {:.0} % right in the last {w} answers (below {:.0} %), {:.0} % in the {w} before",
+                100.0 * recent_rate,
+                100.0 * self.stall_rate,
+                100.0 * previous_rate,
+                w = self.window
+            ),
+        }
+    }
+
     /// Applies the rule to one learner's answers (in order) and mean mastery.
     pub fn assess(&self, answers: &[bool], mean_mastery: f64) -> Option<RiskReason> {
         if answers.len() < self.min_answers.max(1) {

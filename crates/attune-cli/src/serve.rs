@@ -44,6 +44,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         let url = format!("http://{}", started.addr);
         println!("attune serving on {url} (database {})", args.database);
         println!("API document: {url}/openapi.json");
+        println!("dashboard: {url}/dashboard (sign in with an API key)");
         if let Some(demo) = &started.demo {
             if demo.imported > 0 {
                 println!(

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use attune_analytics::{AtRiskRule, item_stats, learning_curves, skill_stats, trace_learners};
+use attune_analytics::{
+    AtRiskRule, ItemStats, SkillStats, Traces, item_stats, learning_curves, skill_stats, trace_learners,
+};
 use attune_models::Model;
 use attune_store::Scopes;
 use axum::Json;
@@ -17,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::App;
 use crate::api::ModelRef;
 use crate::auth::Auth;
+use crate::class::Class;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 
 /// Mastery at or above which a skill counts as mastered.
@@ -66,10 +69,19 @@ pub struct ClassMasteryOut {
     security(("bearer" = [])))]
 pub(crate) async fn mastery(State(app): State<Arc<App>>, auth: Auth) -> ApiResult<Json<ClassMasteryOut>> {
     auth.require(Scopes::READ)?;
-    let class = app.class(auth.tenant).await?;
-    let c = class.clone();
-    let traces =
-        tokio::task::spawn_blocking(move || c.traces()).await.map_err(ApiError::internal)?.ok_or_else(no_model)?;
+    let (class, traces) = class_traces(&app, auth.tenant).await?;
+    let skills = skill_mastery(&class, &traces);
+    Ok(Json(ClassMasteryOut {
+        model: class.serving.model_ref().map(|(name, version)| ModelRef { name, version }),
+        learners: class.data.n_learners(),
+        answers: class.data.len(),
+        threshold: MASTERED,
+        skills,
+    }))
+}
+
+/// Mastery by skill over the traced learners, skills practised only, in the model's order.
+pub(crate) fn skill_mastery(class: &Class, traces: &Traces) -> Vec<SkillMastery> {
     let n_skills = class.data.vocab().n_skills();
     let mut sums = vec![(0usize, 0.0f64, 0usize); n_skills];
     for learner in &traces.mastery {
@@ -81,8 +93,7 @@ pub(crate) async fn mastery(State(app): State<Arc<App>>, auth: Auth) -> ApiResul
             }
         }
     }
-    let skills = sums
-        .iter()
+    sums.iter()
         .enumerate()
         .filter(|(_, e)| e.0 > 0)
         .map(|(k, &(n, sum, mastered))| {
@@ -95,14 +106,16 @@ pub(crate) async fn mastery(State(app): State<Arc<App>>, auth: Auth) -> ApiResul
                 mastered_share: mastered as f64 / n as f64,
             }
         })
-        .collect();
-    Ok(Json(ClassMasteryOut {
-        model: class.serving.model_ref().map(|(name, version)| ModelRef { name, version }),
-        learners: class.data.n_learners(),
-        answers: class.data.len(),
-        threshold: MASTERED,
-        skills,
-    }))
+        .collect()
+}
+
+/// The class traced under the serving model (409 `no_model` without one).
+pub(crate) async fn class_traces(app: &App, tenant: attune_store::TenantId) -> ApiResult<(Arc<Class>, Arc<Traces>)> {
+    let class = app.class(tenant).await?;
+    let c = class.clone();
+    let traces =
+        tokio::task::spawn_blocking(move || c.traces()).await.map_err(ApiError::internal)?.ok_or_else(no_model)?;
+    Ok((class, traces))
 }
 
 /// The at-risk rule's thresholds (each defaults to attune-analytics' rule).
@@ -237,18 +250,29 @@ pub(crate) async fn items(
 ) -> ApiResult<Json<ItemsOut>> {
     auth.require(Scopes::READ)?;
     let q = query(q)?;
-    let (version, model) =
-        app.registered(auth.tenant, &["irt2pl", "irt1pl", "mirt"], q.version, "item statistics").await?;
-    let class = app.class(auth.tenant).await?;
+    let (model, items) = item_table(&app, auth.tenant, q.version).await?;
+    let items = items.into_iter().filter_map(|s| serde_json::to_value(s).ok()).collect();
+    Ok(Json(ItemsOut { model, items }))
+}
+
+/// Item statistics of every answered item under a registered IRT version (the newest, or
+/// `version`).
+pub(crate) async fn item_table(
+    app: &App,
+    tenant: attune_store::TenantId,
+    version: Option<i64>,
+) -> ApiResult<(ModelRef, Vec<ItemStats>)> {
+    let (version, model) = app.registered(tenant, &["irt2pl", "irt1pl", "mirt"], version, "item statistics").await?;
+    let class = app.class(tenant).await?;
     let name = model.name().as_str().to_owned();
     let items = tokio::task::spawn_blocking(move || {
         let Model::Irt(irt) = &model.model else { return Vec::new() };
         let data = model.ids.remap(&class.data);
-        item_stats(irt, &data).into_iter().filter_map(|s| serde_json::to_value(s).ok()).collect()
+        item_stats(irt, &data)
     })
     .await
     .map_err(ApiError::internal)?;
-    Ok(Json(ItemsOut { model: ModelRef { name, version }, items }))
+    Ok((ModelRef { name, version }, items))
 }
 
 /// Skill statistics and the BKT version they come from.
@@ -273,23 +297,30 @@ pub(crate) async fn skills(
 ) -> ApiResult<Json<SkillsOut>> {
     auth.require(Scopes::READ)?;
     let q = query(q)?;
+    let (model, skills) = skill_table(&app, auth.tenant, q.version).await?;
+    let skills = skills.into_iter().filter_map(|s| serde_json::to_value(s).ok()).collect();
+    Ok(Json(SkillsOut { model, skills }))
+}
+
+/// Statistics of every practised skill under a registered BKT version (the newest, or
+/// `version`).
+pub(crate) async fn skill_table(
+    app: &App,
+    tenant: attune_store::TenantId,
+    version: Option<i64>,
+) -> ApiResult<(ModelRef, Vec<SkillStats>)> {
     let names = ["bkt", "bkt-forgets", "bkt-multigs"];
-    let (version, model) = app.registered(auth.tenant, &names, q.version, "skill statistics").await?;
-    let class = app.class(auth.tenant).await?;
+    let (version, model) = app.registered(tenant, &names, version, "skill statistics").await?;
+    let class = app.class(tenant).await?;
     let name = model.name().as_str().to_owned();
     let skills = tokio::task::spawn_blocking(move || {
         let Model::Bkt(bkt) = &model.model else { return Vec::new() };
         let data = model.ids.remap(&class.data);
-        let names = class.names.clone();
-        skill_stats(bkt, &data, &names)
-            .into_iter()
-            .filter(|s| s.answers > 0)
-            .filter_map(|s| serde_json::to_value(s).ok())
-            .collect()
+        skill_stats(bkt, &data, &class.names).into_iter().filter(|s| s.answers > 0).collect()
     })
     .await
     .map_err(ApiError::internal)?;
-    Ok(Json(SkillsOut { model: ModelRef { name, version }, skills }))
+    Ok((ModelRef { name, version }, skills))
 }
 
 /// Which learning curves.

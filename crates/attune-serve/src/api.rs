@@ -282,11 +282,22 @@ pub(crate) async fn get_next(
         config.target = t;
     }
     let (serving, rec) = app.engine.next(auth.tenant, &learner, &config).await?;
+    Ok(Json(next_out(&serving, learner, rec.as_ref(), config.target)))
+}
+
+/// A recommendation as the API and the dashboard show it: item and skill names, the
+/// prerequisites' mastery, the reason in words.
+pub(crate) fn next_out(
+    serving: &crate::engine::Serving,
+    learner: String,
+    rec: Option<&attune_policy::Recommendation>,
+    target: f64,
+) -> NextOut {
     let model = serving.model.as_ref().map(|(_, m)| m);
     let skill_name = |s: attune_core::SkillId| {
         model.and_then(|m| m.ids.skills.get(s.index())).cloned().unwrap_or_else(|| format!("#{s}"))
     };
-    let out = match rec {
+    match rec {
         Some(r) => {
             let item = model.and_then(|m| m.ids.items.get(r.item.index())).cloned().unwrap_or_default();
             let skills = model
@@ -315,14 +326,13 @@ pub(crate) async fn get_next(
             item: None,
             skills: Vec::new(),
             predicted: None,
-            target: config.target,
+            target,
             mastery: None,
             prerequisites: Vec::new(),
             reason: "every item's skills are mastered or wait on a prerequisite".into(),
             model: model_ref(serving.model_ref()),
         },
-    };
-    Ok(Json(out))
+    }
 }
 
 /// An item to import.
@@ -443,13 +453,18 @@ pub(crate) async fn post_serve(
     auth: Auth,
     Path(version): Path<String>,
 ) -> ApiResult<Json<ModelRef>> {
-    auth.require(Scopes::ADMIN)?;
     let version: i64 = version
         .parse()
         .map_err(|_| ApiError::bad_request("invalid_field", format!("version {version:?}: a version number")))?;
+    serve_version(&app, auth, version).await.map(Json)
+}
+
+/// Makes `version` the tenant's serving one (admin scope) and reloads the engine.
+pub(crate) async fn serve_version(app: &App, auth: Auth, version: i64) -> ApiResult<ModelRef> {
+    auth.require(Scopes::ADMIN)?;
     app.store.serve_model(auth.tenant, version).await?;
     let serving = app.engine.reload(auth.tenant).await?;
-    model_ref(serving.model_ref()).map(Json).ok_or_else(|| ApiError::not_found("model version", &version.to_string()))
+    model_ref(serving.model_ref()).ok_or_else(|| ApiError::not_found("model version", &version.to_string()))
 }
 
 /// A learner to register.

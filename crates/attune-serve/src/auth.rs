@@ -2,6 +2,11 @@
 //! id as user name and the secret as password (as xAPI clients send keys). A verified key is
 //! remembered for a few seconds, so that a request costs no key lookup while a revoked key
 //! stops working soon after.
+//!
+//! The dashboard signs in with a key once and then holds a web session (an HttpOnly,
+//! SameSite=Strict cookie, see [`crate::dashboard`]); the API also takes that cookie on GET
+//! requests, so that the dashboard's script can read job progress, while every request that
+//! changes something still needs the header (or, on the dashboard's forms, the form token).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use attune_store::{Scopes, TenantId};
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
 use base64::Engine as _;
 
 use crate::App;
@@ -57,6 +62,12 @@ impl KeyCache {
         map.get(token).filter(|(_, at)| at.elapsed() < KEY_CACHE).map(|(a, _)| *a)
     }
 
+    fn forget(&self, token: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(token);
+        }
+    }
+
     fn put(&self, token: String, auth: Auth) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() > 10_000 {
@@ -87,16 +98,64 @@ fn token_of(header: &str) -> Option<String> {
     None
 }
 
+/// The name of the dashboard's session cookie.
+pub(crate) const SESSION_COOKIE: &str = "attune_session";
+
+/// The value of cookie `name` among the request's `Cookie` headers.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"'))
+}
+
+impl App {
+    /// The web session of a dashboard cookie, remembered for a few seconds like a key.
+    pub(crate) async fn web_session(&self, token: &str) -> Result<Option<(Auth, String)>, ApiError> {
+        let cached = format!("web:{token}");
+        if let Some(auth) = self.keys.get(&cached)
+            && let Some(name) = self.tenant_names.lock().ok().and_then(|m| m.get(&auth.tenant).cloned())
+        {
+            return Ok(Some((auth, name)));
+        }
+        let Some(s) = self.store.web_session(token).await? else { return Ok(None) };
+        let auth = Auth { tenant: s.tenant, scopes: s.scopes };
+        self.keys.put(cached, auth);
+        if let Ok(mut m) = self.tenant_names.lock() {
+            m.insert(s.tenant, s.tenant_name.clone());
+        }
+        Ok(Some((auth, s.tenant_name)))
+    }
+}
+
+impl App {
+    /// Signs the web session of `token` out, here and in the store.
+    pub(crate) async fn end_web_session(&self, token: &str) -> Result<(), ApiError> {
+        self.keys.forget(&format!("web:{token}"));
+        self.store.close_web_session(token).await?;
+        Ok(())
+    }
+}
+
 impl FromRequestParts<Arc<App>> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("missing Authorization header: send Bearer <key>"))?
-            .to_str()
-            .map_err(|_| unauthorized("the Authorization header is not text"))?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            let reads = parts.method == Method::GET || parts.method == Method::HEAD;
+            if reads && let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+                return match app.web_session(token).await? {
+                    Some((auth, _)) => Ok(auth),
+                    None => Err(unauthorized("the dashboard session has ended: sign in again")),
+                };
+            }
+            return Err(unauthorized("missing Authorization header: send Bearer <key>"));
+        };
+        let header = header.to_str().map_err(|_| unauthorized("the Authorization header is not text"))?;
         let token = token_of(header).ok_or_else(|| unauthorized("Authorization: Bearer <key> or Basic <id:secret>"))?;
         if let Some(auth) = app.keys.get(&token) {
             return Ok(auth);
@@ -125,5 +184,16 @@ mod tests {
         assert_eq!(token_of("Basic !!!"), None);
         assert_eq!(token_of("Token abc"), None);
         assert_eq!(token_of("Bearer"), None);
+    }
+
+    #[test]
+    fn cookies_by_name() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, "theme=dark; attune_session=abc".parse().unwrap());
+        h.append(COOKIE, "other=1".parse().unwrap());
+        assert_eq!(cookie(&h, "attune_session"), Some("abc"));
+        assert_eq!(cookie(&h, "other"), Some("1"));
+        assert_eq!(cookie(&h, "attune"), None);
+        assert_eq!(cookie(&HeaderMap::new(), "attune_session"), None);
     }
 }

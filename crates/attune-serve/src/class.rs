@@ -44,6 +44,17 @@ impl Class {
         Some(self.traces.get_or_init(|| Arc::new(trace_learners(model, &self.data, &AtRiskRule::default()))).clone())
     }
 
+    /// Every stored answer, in log order.
+    pub(crate) fn answers(&self) -> &[StoredAnswer] {
+        &self.answers
+    }
+
+    /// The skill's name from the catalog, else its id.
+    pub(crate) fn skill_label(&self, skill: SkillId) -> String {
+        let id = self.skill_id(skill);
+        self.names.get(&id).cloned().unwrap_or(id)
+    }
+
     /// The skill's id in the data.
     pub(crate) fn skill_id(&self, skill: SkillId) -> String {
         self.data.vocab().skills.name(skill.0).unwrap_or("?").to_owned()

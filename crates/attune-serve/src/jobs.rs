@@ -95,8 +95,13 @@ pub(crate) async fn create(
     auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<JobOut>)> {
-    auth.require(Scopes::WRITE)?;
     let req: JobIn = parse_one(body)?;
+    Ok((StatusCode::ACCEPTED, Json(start(&app, auth, req).await?)))
+}
+
+/// Starts a training job (write scope; admin too where it is to serve at once).
+pub(crate) async fn start(app: &Arc<App>, auth: Auth, req: JobIn) -> ApiResult<Job> {
+    auth.require(Scopes::WRITE)?;
     if req.serve {
         auth.require(Scopes::ADMIN)?;
     }
@@ -113,8 +118,7 @@ pub(crate) async fn create(
     let shown = serde_json::json!({"model": name.as_str(), "config": spec.config.to_json(), "serve": req.serve});
     app.store.create_job(auth.tenant, &id, name.as_str(), &shown, req.serve).await?;
     tokio::spawn(run(app.clone(), auth.tenant, id.clone(), spec, req.serve));
-    let job = app.store.job(auth.tenant, &id).await?.ok_or_else(|| ApiError::not_found("job", &id))?;
-    Ok((StatusCode::ACCEPTED, Json(job)))
+    app.store.job(auth.tenant, &id).await?.ok_or_else(|| ApiError::not_found("job", &id))
 }
 
 /// Runs a job to its end, recording how it ended.
@@ -228,8 +232,13 @@ pub(crate) async fn cancel(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<JobOut>)> {
+    Ok((StatusCode::ACCEPTED, Json(cancel_job(&app, auth, &id).await?)))
+}
+
+/// Asks the job `id` to stop (write scope); 409 where it has ended.
+pub(crate) async fn cancel_job(app: &App, auth: Auth, id: &str) -> ApiResult<Job> {
     auth.require(Scopes::WRITE)?;
-    let job = app.store.job(auth.tenant, &id).await?.ok_or_else(|| ApiError::not_found("job", &id))?;
+    let job = app.store.job(auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("job", id))?;
     if job.status.is_final() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -237,6 +246,5 @@ pub(crate) async fn cancel(
             format!("job {id} has ended ({})", job.status.as_str()),
         ));
     }
-    let job = app.store.cancel_job(auth.tenant, &id).await?.ok_or_else(|| ApiError::not_found("job", &id))?;
-    Ok((StatusCode::ACCEPTED, Json(job)))
+    app.store.cancel_job(auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("job", id))
 }

@@ -22,6 +22,7 @@ pub mod api;
 mod auth;
 pub mod cat;
 mod class;
+pub mod dashboard;
 mod demo;
 mod engine;
 mod error;
@@ -46,6 +47,9 @@ pub use crate::auth::Auth;
 pub use crate::demo::{DEMO_TENANT, Demo};
 pub use crate::error::{ApiError, Error, ErrorBody, ErrorDetail};
 
+/// The service's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Largest request body accepted (a batch of 10,000 answers fits).
 pub const MAX_BODY: usize = 4 << 20;
 
@@ -55,6 +59,8 @@ pub struct App {
     store: Store,
     engine: engine::Engine,
     keys: auth::KeyCache,
+    /// Tenant names, for the dashboard's header.
+    tenant_names: std::sync::Mutex<std::collections::HashMap<attune_store::TenantId, String>>,
     metrics: metrics::Metrics,
     caches: class::Caches,
     /// One training job fits at a time on this server (a fit uses every core).
@@ -68,6 +74,7 @@ impl App {
             engine: engine::Engine::new(store.clone()),
             store,
             keys: auth::KeyCache::default(),
+            tenant_names: std::sync::Mutex::default(),
             metrics: metrics::Metrics::default(),
             caches: class::Caches::default(),
             training: tokio::sync::Semaphore::new(1),
@@ -125,6 +132,7 @@ pub fn router(app: Arc<App>) -> Router {
                 .route("/xapi/about", get(xapi::about))
                 .layer(axum::middleware::from_fn(xapi::version)),
         )
+        .merge(dashboard::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(app.clone(), metrics::track))
