@@ -63,6 +63,12 @@ fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n { s.to_owned() } else { s.chars().take(n - 1).collect::<String>() + "…" }
 }
 
+/// The end of `s` in at most `n` characters (ids differ at their ends: `…train#2185`).
+fn tail(s: &str, n: usize) -> String {
+    let count = s.chars().count();
+    if count <= n { s.to_owned() } else { "…".to_owned() + &s.chars().skip(count - (n - 1)).collect::<String>() }
+}
+
 fn render(
     width: u32,
     height: u32,
@@ -225,7 +231,7 @@ fn heat_map_svg(
         let (lx, ly) = (cx + CELL - 3, top + CELL * skills.len() + 6);
         let label = format!(
             "<text x=\"{lx}\" y=\"{ly}\" font-size=\"10\" transform=\"rotate(90 {lx} {ly})\">{}</text>",
-            xml(&truncate(learner, 12))
+            xml(&tail(learner, 12))
         );
         match links.and_then(|l| l.get(x)) {
             Some(href) => {

@@ -282,20 +282,26 @@ pub(crate) async fn get_next(
         config.target = t;
     }
     let (serving, rec) = app.engine.next(auth.tenant, &learner, &config).await?;
-    Ok(Json(next_out(&serving, learner, rec.as_ref(), config.target)))
+    Ok(Json(next_out(&serving, learner, rec.as_ref(), config.target, None)))
 }
 
-/// A recommendation as the API and the dashboard show it: item and skill names, the
-/// prerequisites' mastery, the reason in words.
+/// A recommendation as the API and the dashboard show it: item and skill ids, the
+/// prerequisites' mastery, the reason in words (naming skills by `names` where given, the
+/// catalog's names on the dashboard).
 pub(crate) fn next_out(
     serving: &crate::engine::Serving,
     learner: String,
     rec: Option<&attune_policy::Recommendation>,
     target: f64,
+    names: Option<&std::collections::HashMap<String, String>>,
 ) -> NextOut {
     let model = serving.model.as_ref().map(|(_, m)| m);
     let skill_name = |s: attune_core::SkillId| {
         model.and_then(|m| m.ids.skills.get(s.index())).cloned().unwrap_or_else(|| format!("#{s}"))
+    };
+    let shown_name = |s: attune_core::SkillId| {
+        let id = skill_name(s);
+        names.and_then(|n| n.get(&id).cloned()).unwrap_or(id)
     };
     match rec {
         Some(r) => {
@@ -306,7 +312,7 @@ pub(crate) fn next_out(
                 .unwrap_or_default();
             NextOut {
                 learner,
-                reason: r.reason.describe(&item, &skill_name),
+                reason: r.reason.describe(&item, &shown_name),
                 item: Some(item),
                 skills,
                 predicted: Some(r.reason.predicted),

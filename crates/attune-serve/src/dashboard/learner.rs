@@ -84,7 +84,7 @@ pub(crate) async fn page(State(app): State<Arc<App>>, viewer: Viewer, Path(learn
         let (serving, rec) = app.engine.next_among(tenant, &learner, &config, Some(&only), true).await?;
         let Some(rec) = rec else { break };
         covered.extend(serving.skills_of_item(rec.item).iter().copied());
-        recommendations.push(next_out(&serving, learner.clone(), Some(&rec), config.target));
+        recommendations.push(next_out(&serving, learner.clone(), Some(&rec), config.target, Some(&class.names)));
     }
 
     let c = class.clone();
@@ -136,7 +136,13 @@ fn charts_of(
 
     // The learner's own learning curve beside the class's pooled one.
     let one = class.data.select_learners(&[k]);
-    let own = learning_curves(&one, 20, 1).into_iter().next();
+    let mut own = learning_curves(&one, 20, 1).into_iter().next();
+    if let Some(c) = own.as_mut()
+        && c.points.len() < 4
+    {
+        // A power law through two or three points says nothing.
+        c.fit = None;
+    }
     let pooled = learning_curves(&class.data, 20, 10).into_iter().next();
     let mut curves: Vec<(String, &LearningCurve)> = Vec::new();
     if let Some(c) = &own {

@@ -15,7 +15,7 @@ use crate::App;
 use crate::analytics::{MASTERED, class_traces, skill_mastery};
 
 /// Learners per page of the heat map (a screen's width of columns).
-pub(crate) const PAGE_LEARNERS: usize = 40;
+pub(crate) const PAGE_LEARNERS: usize = 60;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct ClassQuery {
@@ -180,9 +180,7 @@ fn build(
         (page - 1) * PAGE_LEARNERS + shown_learners.len(),
         order.len()
     );
-    let pages = (1..=n_pages)
-        .map(|p| PageLink { label: p.to_string(), href: format!("?sort={sort}&page={p}#heat"), current: p == page })
-        .collect();
+    let pages = pager(page, n_pages, sort);
 
     let rule = AtRiskRule::default();
     let mut flagged: Vec<usize> = (0..profiles.len()).filter(|&k| profiles[k].at_risk.is_some()).collect();
@@ -223,6 +221,36 @@ fn build(
     let correct = pct(class.data.correct_rate());
     let _ = MASTERED;
     Ok((heat, shown, pages, at_risk, at_risk_count, coverage, activity, correct))
+}
+
+/// Links to the first, previous, nearby, next and last pages.
+fn pager(page: usize, n_pages: usize, sort: &str) -> Vec<PageLink> {
+    let link =
+        |label: String, p: usize| PageLink { label, href: format!("?sort={sort}&page={p}#heat"), current: p == page };
+    let mut out = Vec::new();
+    if page > 1 {
+        out.push(PageLink { current: false, ..link("‹ previous".into(), page - 1) });
+    }
+    let near = page.saturating_sub(3).max(1)..=(page + 3).min(n_pages);
+    if *near.start() > 1 {
+        out.push(link("1".into(), 1));
+        if *near.start() > 2 {
+            out.push(PageLink { label: "…".into(), href: String::new(), current: false });
+        }
+    }
+    for p in near.clone() {
+        out.push(link(p.to_string(), p));
+    }
+    if *near.end() < n_pages {
+        if *near.end() + 1 < n_pages {
+            out.push(PageLink { label: "…".into(), href: String::new(), current: false });
+        }
+        out.push(link(n_pages.to_string(), n_pages));
+    }
+    if page < n_pages {
+        out.push(PageLink { current: false, ..link("next ›".into(), page + 1) });
+    }
+    out
 }
 
 /// Answers and distinct learners per day (per month where the log spans more than 120 days),

@@ -18,6 +18,8 @@ pub struct Server {
     pub url: String,
     pub app: Arc<App>,
     pub rt: tokio::runtime::Runtime,
+    /// The demo tenant, where started with it.
+    pub demo: Option<attune_serve::Demo>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -40,13 +42,14 @@ pub fn start(database: Option<String>, demo: bool) -> Server {
         }
     };
     let config = Config { database, bind: "127.0.0.1:0".into(), demo };
-    let started = rt.block_on(attune_serve::start(&config)).unwrap();
+    let mut started = rt.block_on(attune_serve::start(&config)).unwrap();
     let (url, app) = (format!("http://{}", started.addr), started.app());
+    let demo = started.demo.take();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     rt.spawn(started.serve(async move {
         let _ = rx.await;
     }));
-    Server { url, app, rt, stop: Some(stop), _dir: dir }
+    Server { url, app, rt, demo, stop: Some(stop), _dir: dir }
 }
 
 pub fn sqlite() -> Server {
