@@ -143,9 +143,9 @@ fn xml(s: &str) -> String {
 const CELL: usize = 14;
 
 /// Learners (columns) × skills (rows) heat map of mastery; `None` cells (never practised)
-/// stay grey. Written by hand rather than through plotters so that every cell carries its
-/// learner, skill and value (`data-learner`, `data-skill`, `data-mastery`, and a `<title>`
-/// the browser shows on hover and reads to screen readers).
+/// stay grey. Written by hand rather than through plotters so that every practised cell
+/// carries its learner, skill and value (`data-learner` on the column, `data-skill`,
+/// `data-mastery`, and a `<title>` the browser shows on hover and reads to screen readers).
 pub fn heat_map(learners: &[String], skills: &[String], values: &[Vec<Option<f64>>], title: &str) -> Result<String> {
     Ok(HeatMap { title, learners, skills, skill_ids: None, values, links: None }.svg())
 }
@@ -210,20 +210,27 @@ fn heat_map_svg(
     }
     for (x, (learner, column)) in learners.iter().zip(values).enumerate() {
         let cx = label_w + CELL * x;
-        let _ = write!(o, "<g data-learner=\"{}\">", xml(learner));
+        // One grey background per column stands for every skill not practised; only
+        // practised cells are drawn (most cells of a real class are empty).
+        let _ = write!(
+            o,
+            "<g data-learner=\"{l}\"><rect x=\"{cx}\" y=\"{top}\" width=\"{CELL}\" height=\"{}\" fill=\"#e6e6e6\" \
+             data-background=\"\"><title>{l}: grey = not practised</title></rect>",
+            CELL * skills.len(),
+            l = xml(learner),
+        );
         for (y, v) in column.iter().enumerate().take(skills.len()) {
-            let fill = v.map_or(RGBColor(230, 230, 230), mastery_color);
-            let shown = v.map_or_else(|| "not practised".to_owned(), |v| format!("{v:.2}"));
+            let Some(v) = *v else { continue };
+            let fill = mastery_color(v);
             let _ = write!(
                 o,
                 "<rect x=\"{cx}\" y=\"{}\" width=\"{CELL}\" height=\"{CELL}\" fill=\"#{:02x}{:02x}{:02x}\" \
-                 data-skill=\"{}\" data-mastery=\"{}\"><title>{} · {}: {shown}</title></rect>",
+                 data-skill=\"{}\" data-mastery=\"{v:.4}\"><title>{} · {}: {v:.2}</title></rect>",
                 top + CELL * y,
                 fill.0,
                 fill.1,
                 fill.2,
                 xml(skill_ids.get(y).unwrap_or(&skills[y])),
-                v.map_or_else(String::new, |v| format!("{v:.4}")),
                 xml(learner),
                 xml(&skills[y]),
             );
@@ -564,11 +571,12 @@ mod tests {
         assert!(
             with_ids.contains("data-skill=\"f1\" data-mastery=\"0.2500\"") && with_ids.contains(">fractions</text>")
         );
-        assert_eq!(svg.matches("<rect x=").count() - 21 - 1, 4, "one rect per cell beside the scale");
+        assert_eq!(svg.matches("data-mastery=").count(), 3, "one rect per practised cell");
+        assert_eq!(svg.matches("data-background").count(), 2, "a grey background per column");
         assert!(svg.contains("data-skill=\"fractions\" data-mastery=\"0.2500\""));
         assert!(svg.contains("<g data-learner=\"bob &lt;3\">"));
-        assert!(svg.contains("data-skill=\"a &amp; b\" data-mastery=\"\""), "unpractised cells carry no value");
-        assert!(svg.contains("<title>ann · a &amp; b: not practised</title>"));
+        assert!(svg.contains("<title>bob &lt;3 · a &amp; b: 0.50</title>"));
+        assert!(!svg.contains("ann · a &amp; b"), "an unpractised cell draws nothing");
         assert!(svg.contains("<a href=\"/l/bob\">"));
         assert!(!svg.contains("bob <3"), "text is escaped");
         // The scale's ends are the mastery colours.

@@ -33,8 +33,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let config =
-            attune_serve::Config { database: args.database.clone(), bind: args.bind.clone(), demo: !args.no_demo };
+        let config = attune_serve::Config {
+            database: args.database.clone(),
+            bind: args.bind.clone(),
+            demo: !args.no_demo,
+            warm_up: true,
+        };
         if config.demo {
             eprintln!(
                 "preparing the demo tenant (first start: importing ASSIST2009, fitting BKT and a 2PL item bank)…"

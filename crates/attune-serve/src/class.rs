@@ -131,6 +131,29 @@ impl App {
         Ok(class)
     }
 
+    /// Builds and traces the class of every tenant with answers and a serving model, one
+    /// after another, so that the first dashboard page after a start finds them cached.
+    pub(crate) async fn warm_up(self: Arc<Self>) {
+        let started = std::time::Instant::now();
+        let tenants = match self.store.tenants().await {
+            Ok(t) => t,
+            Err(e) => return tracing::warn!(error = %e, "warm-up: listing tenants"),
+        };
+        let mut warmed = 0;
+        for t in tenants {
+            match self.store.log_head(t.id).await {
+                Ok(0) | Err(_) => continue,
+                Ok(_) => {}
+            }
+            match crate::analytics::class_traces(&self, t.id).await {
+                Ok(_) => warmed += 1,
+                Err(e) if e.code == "no_model" => {}
+                Err(e) => tracing::warn!(tenant = t.id.0, error = %e.message, "warm-up"),
+            }
+        }
+        tracing::info!(tenants = warmed, seconds = started.elapsed().as_secs_f64(), "classes read and traced");
+    }
+
     /// Appends to `answers` the tenant's answers after its last one, up to `head`.
     async fn read_log(&self, tenant: TenantId, head: i64, answers: &mut Vec<StoredAnswer>) -> ApiResult<()> {
         let mut after = answers.last().map_or(0, |a| a.seq);

@@ -184,6 +184,9 @@ pub struct Config {
     pub bind: String,
     /// Whether to set up the demo tenant (bundled ASSIST2009 data and a fitted BKT).
     pub demo: bool,
+    /// Whether to read and trace every tenant's class in the background at start, so that
+    /// the first dashboard page after a restart is as fast as the next.
+    pub warm_up: bool,
 }
 
 /// A bound, ready service.
@@ -194,6 +197,7 @@ pub struct Started {
     pub demo: Option<Demo>,
     listener: tokio::net::TcpListener,
     app: Arc<App>,
+    warm_up: bool,
 }
 
 /// Opens the store, sets up the demo tenant where asked, and binds the address.
@@ -213,7 +217,7 @@ pub async fn start(config: &Config) -> Result<Started, Error> {
         .await
         .map_err(|source| Error::Bind { addr: config.bind.clone(), source })?;
     let addr = listener.local_addr().map_err(|source| Error::Bind { addr: config.bind.clone(), source })?;
-    Ok(Started { addr, demo, listener, app })
+    Ok(Started { addr, demo, listener, app, warm_up: config.warm_up })
 }
 
 impl Started {
@@ -228,6 +232,9 @@ impl Started {
     /// [`Error::Serve`].
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), Error> {
         let store = self.app.store.clone();
+        if self.warm_up {
+            tokio::spawn(self.app.clone().warm_up());
+        }
         axum::serve(self.listener, router(self.app)).with_graceful_shutdown(shutdown).await.map_err(Error::Serve)?;
         store.close().await;
         Ok(())

@@ -158,7 +158,7 @@ fn the_dashboard_in_chromium() {
             .execute(
                 "return [...document.querySelectorAll('#heat-map g[data-learner]')].slice(0, 8).map(g => ({
                     learner: g.dataset.learner,
-                    cells: [...g.querySelectorAll('rect')].filter(r => r.dataset.mastery !== '')
+                    cells: [...g.querySelectorAll('rect[data-mastery]')]
                         .map(r => [r.dataset.skill, parseFloat(r.dataset.mastery)])}))",
                 vec![],
             )
@@ -197,8 +197,11 @@ fn the_dashboard_in_chromium() {
         screenshot(&c, "class", 1366).await;
         screenshot(&c, "class-tablet", 820).await;
 
-        // A learner's name in the heat map opens their page.
-        let first = columns[0]["learner"].as_str().unwrap().to_owned();
+        // A learner's name in the heat map opens their page (the most active learner's).
+        c.find(Locator::Css("#sort")).await.unwrap().select_by_value("answers").await.unwrap();
+        c.find(Locator::Css("form.pager button")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "return location.search.includes('sort=answers')", 30, "the reordered map").await;
+        let first = c.find(Locator::Css("#heat-map g[data-learner]")).await.unwrap().attr("data-learner").await.unwrap().unwrap();
         c.find(Locator::Css("#heat-map a")).await.unwrap().click().await.unwrap();
         wait_for(&c, "return !!document.querySelector('#learner-id')", 30, "the learner page").await;
         assert_eq!(c.find(Locator::Css("#learner-id")).await.unwrap().text().await.unwrap(), first);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use attune_analytics::charts::{self, GraphNode};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
@@ -85,7 +86,12 @@ fn missing<T>(r: Result<T, ApiError>) -> Result<Result<T, String>, ApiError> {
     }
 }
 
-pub(crate) async fn page(State(app): State<Arc<App>>, viewer: Viewer, Query(q): Query<ItemsQuery>) -> PageResult {
+pub(crate) async fn page(
+    State(app): State<Arc<App>>,
+    viewer: Viewer,
+    q: Result<Query<ItemsQuery>, QueryRejection>,
+) -> PageResult {
+    let q = super::query(q)?;
     let tenant = viewer.auth.tenant;
     let irt = missing(item_table(&app, tenant, None).await)?;
     let bkt = missing(skill_table(&app, tenant, None).await)?;

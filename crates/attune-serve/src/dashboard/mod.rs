@@ -192,6 +192,11 @@ pub(crate) fn render(t: &impl Template) -> Response {
 /// The result of a page handler.
 pub(crate) type PageResult = Result<Response, PageError>;
 
+/// A page's query, or a 400 page naming what is wrong with it.
+pub(crate) fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, PageError> {
+    q.map(|Query(q)| q).map_err(|e| PageError(ApiError::bad_request("invalid_field", e.body_text())))
+}
+
 /// A number with `digits` decimals, or a dash.
 pub(crate) fn num(v: Option<f64>, digits: usize) -> String {
     v.filter(|v| v.is_finite()).map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))

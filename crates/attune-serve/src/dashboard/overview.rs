@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use attune_analytics::{AtRiskRule, charts};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
@@ -69,7 +70,12 @@ pub(crate) struct ClassPage {
     activity: String,
 }
 
-pub(crate) async fn page(State(app): State<Arc<App>>, viewer: Viewer, Query(q): Query<ClassQuery>) -> PageResult {
+pub(crate) async fn page(
+    State(app): State<Arc<App>>,
+    viewer: Viewer,
+    q: Result<Query<ClassQuery>, QueryRejection>,
+) -> PageResult {
+    let q = super::query(q)?;
     let (class, traces) = class_traces(&app, viewer.auth.tenant).await?;
     let c = class.clone();
     let sort = match q.sort.as_deref() {

@@ -41,7 +41,7 @@ pub fn start(database: Option<String>, demo: bool) -> Server {
             (dir.path().join("attune.db").to_str().unwrap().to_owned(), Some(dir))
         }
     };
-    let config = Config { database, bind: "127.0.0.1:0".into(), demo };
+    let config = Config { database, bind: "127.0.0.1:0".into(), demo, warm_up: false };
     let mut started = rt.block_on(attune_serve::start(&config)).unwrap();
     let (url, app) = (format!("http://{}", started.addr), started.app());
     let demo = started.demo.take();
