@@ -253,13 +253,25 @@ struct SignInForm {
     next: Option<String>,
 }
 
-async fn sign_in(State(app): State<Arc<App>>, form: axum::Form<SignInForm>) -> Response {
+/// `; Secure` where the browser reached the service over HTTPS (a TLS proxy in front says so
+/// with `X-Forwarded-Proto`), so that the cookie never travels in clear text there.
+fn secure(headers: &HeaderMap) -> &'static str {
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
+    if https { "; Secure" } else { "" }
+}
+
+async fn sign_in(State(app): State<Arc<App>>, request: HeaderMap, form: axum::Form<SignInForm>) -> Response {
     let form = form.0;
     let next = safe_next(form.next);
     match app.store.open_web_session(form.key.trim(), SESSION_SECONDS).await {
         Ok(Some(token)) => {
-            let cookie =
-                format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}");
+            let cookie = format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{}",
+                secure(&request)
+            );
             let mut headers = HeaderMap::new();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 headers.insert(SET_COOKIE, v);
@@ -297,7 +309,7 @@ async fn sign_out(
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         app.end_web_session(token).await?;
     }
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", secure(&headers));
     Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, clear), (LOCATION, "/dashboard/sign-in".to_owned())]).into_response())
 }
 
@@ -312,6 +324,16 @@ mod tests {
             assert_eq!(safe_next(Some(bad.into())), "/dashboard", "{bad}");
         }
         assert_eq!(safe_next(None), "/dashboard");
+    }
+
+    #[test]
+    fn cookies_are_secure_behind_https() {
+        let mut h = HeaderMap::new();
+        assert_eq!(secure(&h), "");
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https, http"));
+        assert_eq!(secure(&h), "; Secure");
+        h.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        assert_eq!(secure(&h), "");
     }
 
     #[test]
