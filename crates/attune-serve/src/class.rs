@@ -65,6 +65,9 @@ impl Class {
 #[derive(Default)]
 pub(crate) struct Caches {
     classes: Mutex<HashMap<TenantId, Arc<Class>>>,
+    /// One build of a tenant's class at a time: a request arriving during a build (the
+    /// start's warm-up, say) waits for it instead of reading the log a second time.
+    building: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
     models: Mutex<HashMap<(TenantId, i64), Arc<FittedModel>>>,
 }
 
@@ -76,15 +79,17 @@ impl App {
     /// The tenant's class as of now: the cached one while the log and serving version are
     /// unchanged, else rebuilt from the log.
     pub(crate) async fn class(&self, tenant: TenantId) -> ApiResult<Arc<Class>> {
+        if let Some(c) = self.cached_class(tenant).await? {
+            return Ok(c);
+        }
+        let gate = lock(&self.caches.building).entry(tenant).or_default().clone();
+        let _building = gate.lock().await;
+        // Whoever held the gate may have built just what is needed.
+        if let Some(c) = self.cached_class(tenant).await? {
+            return Ok(c);
+        }
         let serving = self.engine.serving(tenant).await?;
         let (head, count) = self.store.log_size(tenant).await?;
-        if let Some(c) = lock(&self.caches.classes).get(&tenant)
-            && c.head == head
-            && c.answers.len() as i64 == count
-            && Arc::ptr_eq(&c.serving, &serving)
-        {
-            return Ok(c.clone());
-        }
         // The log only grows: read what the cached class lacks, not the whole log again.
         let cached = lock(&self.caches.classes).get(&tenant).map(|c| c.answers.clone());
         let mut answers: Vec<StoredAnswer> = match &cached {
@@ -152,6 +157,16 @@ impl App {
             }
         }
         tracing::info!(tenants = warmed, seconds = started.elapsed().as_secs_f64(), "classes read and traced");
+    }
+
+    /// The cached class while the log and the serving version are unchanged.
+    async fn cached_class(&self, tenant: TenantId) -> ApiResult<Option<Arc<Class>>> {
+        let serving = self.engine.serving(tenant).await?;
+        let (head, count) = self.store.log_size(tenant).await?;
+        Ok(lock(&self.caches.classes)
+            .get(&tenant)
+            .filter(|c| c.head == head && c.answers.len() as i64 == count && Arc::ptr_eq(&c.serving, &serving))
+            .cloned())
     }
 
     /// Appends to `answers` the tenant's answers after its last one, up to `head`.
