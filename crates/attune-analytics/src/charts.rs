@@ -343,32 +343,24 @@ pub fn prerequisite_graph(center: &GraphNode, requires: &[GraphNode], unlocks: &
             }
         }
     };
-    let cy = row_y(0, 1);
-    for (i, n) in requires.iter().enumerate() {
-        let y = row_y(i, requires.len());
+    let arrow = |o: &mut String, (x1, y1): (usize, usize), (x2, y2): (usize, usize)| {
         let _ = write!(
             o,
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>",
-            column(0) + node_w,
-            y + node_h / 2,
-            column(1) - 2,
-            cy + node_h / 2
+            "<line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>"
         );
+    };
+    let cy = row_y(0, 1) + node_h / 2;
+    for (i, n) in requires.iter().enumerate() {
+        let y = row_y(i, requires.len());
+        arrow(&mut o, (column(0) + node_w, y + node_h / 2), (column(1) - 2, cy));
         node(&mut o, n, column(0), y, false);
     }
     for (i, n) in unlocks.iter().enumerate() {
         let y = row_y(i, unlocks.len());
-        let _ = write!(
-            o,
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>",
-            column(1) + node_w,
-            cy + node_h / 2,
-            column(2) - 2,
-            y + node_h / 2
-        );
+        arrow(&mut o, (column(1) + node_w, cy), (column(2) - 2, y + node_h / 2));
         node(&mut o, n, column(2), y, false);
     }
-    node(&mut o, center, column(1), cy, true);
+    node(&mut o, center, column(1), row_y(0, 1), true);
     o.push_str("</svg>");
     o
 }

@@ -62,8 +62,34 @@ pub struct Traces {
     pub profiles: Vec<LearnerProfile>,
     /// Final mastery of each learner (same order) on each skill they practised.
     pub mastery: Vec<Vec<(SkillId, f64)>>,
-    /// Every step of every learner.
+    /// Every step of every learner, learner by learner.
     pub trajectory: Vec<TrajectoryPoint>,
+}
+
+impl Traces {
+    /// The steps of learner `k` (a binary search: the trajectory is in learner order).
+    pub fn steps_of(&self, k: usize) -> &[TrajectoryPoint] {
+        let k = u32::try_from(k).unwrap_or(u32::MAX);
+        let from = self.trajectory.partition_point(|t| t.learner < k);
+        let to = self.trajectory.partition_point(|t| t.learner <= k);
+        &self.trajectory[from..to]
+    }
+
+    /// Learner `k`'s mastery of each of their `n` most practised skills after each answer on
+    /// it, as `(answer number, mastery)` points, most practised first (ties in order of first
+    /// practice).
+    pub fn mastery_series(&self, k: usize, n: usize) -> Vec<(SkillId, Vec<(u32, f64)>)> {
+        let mut by_skill: Vec<(SkillId, Vec<(u32, f64)>)> = Vec::new();
+        for t in self.steps_of(k) {
+            match by_skill.iter_mut().find(|e| e.0 == t.skill) {
+                Some(e) => e.1.push((t.step, t.mastery)),
+                None => by_skill.push((t.skill, vec![(t.step, t.mastery)])),
+            }
+        }
+        by_skill.sort_by_key(|e| std::cmp::Reverse(e.1.len()));
+        by_skill.truncate(n);
+        by_skill
+    }
 }
 
 /// One learner's profile, final mastery per skill, and trajectory.
@@ -207,5 +233,35 @@ mod tests {
         assert_eq!(t.profiles[0].time_on_task_seconds, Some(30.0 + 600.0 + 45.0));
         assert_eq!(t.trajectory.len(), 4);
         assert!(t.profiles[0].learning_rate.is_some());
+    }
+
+    #[test]
+    fn each_learner_has_their_own_steps_and_series() {
+        let mut b = DatasetBuilder::default();
+        let (q, r) = (b.item("q"), b.item("r"));
+        let (add, sub) = (b.skill("add"), b.skill("sub"));
+        // ann: 2 answers on add; bob: 3 on sub and 1 on add; cy: 1 on sub.
+        for (name, rows) in [
+            ("ann", vec![(q, add), (q, add)]),
+            ("bob", vec![(r, sub), (q, add), (r, sub), (r, sub)]),
+            ("cy", vec![(r, sub)]),
+        ] {
+            let s = b.student(name);
+            for (t, (i, k)) in rows.into_iter().enumerate() {
+                b.push_row(s, i, &[k], t % 2 == 0, t as i64);
+            }
+        }
+        let data = b.finish();
+        let model =
+            attune_kt::BktConfig { seed: 1, ..attune_kt::BktConfig::default() }.fit(&data, &NoProgress).unwrap();
+        let t = trace_learners(&model, &data, &AtRiskRule::default());
+        let lens: Vec<usize> = (0..3).map(|k| t.steps_of(k).len()).collect();
+        assert_eq!(lens, vec![2, 4, 1]);
+        assert!((0..3).all(|k| t.steps_of(k).iter().all(|p| p.learner as usize == k)));
+        assert!(t.steps_of(3).is_empty());
+        let bob = t.mastery_series(1, 5);
+        assert_eq!(bob.iter().map(|(s, v)| (*s, v.len())).collect::<Vec<_>>(), vec![(sub, 3), (add, 1)]);
+        assert_eq!(bob[0].1.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 3, 4], "answer numbers");
+        assert_eq!(t.mastery_series(1, 1).len(), 1);
     }
 }

@@ -248,17 +248,8 @@ impl Report {
         let Some(k) = self.featured_learner() else {
             return charts::trajectory(&[], "Mastery trajectory");
         };
-        let learner = u32::try_from(k).unwrap_or(u32::MAX);
-        let mut by_skill: Vec<(SkillId, Vec<(u32, f64)>)> = Vec::new();
-        for t in self.traces.trajectory.iter().filter(|t| t.learner == learner) {
-            match by_skill.iter_mut().find(|e| e.0 == t.skill) {
-                Some(e) => e.1.push((t.step, t.mastery)),
-                None => by_skill.push((t.skill, vec![(t.step, t.mastery)])),
-            }
-        }
-        by_skill.sort_by_key(|e| std::cmp::Reverse(e.1.len()));
         let series: Vec<(String, Vec<(u32, f64)>)> =
-            by_skill.into_iter().take(6).map(|(s, pts)| (self.label(Some(s)), pts)).collect();
+            self.traces.mastery_series(k, 6).into_iter().map(|(s, pts)| (self.label(Some(s)), pts)).collect();
         let p = &self.traces.profiles[k];
         let why = if p.at_risk.is_some() { ", at risk" } else { "" };
         charts::trajectory(
