@@ -52,14 +52,19 @@ impl Auth {
     }
 }
 
-/// Verified keys by token, with when they were verified.
-#[derive(Default)]
-pub(crate) struct KeyCache(Mutex<HashMap<String, (Auth, Instant)>>);
+/// Verified keys (or dashboard sessions) by token, with when they were verified.
+pub(crate) struct KeyCache<V = Auth>(Mutex<HashMap<String, (V, Instant)>>);
 
-impl KeyCache {
-    fn get(&self, token: &str) -> Option<Auth> {
+impl<V> Default for KeyCache<V> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<V: Clone> KeyCache<V> {
+    fn get(&self, token: &str) -> Option<V> {
         let map = self.0.lock().ok()?;
-        map.get(token).filter(|(_, at)| at.elapsed() < KEY_CACHE).map(|(a, _)| *a)
+        map.get(token).filter(|(_, at)| at.elapsed() < KEY_CACHE).map(|(v, _)| v.clone())
     }
 
     fn forget(&self, token: &str) {
@@ -68,12 +73,12 @@ impl KeyCache {
         }
     }
 
-    fn put(&self, token: String, auth: Auth) {
+    fn put(&self, token: String, value: V) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() > 10_000 {
                 map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE);
             }
-            map.insert(token, (auth, Instant::now()));
+            map.insert(token, (value, Instant::now()));
         }
     }
 }
@@ -114,28 +119,21 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 impl App {
-    /// The web session of a dashboard cookie, remembered for a few seconds like a key.
+    /// The web session of a dashboard cookie (its caller and tenant name), remembered for a
+    /// few seconds like a key.
     pub(crate) async fn web_session(&self, token: &str) -> Result<Option<(Auth, String)>, ApiError> {
-        let cached = format!("web:{token}");
-        if let Some(auth) = self.keys.get(&cached)
-            && let Some(name) = self.tenant_names.lock().ok().and_then(|m| m.get(&auth.tenant).cloned())
-        {
-            return Ok(Some((auth, name)));
+        if let Some(known) = self.web_sessions.get(token) {
+            return Ok(Some(known));
         }
         let Some(s) = self.store.web_session(token).await? else { return Ok(None) };
-        let auth = Auth { tenant: s.tenant, scopes: s.scopes };
-        self.keys.put(cached, auth);
-        if let Ok(mut m) = self.tenant_names.lock() {
-            m.insert(s.tenant, s.tenant_name.clone());
-        }
-        Ok(Some((auth, s.tenant_name)))
+        let known = (Auth { tenant: s.tenant, scopes: s.scopes }, s.tenant_name);
+        self.web_sessions.put(token.to_owned(), known.clone());
+        Ok(Some(known))
     }
-}
 
-impl App {
     /// Signs the web session of `token` out, here and in the store.
     pub(crate) async fn end_web_session(&self, token: &str) -> Result<(), ApiError> {
-        self.keys.forget(&format!("web:{token}"));
+        self.web_sessions.forget(token);
         self.store.close_web_session(token).await?;
         Ok(())
     }

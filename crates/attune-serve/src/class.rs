@@ -3,10 +3,10 @@
 //! adaptive tests and item difficulty, BKT parameters for skills), both cached and rebuilt
 //! only when the log or the registry moved on.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use attune_analytics::{AtRiskRule, Traces, trace_learners};
+use attune_analytics::{AtRiskRule, LearningCurve, Traces, learning_curves, trace_learners};
 use attune_core::{Dataset, DatasetBuilder, SkillId, Vocab};
 use attune_models::FittedModel;
 use attune_store::{StoredAnswer, TenantId};
@@ -34,6 +34,9 @@ pub(crate) struct Class {
     /// The log as read, kept so that the next class reads only what is new.
     answers: Arc<Vec<StoredAnswer>>,
     traces: OnceLock<Arc<Traces>>,
+    answers_per_skill: OnceLock<Vec<usize>>,
+    pooled_curve: OnceLock<Option<LearningCurve>>,
+    activity: OnceLock<Vec<(String, u32, u32)>>,
 }
 
 impl Class {
@@ -44,9 +47,48 @@ impl Class {
         Some(self.traces.get_or_init(|| Arc::new(trace_learners(model, &self.data, &AtRiskRule::default()))).clone())
     }
 
-    /// Every stored answer, in log order.
-    pub(crate) fn answers(&self) -> &[StoredAnswer] {
-        &self.answers
+    /// Answers per skill, by skill index (computed once per class).
+    pub(crate) fn answers_per_skill(&self) -> &[usize] {
+        self.answers_per_skill.get_or_init(|| {
+            let mut n = vec![0usize; self.data.vocab().n_skills()];
+            for i in 0..self.data.len() {
+                for s in self.data.skills(i) {
+                    if let Some(c) = n.get_mut(s.index()) {
+                        *c += 1;
+                    }
+                }
+            }
+            n
+        })
+    }
+
+    /// The error rate by practice opportunity over every learner and skill, with its power
+    /// law (opportunities 1 to 20, points of at least 10 answers; computed once per class).
+    pub(crate) fn pooled_curve(&self) -> Option<&LearningCurve> {
+        self.pooled_curve.get_or_init(|| learning_curves(&self.data, 20, 10).into_iter().next()).as_ref()
+    }
+
+    /// Answers and distinct learners per day (per month where the log spans more than 120
+    /// days), by the time each answer was given, the last 120 buckets (computed once per
+    /// class).
+    pub(crate) fn activity(&self) -> &[(String, u32, u32)] {
+        self.activity.get_or_init(|| {
+            let day = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| d.date_naive());
+            let days = || self.answers.iter().filter_map(|a| day(a.time));
+            let (Some(first), Some(last)) = (days().min(), days().max()) else { return Vec::new() };
+            let monthly = (last - first).num_days() > 120;
+            let format = if monthly { "%Y-%m" } else { "%Y-%m-%d" };
+            let mut buckets: BTreeMap<String, (u32, BTreeSet<&str>)> = BTreeMap::new();
+            for a in self.answers.iter() {
+                if let Some(d) = day(a.time) {
+                    let e = buckets.entry(d.format(format).to_string()).or_default();
+                    e.0 += 1;
+                    e.1.insert(&a.learner);
+                }
+            }
+            let n = buckets.len();
+            buckets.into_iter().skip(n.saturating_sub(120)).map(|(k, (a, l))| (k, a, l.len() as u32)).collect()
+        })
     }
 
     /// The skill's name from the catalog, else its id.
@@ -60,6 +102,10 @@ impl Class {
         self.data.vocab().skills.name(skill.0).unwrap_or("?").to_owned()
     }
 }
+
+/// What a class is built under when the cached one is stale: the serving version, the log's
+/// head and its size.
+type Stale = (Arc<Serving>, i64, i64);
 
 /// The cached classes and registered models of every tenant.
 #[derive(Default)]
@@ -79,17 +125,16 @@ impl App {
     /// The tenant's class as of now: the cached one while the log and serving version are
     /// unchanged, else rebuilt from the log.
     pub(crate) async fn class(&self, tenant: TenantId) -> ApiResult<Arc<Class>> {
-        if let Some(c) = self.cached_class(tenant).await? {
+        if let Ok(c) = self.cached_class(tenant).await? {
             return Ok(c);
         }
         let gate = lock(&self.caches.building).entry(tenant).or_default().clone();
         let _building = gate.lock().await;
         // Whoever held the gate may have built just what is needed.
-        if let Some(c) = self.cached_class(tenant).await? {
-            return Ok(c);
-        }
-        let serving = self.engine.serving(tenant).await?;
-        let (head, count) = self.store.log_size(tenant).await?;
+        let (serving, head, count) = match self.cached_class(tenant).await? {
+            Ok(c) => return Ok(c),
+            Err(now) => now,
+        };
         // The log only grows: read what the cached class lacks, not the whole log again.
         let cached = lock(&self.caches.classes).get(&tenant).map(|c| c.answers.clone());
         let mut answers: Vec<StoredAnswer> = match &cached {
@@ -131,7 +176,17 @@ impl App {
         })
         .await
         .map_err(ApiError::internal)?;
-        let class = Arc::new(Class { head, serving, data, names, answers, traces: OnceLock::new() });
+        let class = Arc::new(Class {
+            head,
+            serving,
+            data,
+            names,
+            answers,
+            traces: OnceLock::new(),
+            answers_per_skill: OnceLock::new(),
+            pooled_curve: OnceLock::new(),
+            activity: OnceLock::new(),
+        });
         lock(&self.caches.classes).insert(tenant, class.clone());
         Ok(class)
     }
@@ -159,14 +214,16 @@ impl App {
         tracing::info!(tenants = warmed, seconds = started.elapsed().as_secs_f64(), "classes read and traced");
     }
 
-    /// The cached class while the log and the serving version are unchanged.
-    async fn cached_class(&self, tenant: TenantId) -> ApiResult<Option<Arc<Class>>> {
+    /// The cached class while the log and the serving version are unchanged; else what a
+    /// new one is to be built under: the serving version and the log's head and size.
+    async fn cached_class(&self, tenant: TenantId) -> ApiResult<Result<Arc<Class>, Stale>> {
         let serving = self.engine.serving(tenant).await?;
         let (head, count) = self.store.log_size(tenant).await?;
-        Ok(lock(&self.caches.classes)
+        let cached = lock(&self.caches.classes)
             .get(&tenant)
             .filter(|c| c.head == head && c.answers.len() as i64 == count && Arc::ptr_eq(&c.serving, &serving))
-            .cloned())
+            .cloned();
+        Ok(cached.ok_or((serving, head, count)))
     }
 
     /// Appends to `answers` the tenant's answers after its last one, up to `head`.

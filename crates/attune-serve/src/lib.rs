@@ -59,8 +59,8 @@ pub struct App {
     store: Store,
     engine: engine::Engine,
     keys: auth::KeyCache,
-    /// Tenant names, for the dashboard's header.
-    tenant_names: std::sync::Mutex<std::collections::HashMap<attune_store::TenantId, String>>,
+    /// Verified dashboard sessions: the caller and the tenant's name.
+    web_sessions: auth::KeyCache<(Auth, String)>,
     metrics: metrics::Metrics,
     caches: class::Caches,
     /// One training job fits at a time on this server (a fit uses every core).
@@ -74,7 +74,7 @@ impl App {
             engine: engine::Engine::new(store.clone()),
             store,
             keys: auth::KeyCache::default(),
-            tenant_names: std::sync::Mutex::default(),
+            web_sessions: auth::KeyCache::default(),
             metrics: metrics::Metrics::default(),
             caches: class::Caches::default(),
             training: tokio::sync::Semaphore::new(1),

@@ -122,16 +122,11 @@ fn charts_of(
     traces: &attune_analytics::Traces,
     k: usize,
 ) -> Result<Drawn, attune_analytics::Error> {
-    let steps: Vec<_> = traces.trajectory.iter().filter(|t| t.learner as usize == k).collect();
+    let steps = traces.steps_of(k);
     // Mastery over time of the most practised skills.
-    let mut by_skill: BTreeMap<SkillId, Vec<(u32, f64)>> = BTreeMap::new();
-    for t in &steps {
-        by_skill.entry(t.skill).or_default().push((t.step, t.mastery));
-    }
-    let mut counted: Vec<(SkillId, &Vec<(u32, f64)>)> = by_skill.iter().map(|(s, v)| (*s, v)).collect();
-    counted.sort_by_key(|(s, v)| (std::cmp::Reverse(v.len()), *s));
+    let per_skill = traces.mastery_series(k, usize::MAX);
     let series: Vec<(String, Vec<(u32, f64)>)> =
-        counted.iter().take(TRAJECTORY_SKILLS).map(|(s, v)| (class.skill_label(*s), (*v).clone())).collect();
+        per_skill.iter().take(TRAJECTORY_SKILLS).map(|(s, v)| (class.skill_label(*s), v.clone())).collect();
     let trajectory = charts::trajectory(&series, "Mastery over time (most practised skills)")?;
 
     // The learner's own learning curve beside the class's pooled one.
@@ -143,18 +138,18 @@ fn charts_of(
         // A power law through two or three points says nothing.
         c.fit = None;
     }
-    let pooled = learning_curves(&class.data, 20, 10).into_iter().next();
+    let pooled = class.pooled_curve();
     let mut curves: Vec<(String, &LearningCurve)> = Vec::new();
     if let Some(c) = &own {
         curves.push(("this learner".to_owned(), c));
     }
-    if let Some(c) = &pooled {
+    if let Some(c) = pooled {
         curves.push(("whole class".to_owned(), c));
     }
     let curve = charts::learning_curves(&curves, "Error rate by practice opportunity")?;
 
     let final_mastery: BTreeMap<SkillId, f64> = traces.mastery[k].iter().copied().collect();
-    let mut skills: Vec<SkillRow> = counted
+    let mut skills: Vec<SkillRow> = per_skill
         .iter()
         .map(|(s, v)| {
             let m = final_mastery.get(s).copied();

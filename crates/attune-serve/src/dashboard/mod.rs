@@ -87,17 +87,13 @@ fn to_sign_in(parts: &Parts) -> Response {
     Redirect::to(&target).into_response()
 }
 
-/// Percent-encodes everything but unreserved characters (for a query value).
+/// Everything but the unreserved characters of RFC 3986.
+const RESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Percent-encodes a path segment or query value.
 pub(crate) fn urlencode(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            o.push(char::from(b));
-        } else {
-            o.push_str(&format!("%{b:02X}"));
-        }
-    }
-    o
+    percent_encoding::utf8_percent_encode(s, RESERVED).to_string()
 }
 
 impl FromRequestParts<Arc<App>> for Viewer {

@@ -2,7 +2,7 @@
 //! a page of learners at a time, lowest mastery first by default), the at-risk learners with
 //! the rule that flagged each, how much of the class practised each skill, and activity.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Nav, PageResult, Viewer, mastery_css, num, pct, render, urlencode};
 use crate::App;
-use crate::analytics::{MASTERED, class_traces, skill_mastery};
+use crate::analytics::{class_traces, skill_mastery};
 
 /// Learners per page of the heat map (a screen's width of columns).
 pub(crate) const PAGE_LEARNERS: usize = 60;
@@ -143,14 +143,7 @@ fn build(
     let shown_learners = &order[(page - 1) * PAGE_LEARNERS..(page * PAGE_LEARNERS).min(order.len())];
 
     // Skills: every practised one, most answered first.
-    let mut answers_per_skill = vec![0usize; class.data.vocab().n_skills()];
-    for i in 0..class.data.len() {
-        for s in class.data.skills(i) {
-            if let Some(n) = answers_per_skill.get_mut(s.index()) {
-                *n += 1;
-            }
-        }
-    }
+    let answers_per_skill = class.answers_per_skill();
     let per_skill = skill_mastery(class, traces);
     let mut skill_rows: Vec<usize> = (0..answers_per_skill.len()).filter(|&k| answers_per_skill[k] > 0).collect();
     skill_rows.sort_by_key(|&k| (std::cmp::Reverse(answers_per_skill[k]), k));
@@ -222,10 +215,8 @@ fn build(
         .collect();
     coverage.sort_by_key(|c| std::cmp::Reverse(c.learners));
 
-    let activity = charts::activity(&activity_days(class.answers()), "Answers and active learners over time")
-        .map_err(chart_err)?;
+    let activity = charts::activity(class.activity(), "Answers and active learners over time").map_err(chart_err)?;
     let correct = pct(class.data.correct_rate());
-    let _ = MASTERED;
     Ok((heat, shown, pages, at_risk, at_risk_count, coverage, activity, correct))
 }
 
@@ -257,28 +248,4 @@ fn pager(page: usize, n_pages: usize, sort: &str) -> Vec<PageLink> {
         out.push(PageLink { current: false, ..link("next ›".into(), page + 1) });
     }
     out
-}
-
-/// Answers and distinct learners per day (per month where the log spans more than 120 days),
-/// by the time each answer was given.
-pub(crate) fn activity_days(answers: &[attune_store::StoredAnswer]) -> Vec<(String, u32, u32)> {
-    let day = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| d.date_naive());
-    let (Some(first), Some(last)) =
-        (answers.iter().filter_map(|a| day(a.time)).min(), answers.iter().filter_map(|a| day(a.time)).max())
-    else {
-        return Vec::new();
-    };
-    let monthly = (last - first).num_days() > 120;
-    let key =
-        |t: i64| day(t).map(|d| if monthly { d.format("%Y-%m").to_string() } else { d.format("%Y-%m-%d").to_string() });
-    let mut buckets: BTreeMap<String, (u32, BTreeSet<&str>)> = BTreeMap::new();
-    for a in answers {
-        if let Some(k) = key(a.time) {
-            let e = buckets.entry(k).or_default();
-            e.0 += 1;
-            e.1.insert(&a.learner);
-        }
-    }
-    let n = buckets.len();
-    buckets.into_iter().skip(n.saturating_sub(120)).map(|(k, (a, l))| (k, a, l.len() as u32)).collect()
 }
