@@ -7,6 +7,9 @@ pub enum Error {
     /// A model could not be fitted.
     #[error(transparent)]
     Model(#[from] attune_models::Error),
+    /// The learner types could not be found.
+    #[error("learner types: {0}")]
+    Meta(#[from] attune_meta::Error),
     /// A chart could not be drawn.
     #[error("drawing a chart: {0}")]
     Chart(String),

@@ -112,6 +112,7 @@ pub(crate) fn page(r: &Report, charts: &[(&str, String)]) -> String {
     }
     h.push_str("</table><p class=\"note\">All of them: tables/at_risk.csv.</p>");
 
+    learner_types(r, &mut h);
     h.push_str("<h2>Skills</h2><p class=\"note\">BKT parameters per skill: <b>prior</b> = chance the skill is known before practice; <b>learn</b> = chance of learning it at each practice; <b>guess</b> = chance of a right answer without knowing it; <b>slip</b> = chance of a wrong answer despite knowing it. <b>Coverage</b> = share of learners who practised the skill. Flags mark fits worth a look: guess or slip at the bound of 0.5 (the data barely tell knowing from not knowing), guess above slip, no learning.</p>");
     h.push_str("<table><tr><th class=\"l\">skill</th><th>answers</th><th>learners</th><th>coverage</th><th>correct</th><th>prior</th><th>learn</th><th>guess</th><th>slip</th><th class=\"l\">flags</th></tr>");
     let mut skills: Vec<_> = r.skills.iter().collect();
@@ -158,7 +159,8 @@ pub(crate) fn page(r: &Report, charts: &[(&str, String)]) -> String {
 
     h.push_str("<h2>Learners</h2><p class=\"note\">The 50 most active learners; all are in tables/learners.csv, and every step of every learner (prediction before the answer, mastery after it) in tables/trajectories.csv. <b>Learning rate</b> = mean gain in mastery per practice opportunity over the skills practised at least twice; <b>next</b> = predicted chance of a right answer on the item practised last.</p>");
     let _ = write!(h, "<div class=\"chart\">{}</div>", chart("trajectory"));
-    h.push_str("<table><tr><th class=\"l\">learner</th><th>answers</th><th>correct</th><th>skills</th><th>mean mastery</th><th>next</th><th>learning rate</th><th>time on task</th><th class=\"l\">at risk</th></tr>");
+    h.push_str("<table><tr><th class=\"l\">learner</th><th>answers</th><th>correct</th><th>skills</th><th>mean mastery</th><th>next</th><th>learning rate</th><th>time on task</th><th class=\"l\">type</th><th class=\"l\">at risk</th></tr>");
+    let types = r.learner_type_names();
     let mut learners: Vec<_> = r.traces.profiles.iter().collect();
     learners.sort_by_key(|p| std::cmp::Reverse(p.answers));
     for p in learners.iter().take(50) {
@@ -169,7 +171,7 @@ pub(crate) fn page(r: &Report, charts: &[(&str, String)]) -> String {
         };
         let _ = write!(
             h,
-            "<tr><td class=\"l\">{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td><td>{}</td><td class=\"l flag\">{risk}</td></tr>",
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l flag\">{risk}</td></tr>",
             esc(&p.learner),
             p.answers,
             p.correct_rate,
@@ -178,8 +180,34 @@ pub(crate) fn page(r: &Report, charts: &[(&str, String)]) -> String {
             p.predicted_next,
             p.learning_rate.map_or("–".to_owned(), |r| format!("{r:+.4}")),
             p.time_on_task_seconds.map_or("–".to_owned(), |t| format!("{:.0} min", t / 60.0)),
+            esc(types.get(p.learner.as_str()).copied().unwrap_or("–")),
         );
     }
     h.push_str("</table></body></html>\n");
     h
+}
+
+/// The learner-types section: each type's size, learning rate, strongest and weakest skills.
+fn learner_types(r: &Report, h: &mut String) {
+    let Some(lt) = &r.learner_types else { return };
+    h.push_str("<h2>Learner types</h2><p class=\"note\">Groups of learners who answer alike, found by a prototypical network (Snell et al., 2017) over the Rasch model: learners are clustered by their ability per skill, and each learner is given the type whose prototype their answers are nearest to. <b>Mastery</b> = a type\u{2019}s chance of a right answer on a typical item of the skill; <b>learning rate</b> = the gain in log-odds of a right answer each time a learner of the type doubles their practice on a skill. Per skill and type in tables/learner_types.csv; each learner\u{2019}s type in tables/learners.csv.</p>");
+    h.push_str("<table><tr><th class=\"l\">type</th><th>learners</th><th>share</th><th>learning rate</th><th class=\"l\">strongest skills</th><th class=\"l\">weakest skills</th></tr>");
+    for t in &lt.types {
+        let mut by: Vec<&(String, f64)> = t.mastery.iter().collect();
+        by.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let list = |xs: &mut dyn Iterator<Item = &&(String, f64)>| {
+            xs.map(|(s, m)| format!("{} ({:.0} %)", esc(&r.label_of(s)), 100.0 * m)).collect::<Vec<_>>().join(", ")
+        };
+        let strong = list(&mut by.iter().take(3));
+        let weak = list(&mut by.iter().rev().take(3));
+        let _ = write!(
+            h,
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{:.0} %</td><td>{:+.2}</td><td class=\"l\">{strong}</td><td class=\"l\">{weak}</td></tr>",
+            esc(&t.name),
+            t.learners,
+            100.0 * t.share,
+            t.learning_rate,
+        );
+    }
+    h.push_str("</table>");
 }

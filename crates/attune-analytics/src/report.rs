@@ -33,6 +33,8 @@ pub struct ReportConfig {
     pub heat_map_skills: usize,
     /// Skill curves drawn beside the pooled one, the most practised (default 6).
     pub curve_skills: usize,
+    /// Find learner types with the prototypical network (default on; needs 10 learners).
+    pub learner_types: bool,
 }
 
 impl Default for ReportConfig {
@@ -46,6 +48,7 @@ impl Default for ReportConfig {
             heat_map_learners: 60,
             heat_map_skills: 30,
             curve_skills: 6,
+            learner_types: true,
         }
     }
 }
@@ -98,6 +101,8 @@ pub struct Report {
     pub skill_ids: Vec<String>,
     /// Source ids of items by [`attune_core::ItemId`] index.
     pub item_ids: Vec<String>,
+    /// Learner types and each learner's, where asked for and the data have 10 learners.
+    pub learner_types: Option<attune_meta::readers::LearnerTypes>,
     config: ReportConfig,
 }
 
@@ -121,6 +126,12 @@ impl Report {
             Ok(attune_models::fit(&spec, Training { train: data, validation: None }, progress)?)
         };
         let model = fit(config.model)?;
+        let learner_types = if config.learner_types && data.n_learners() >= 10 {
+            progress.start("finding learner types", 1);
+            Some(attune_meta::readers::learner_types(data, config.seed, progress)?)
+        } else {
+            None
+        };
         // Every table reads the data on the model's indices (the same as the data's where the
         // Q-matrix names no item that never occurs).
         let remapped = model.ids.remap(data);
@@ -168,7 +179,38 @@ impl Report {
             time_on_task_hours: time,
             pooled_curve: curves.first().and_then(|c| c.fit),
         };
-        Ok(Self { summary, curves, skills, items, traces, skill_labels, skill_ids, item_ids, config: config.clone() })
+        Ok(Self {
+            summary,
+            curves,
+            skills,
+            items,
+            traces,
+            skill_labels,
+            skill_ids,
+            item_ids,
+            learner_types,
+            config: config.clone(),
+        })
+    }
+
+    /// Each learner's type name, by the learner's source id (empty without learner types).
+    pub fn learner_type_names(&self) -> HashMap<&str, &str> {
+        let Some(lt) = &self.learner_types else { return HashMap::new() };
+        lt.of_learner.iter().filter_map(|(who, t)| Some((who.as_str(), lt.types.get(*t)?.name.as_str()))).collect()
+    }
+
+    /// Skill names by source id, where the dataset ships them.
+    pub(crate) fn skill_names_by_id(&self) -> HashMap<&str, &str> {
+        self.skills.iter().filter_map(|s| Some((s.skill.as_str(), s.name.as_deref()?))).collect()
+    }
+
+    /// A skill's label by its source id.
+    pub(crate) fn label_of(&self, id: &str) -> String {
+        self.skill_ids
+            .iter()
+            .position(|s| s == id)
+            .and_then(|k| self.skill_labels.get(k).cloned())
+            .unwrap_or_else(|| id.to_owned())
     }
 
     fn label(&self, skill: Option<SkillId>) -> String {

@@ -19,6 +19,18 @@ struct LearnerRow<'a> {
     learning_rate: Option<f64>,
     time_on_task_seconds: Option<f64>,
     at_risk: &'static str,
+    learner_type: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TypeRow<'a> {
+    learner_type: &'a str,
+    learners: usize,
+    share: f64,
+    learning_rate: f64,
+    skill: &'a str,
+    name: Option<&'a str>,
+    mastery: f64,
 }
 
 #[derive(Serialize)]
@@ -112,6 +124,7 @@ pub(crate) fn write_all(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     let p = &r.traces.profiles;
     let skill_id = |s: attune_core::SkillId| r.skill_ids.get(s.index()).map_or("?", String::as_str);
     let mut out = Vec::new();
+    let type_of = r.learner_type_names();
     let learners: Vec<LearnerRow<'_>> = p
         .iter()
         .map(|l| LearnerRow {
@@ -124,9 +137,29 @@ pub(crate) fn write_all(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
             learning_rate: l.learning_rate,
             time_on_task_seconds: l.time_on_task_seconds,
             at_risk: reason_name(l.at_risk.as_ref()),
+            learner_type: type_of.get(l.learner.as_str()).copied(),
         })
         .collect();
     out.extend(write_table(dir, "learners", &learners)?);
+    if let Some(lt) = &r.learner_types {
+        let names = r.skill_names_by_id();
+        let rows: Vec<TypeRow<'_>> = lt
+            .types
+            .iter()
+            .flat_map(|t| {
+                t.mastery.iter().map(|(skill, m)| TypeRow {
+                    learner_type: &t.name,
+                    learners: t.learners,
+                    share: t.share,
+                    learning_rate: t.learning_rate,
+                    skill,
+                    name: names.get(skill.as_ref() as &str).copied(),
+                    mastery: *m,
+                })
+            })
+            .collect();
+        out.extend(write_table(dir, "learner_types", &rows)?);
+    }
     let skills: Vec<SkillRow<'_>> = r
         .skills
         .iter()

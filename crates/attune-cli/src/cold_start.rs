@@ -36,6 +36,10 @@ pub(crate) struct Flags {
     /// baselines).
     #[arg(long, default_value_t = 1000)]
     resamples: usize,
+    /// E5: other learners to run beside on the same folds, with paired intervals against
+    /// each (comma-separated names, e.g. `metasgd,lstm-opt`).
+    #[arg(long, value_delimiter = ',', value_name = "MODELS")]
+    versus: Vec<String>,
 }
 
 /// Every answer of a dataset folder (all its splits), or one log file.
@@ -104,6 +108,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             run.n_cohorts = args.cold.cohorts;
             run.folds.clone_from(&args.only_folds);
             run.resamples = args.cold.resamples;
+            run.versus = args
+                .cold
+                .versus
+                .iter()
+                .map(|v| v.parse::<E5Model>().map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()?;
             let report = attune_meta::e5(&data, &run, &bar)?;
             bar.finish();
             for (name, s) in &report.baselines {
@@ -111,8 +121,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             }
             let s = &report.scores;
             print_at(&report.model, "k", &s.auc_at, &s.auc_sd_at, &s.accuracy_at)?;
-            for (name, vs) in [("none", &report.vs_none), ("finetune", &report.vs_finetune)] {
-                let mut rows: Vec<_> = vs.iter().flatten().collect();
+            let others = report.versus.iter().map(|(n, v)| (n.as_str(), Some(v)));
+            for (name, vs) in
+                [("none", report.vs_none.as_ref()), ("finetune", report.vs_finetune.as_ref())].into_iter().chain(others)
+            {
+                let mut rows: Vec<_> = vs.into_iter().flatten().collect();
                 rows.sort_by_key(|(k, _)| k.parse::<usize>().unwrap_or(usize::MAX));
                 for (k, i) in rows {
                     println!("k = {k}: {} − {name} = {:+.4} [{:+.4}, {:+.4}]", report.model, i.diff, i.lo, i.hi);

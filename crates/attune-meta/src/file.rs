@@ -26,6 +26,7 @@ use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
 use crate::lstm_opt::LstmIrt;
 use crate::policy::HIDDEN;
 use crate::protocol::{E4Model, E5Model};
+use crate::readers::ReaderModel;
 use crate::tasks::{e4_data, learner_folds};
 use crate::{Error, Result};
 
@@ -51,6 +52,8 @@ pub enum Trained {
     /// A cold-start tracer over BKT (E5).
     #[serde(rename = "bkt_tracer")]
     BktTracer(MetaBkt),
+    /// A metric- or model-based cold-start tracer over the Rasch model (E5).
+    Reader(ReaderModel),
 }
 
 impl Trained {
@@ -63,6 +66,7 @@ impl Trained {
             Self::DktTracer(m) => m.validation_auc,
             Self::NnTester(m) => m.validation_auc,
             Self::BktTracer(m) => m.validation_auc,
+            Self::Reader(m) => m.validation_auc(),
         }
     }
 }
@@ -184,6 +188,8 @@ pub fn meta_train(
             let learner = match which {
                 E4Model::BiIrt(p) => Trained::Tester(BiIrt::train(&irt, p, &train, &valid, n, cfg, progress)?),
                 E4Model::BiNn(p) => Trained::NnTester(BiNn::train(&irt, p, &train, &valid, n, cfg, progress)?),
+                // A reader tests with Active selection on whatever it writes (ReaderTester).
+                E4Model::Reader(r) => Trained::Reader(ReaderModel::train(r, &irt, &train, &valid, n, cfg, progress)?),
                 E4Model::Irt(_) => {
                     return Err(bad(
                         "model",
@@ -207,6 +213,7 @@ pub fn meta_train(
         for k in E5_SUPPORT {
             let learner = match which {
                 E5Model::Meta(a) => Trained::Tracer(MetaIrt::train(a, &irt, &train, &valid, k, cfg, progress)?),
+                E5Model::Reader(r) => Trained::Reader(ReaderModel::train(r, &irt, &train, &valid, k, cfg, progress)?),
                 _ => Trained::Optimizer(LstmIrt::train(&irt, &train, &valid, k, cfg, progress)?),
             };
             learners.push(Sized { size: k, learner });
@@ -325,6 +332,10 @@ impl MetaModel {
             let field = |f: &str| format!("learners[{j}].{f}");
             let meta = match &s.learner {
                 Trained::Tracer(m) if file.protocol == "e5" => m,
+                Trained::Reader(r) => {
+                    r.check(irt).map_err(|(f, reason)| invalid(&field(&f), reason))?;
+                    continue;
+                }
                 Trained::Optimizer(o) if file.protocol == "e5" => {
                     if !o.optimizer.is_valid() {
                         return Err(invalid(
@@ -390,6 +401,7 @@ impl MetaModel {
         let mut fitted = self.base.clone();
         let adapted = match &chosen.learner {
             Trained::Tracer(m) => m.adapt(support),
+            Trained::Reader(m) => m.adapt(support),
             Trained::Optimizer(o) => o.adapt(support),
             Trained::DktTracer(m) => {
                 let adapted = m.adapt(support);

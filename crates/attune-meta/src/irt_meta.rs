@@ -107,6 +107,9 @@ pub struct MetaConfig {
     /// Neural base learners: stop after this many epochs without a better validation AUC
     /// (default 2).
     pub neural_patience: usize,
+    /// Learner-type counts the prototypical network tries; the best on validation is kept
+    /// (default 2, 3, 4, 6, 8).
+    pub learner_types: Vec<usize>,
 }
 
 impl Default for MetaConfig {
@@ -124,6 +127,7 @@ impl Default for MetaConfig {
             neural_outer_rate: 1e-3,
             neural_max_epochs: 6,
             neural_patience: 2,
+            learner_types: vec![2, 3, 4, 6, 8],
         }
     }
 }
@@ -155,6 +159,9 @@ impl MetaConfig {
         }
         if self.neural_max_epochs == 0 || self.neural_patience == 0 {
             return bad("neural_max_epochs", self.neural_max_epochs.to_string(), "epochs and patience at least 1");
+        }
+        if self.learner_types.is_empty() || self.learner_types.iter().any(|t| !(1..=64).contains(t)) {
+            return bad("learner_types", format!("{:?}", self.learner_types), "one or more counts in 1..=64");
         }
         Ok(())
     }

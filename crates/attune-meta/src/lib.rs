@@ -45,6 +45,7 @@ mod outer;
 pub mod policy;
 mod ppo;
 mod protocol;
+pub mod readers;
 pub mod tasks;
 
 pub use crate::bkt_meta::MetaBkt;
@@ -59,3 +60,4 @@ pub use crate::irt_cat::IrtTester;
 pub use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
 pub use crate::lstm_opt::{LSTM_HIDDEN, LstmIrt, LstmOptimizer};
 pub use crate::protocol::{E4Fold, E4Model, E4Report, E5Model, E5Report, E5Run, E5Scores, E5Unit, e4, e5};
+pub use crate::readers::{ReaderKind, ReaderModel};

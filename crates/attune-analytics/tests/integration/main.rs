@@ -28,7 +28,7 @@ fn assist2009_report_is_complete_and_its_curve_matches_a_hand_count() {
     let dir = tempfile::tempdir().unwrap();
     let files = report.write(dir.path()).unwrap();
     assert!(t0.elapsed() < Duration::from_secs(60), "took {:?}", t0.elapsed());
-    assert_eq!(files.len(), 5 + 7 * 2 + 1);
+    assert_eq!(files.len(), 5 + 8 * 2 + 1);
     assert!(read(&dir.path().join("charts/trajectory.svg")).contains("answer number"));
 
     // The pooled learning curve's first points, counted independently from the raw columns:
@@ -76,8 +76,50 @@ fn assist2009_report_is_complete_and_its_curve_matches_a_hand_count() {
     let traj = read(&dir.path().join("tables/trajectories.csv"));
     assert_eq!(traj.lines().count() - 1, data.len());
 
+    // Learner types: every learner has one, and the type the model says is strongest on the
+    // most practised skill answers it right more often than the weakest type, counted from
+    // the raw answers.
+    let lt = report.learner_types.as_ref().unwrap();
+    assert!(lt.types.len() >= 2);
+    assert_eq!(lt.types.iter().map(|t| t.learners).sum::<usize>(), 4151);
+    assert!((lt.types.iter().map(|t| t.share).sum::<f64>() - 1.0).abs() < 1e-9);
+    let typed = learners.as_array().unwrap().iter().filter(|l| l["learner_type"].is_string()).count();
+    assert_eq!(typed, 4151);
+    let rows = read(&dir.path().join("tables/learner_types.csv")).lines().count() - 1;
+    assert_eq!(rows, lt.types.iter().map(|t| t.mastery.len()).sum::<usize>());
+    let mastery_of = |t: usize| lt.types[t].mastery.iter().find(|(s, _)| *s == top.skill).unwrap().1;
+    let by: Vec<usize> = {
+        let mut v: Vec<usize> = (0..lt.types.len()).filter(|&t| lt.types[t].learners >= 50).collect();
+        v.sort_by(|&a, &b| mastery_of(a).total_cmp(&mastery_of(b)));
+        v
+    };
+    let type_of: HashMap<&str, usize> = lt.of_learner.iter().map(|(w, t)| (w.as_str(), *t)).collect();
+    let rate_of = |t: usize| {
+        let (mut right, mut n) = (0u32, 0u32);
+        for i in 0..data.len() {
+            let who = data.vocab().students.name(data.students()[i].0).unwrap();
+            let skill = data.vocab().skills.name(data.skills(i)[0].0).unwrap();
+            if type_of[who] == t && skill == top.skill {
+                n += 1;
+                right += u32::from(data.correct()[i]);
+            }
+        }
+        f64::from(right) / f64::from(n.max(1))
+    };
+    let (weak, strong) = (by[0], by[by.len() - 1]);
+    assert!(rate_of(strong) > rate_of(weak) + 0.05, "{} vs {}", rate_of(strong), rate_of(weak));
+
     let html = read(&dir.path().join("index.html"));
-    for needle in ["Learning curves", "At-risk learners", "<b>Rule.</b>", "guess", "<svg", &top_name] {
+    for needle in [
+        "Learner types",
+        "strongest skills",
+        "Learning curves",
+        "At-risk learners",
+        "<b>Rule.</b>",
+        "guess",
+        "<svg",
+        &top_name,
+    ] {
         assert!(html.contains(needle), "index.html lacks {needle:?}");
     }
     // Self-contained: charts inline, no script, stylesheet or image fetched from elsewhere.

@@ -17,6 +17,7 @@ use crate::bootstrap::{Interval, paired_auc};
 use crate::e4::{E4Outcome, E4Predictions, E4Settings, run_e4};
 use crate::irt_cat::IrtTester;
 use crate::irt_meta::MetaConfig;
+use crate::readers::{ReaderKind, ReaderModel, ReaderTester};
 use crate::tasks::{e4_data, learner_folds};
 
 use super::{check_folds, keyed, mean_sd, rasch};
@@ -30,6 +31,8 @@ pub enum E4Model {
     BiIrt(BiPolicy),
     /// BOBCAT's meta-learned BiNN with a selection rule.
     BiNn(BiPolicy),
+    /// A metric- or model-based learner with Active selection.
+    Reader(ReaderKind),
 }
 
 impl FromStr for E4Model {
@@ -48,9 +51,11 @@ impl FromStr for E4Model {
             "binn-approx" => Ok(Self::BiNn(BiPolicy::Approx)),
             "biirt-unbiased" => Ok(Self::BiIrt(BiPolicy::Unbiased)),
             "binn-unbiased" => Ok(Self::BiNn(BiPolicy::Unbiased)),
+            _ if s.parse::<ReaderKind>().is_ok() => s.parse().map(Self::Reader),
             _ => Err(format!(
                 "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, \
-                 biirt-approx, biirt-unbiased, binn-random, binn-active, binn-approx, binn-unbiased)"
+                 biirt-approx, biirt-unbiased, binn-random, binn-active, binn-approx, binn-unbiased, siamese, matching, \
+                 protonet, rnn-reader, memory-reader)"
             )),
         }
     }
@@ -176,6 +181,18 @@ pub fn e4(
                 }
                 merge(parts)
             }
+            E4Model::Reader(kind) => {
+                let irt = rasch(&base, kind.as_str())?;
+                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
+                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
+                let mut parts = Vec::new();
+                for &n in &settings.steps {
+                    let reader = ReaderModel::train(kind, &irt, &train, &valid, n, &meta, progress)?;
+                    let tester = ReaderTester::new(reader, settings.randomesque);
+                    parts.push(run_e4(&tester, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
+                }
+                merge(parts)
+            }
         };
         let reference = if model == active {
             None
@@ -249,6 +266,7 @@ pub fn e4(
 
 fn model_name(m: E4Model) -> String {
     match m {
+        E4Model::Reader(kind) => kind.as_str(),
         E4Model::Irt(Selector::Random) => "irt-random",
         E4Model::Irt(Selector::Active) => "irt-active",
         E4Model::Irt(Selector::Mfi) => "irt-mfi",

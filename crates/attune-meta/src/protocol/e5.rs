@@ -15,6 +15,7 @@ use crate::dkt_meta::MetaDkt;
 use crate::e5::{E5_SUPPORT, NotAdapted, Traced, trace_e5};
 use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
 use crate::lstm_opt::LstmIrt;
+use crate::readers::{ReaderKind, ReaderModel};
 use crate::tasks::{cohorts, learner_folds};
 use crate::{Error, Result};
 
@@ -29,6 +30,8 @@ pub enum E5Model {
     Meta(Algorithm),
     /// The learned LSTM optimizer as the inner loop.
     LstmOpt,
+    /// A metric- or model-based learner.
+    Reader(ReaderKind),
 }
 
 impl FromStr for E5Model {
@@ -37,7 +40,13 @@ impl FromStr for E5Model {
         match s {
             "none" => Ok(Self::None),
             "lstm-opt" => Ok(Self::LstmOpt),
-            _ => s.parse().map(Self::Meta).map_err(|e| format!("{e}, or none")),
+            _ => match s.parse::<ReaderKind>() {
+                Ok(r) => Ok(Self::Reader(r)),
+                Err(_) => s.parse().map(Self::Meta).map_err(|e| {
+                    let readers: Vec<&str> = ReaderKind::ALL.iter().map(|r| r.as_str()).collect();
+                    format!("{e}, lstm-opt, {}, or none", readers.join(", "))
+                }),
+            },
         }
     }
 }
@@ -48,6 +57,7 @@ impl E5Model {
             Self::None => "none",
             Self::Meta(a) => a.as_str(),
             Self::LstmOpt => "lstm-opt",
+            Self::Reader(r) => r.as_str(),
         }
     }
 }
@@ -71,6 +81,9 @@ pub struct E5Run {
     pub resamples: usize,
     /// Seed of the folds, cohorts and resampling.
     pub seed: u64,
+    /// Other learners run beside on the same units, with paired intervals against each (in
+    /// the report's `versus`).
+    pub versus: Vec<E5Model>,
 }
 
 impl E5Run {
@@ -85,6 +98,7 @@ impl E5Run {
             meta: MetaConfig { seed, ..MetaConfig::default() },
             resamples: 1000,
             seed,
+            versus: Vec::new(),
         }
     }
 }
@@ -143,6 +157,10 @@ pub struct E5Report {
     /// Against `finetune`, by `k`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vs_finetune: Option<BTreeMap<String, Interval>>,
+    /// Against each learner of [`E5Run::versus`], by its name and `k`; their scores are in
+    /// `baselines`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub versus: BTreeMap<String, BTreeMap<String, Interval>>,
     /// Seed.
     pub seed: u64,
     /// Per unit.
@@ -199,23 +217,29 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
         E5Model::Meta(_) => {
             matches!(run.base.model, ModelName::Irt1pl | ModelName::Dkt | ModelName::Bkt | ModelName::BktForgets)
         }
-        E5Model::LstmOpt => run.base.model == ModelName::Irt1pl,
+        E5Model::LstmOpt | E5Model::Reader(_) => run.base.model == ModelName::Irt1pl,
     };
     if !supported {
         return Err(Error::UnsupportedBase {
             learner: run.model.as_str(),
             base: run.base.model.as_str().to_owned(),
-            supported: if run.model == E5Model::LstmOpt { "irt1pl" } else { "irt1pl, dkt, bkt, bkt-forgets" },
+            supported: if matches!(run.model, E5Model::Meta(_)) { "irt1pl, dkt, bkt, bkt-forgets" } else { "irt1pl" },
         });
     }
     let folds = learner_folds(data, run.seed)?;
     let ks = E5_SUPPORT;
-    let names: Vec<&'static str> = match run.model {
+    let mut names: Vec<&'static str> = match run.model {
         E5Model::None => vec!["none"],
         E5Model::Meta(Algorithm::FineTune) => vec!["none", "finetune"],
         E5Model::Meta(a) => vec!["none", "finetune", a.as_str()],
         E5Model::LstmOpt => vec!["none", "finetune", "lstm-opt"],
+        E5Model::Reader(r) => vec!["none", "finetune", r.as_str()],
     };
+    for v in &run.versus {
+        if !names.contains(&v.as_str()) {
+            names.push(v.as_str());
+        }
+    }
     let mut pooled: BTreeMap<&str, BTreeMap<usize, Pooled>> = BTreeMap::new();
     let mut units = Vec::new();
     for (f, fold) in folds.iter().enumerate() {
@@ -246,6 +270,10 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
                     } else if learner == "lstm-opt" {
                         let irt = rasch(&base, "lstm-opt")?;
                         trace_e5(&LstmIrt::train(&irt, &train_m, &valid_m, k, &run.meta, progress)?, &test_m, k)
+                    } else if let Ok(kind) = learner.parse::<ReaderKind>() {
+                        let irt = rasch(&base, kind.as_str())?;
+                        let m = ReaderModel::train(kind, &irt, &train_m, &valid_m, k, &run.meta, progress)?;
+                        trace_e5(&m, &test_m, k)
                     } else {
                         let algorithm: Algorithm = learner.parse().map_err(|_| Error::UnsupportedBase {
                             learner: "e5",
@@ -308,6 +336,7 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
         baselines,
         vs_none: versus("none"),
         vs_finetune: versus("finetune"),
+        versus: run.versus.iter().filter_map(|v| Some((v.as_str().to_owned(), versus(v.as_str())?))).collect(),
         seed: run.seed,
         units,
     })

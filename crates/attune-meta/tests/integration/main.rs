@@ -6,6 +6,7 @@
 mod bkt;
 mod dkt;
 mod files;
+mod readers;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,167 @@
+//! The metric- and model-based learners on a seeded synthetic population drawn from three
+//! known learner types: the prototypes recover the types, every reader predicts new learners
+//! better than the population model, and a trained reader's file adapts as it does.
+
+use attune_core::{Dataset, DatasetBuilder, Interaction, KnowledgeTracer, NoProgress, sigmoid};
+use attune_meta::readers::adjusted_rand_index;
+use attune_meta::{MetaConfig, MetaLearner, MetaModel, ReaderKind, ReaderModel, meta_train};
+use attune_models::{Model, ModelName, ModelSpec, Training, fit};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::log_loss;
+
+const SKILLS: usize = 6;
+const ITEMS_PER_SKILL: usize = 8;
+
+/// Three types' abilities per skill: strong on the first half, strong on the second, and
+/// alternating.
+fn type_ability(t: usize, s: usize) -> f64 {
+    let strong = match t {
+        0 => s < SKILLS / 2,
+        1 => s >= SKILLS / 2,
+        _ => s.is_multiple_of(2),
+    };
+    if strong { 1.5 } else { -1.5 }
+}
+
+/// Learners of type `s % 3`, each with an own shift of sd 0.3, answer 40 items: a random
+/// skill, then a random item of it (difficulties spread over ±1.5).
+fn population(learners: usize, seed: u64) -> (Dataset, Vec<usize>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut b = DatasetBuilder::default();
+    let skills: Vec<_> = (0..SKILLS).map(|s| b.skill(&format!("s{s}"))).collect();
+    let items: Vec<_> = (0..SKILLS * ITEMS_PER_SKILL).map(|i| b.item(&format!("q{i}"))).collect();
+    let difficulty = |i: usize| -1.5 + 3.0 * (i % ITEMS_PER_SKILL) as f64 / (ITEMS_PER_SKILL - 1) as f64;
+    let mut types = Vec::new();
+    for l in 0..learners {
+        let t = l % 3;
+        types.push(t);
+        let shift = rng.random_range(-0.5..0.5);
+        let student = b.student(&format!("{seed}-{l}"));
+        for time in 0..40 {
+            let s = rng.random_range(0..SKILLS);
+            let i = s * ITEMS_PER_SKILL + rng.random_range(0..ITEMS_PER_SKILL);
+            let y = rng.random_bool(sigmoid(type_ability(t, s) + shift - difficulty(i)));
+            b.push_row(student, items[i], &[skills[s]], y, time);
+        }
+    }
+    (b.finish(), types)
+}
+
+struct Split {
+    irt: attune_kt::Irt,
+    train: Dataset,
+    valid: Dataset,
+    test: Dataset,
+    base: attune_models::FittedModel,
+    train_types: Vec<usize>,
+}
+
+fn split() -> Split {
+    let (all, types) = population(480, 7);
+    let idx = |a: usize, n: usize| (a..a + n).collect::<Vec<_>>();
+    let (train, valid, test) =
+        (all.select_learners(&idx(0, 300)), all.select_learners(&idx(300, 90)), all.select_learners(&idx(390, 90)));
+    let base =
+        fit(&ModelSpec::new(ModelName::Irt1pl, 42), Training { train: &train, validation: None }, &NoProgress).unwrap();
+    let Model::Irt(irt) = &base.model else { unreachable!() };
+    // Learners keep their order through select_learners and remap.
+    let train_types = types[..300].to_vec();
+    Split {
+        irt: irt.clone(),
+        train: base.ids.remap(&train),
+        valid: base.ids.remap(&valid),
+        test: base.ids.remap(&test),
+        base,
+        train_types,
+    }
+}
+
+fn cfg() -> MetaConfig {
+    MetaConfig { max_epochs: 15, learner_types: vec![3], ..MetaConfig::default() }
+}
+
+/// Mean query log-loss on answers 11–40 of the test learners after a support of 10.
+fn query_loss(test: &Dataset, k: usize, predict: &dyn Fn(&[Interaction<'_>], &Interaction<'_>) -> f64) -> f64 {
+    let (mut sum, mut n) = (0.0, 0);
+    for rows in test.learners() {
+        let support: Vec<_> = test.interactions(rows.start..rows.start + k).collect();
+        for obs in test.interactions(rows.start + k..rows.end) {
+            sum += log_loss(predict(&support, &obs), obs.correct);
+            n += 1;
+        }
+    }
+    sum / f64::from(n)
+}
+
+#[test]
+fn prototypes_recover_the_learner_types() {
+    let s = split();
+    let m = ReaderModel::train(ReaderKind::ProtoNet, &s.irt, &s.train, &s.valid, 10, &cfg(), &NoProgress).unwrap();
+    let p = m.learner_types().unwrap();
+    assert_eq!(p.types.len(), 3);
+    let ari = adjusted_rand_index(&p.members, &s.train_types);
+    assert!(ari >= 0.9, "adjusted Rand index {ari:.3}");
+    // Each type's mastery reads as its generating profile: above one half where strong.
+    for (t, ty) in p.types.iter().enumerate() {
+        let truth = (0..s.train_types.len()).filter(|&l| p.members[l] == t).map(|l| s.train_types[l]).next().unwrap();
+        for skill in 0..SKILLS {
+            let strong = type_ability(truth, skill) > 0.0;
+            assert_eq!(p.mastery(t, skill).unwrap() > 0.5, strong, "type {t} skill {skill}: {ty:?}");
+        }
+    }
+}
+
+#[test]
+fn every_reader_predicts_new_learners_better_than_the_population() {
+    let s = split();
+    let k = 10;
+    let state0 = s.base.initial_state();
+    let population = query_loss(&s.test, k, &|_, obs| s.base.predict(&state0, obs.item).get());
+    // The base reading the support with its own update: a scalar ability cannot follow a
+    // type's per-skill profile.
+    let base_reads = query_loss(&s.test, k, &|support, obs| {
+        let st = s.base.replay(support.iter().copied());
+        s.base.predict(&st, obs.item).get()
+    });
+    for kind in ReaderKind::ALL {
+        let m = ReaderModel::train(kind, &s.irt, &s.train, &s.valid, k, &cfg(), &NoProgress).unwrap();
+        let loss = query_loss(&s.test, k, &|support, obs| {
+            let a = m.adapt(support);
+            a.model.predict(&a.state, obs.item).get()
+        });
+        let name = kind.as_str();
+        assert!(loss < population - 0.02, "{name}: {loss:.4}, population {population:.4}");
+        assert!(loss < base_reads, "{name}: {loss:.4}, base reading the support {base_reads:.4}");
+    }
+}
+
+#[test]
+fn a_saved_reader_adapts_as_the_one_in_memory() {
+    let data = crate::vendored("assist2009_updated");
+    let small = MetaConfig { max_epochs: 2, learner_types: vec![2], ..MetaConfig::default() };
+    let spec = ModelSpec::new(ModelName::Irt1pl, 42);
+    let m = meta_train(&data, "e5", "protonet", &spec, 1, &small, &NoProgress).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("protonet.json");
+    m.save(&path).unwrap();
+    let back = MetaModel::load(&path).unwrap();
+    let data = back.base.ids.remap(&data);
+    for rows in data.learners().take(10) {
+        let support: Vec<_> = data.interactions(rows.start..(rows.start + 4).min(rows.end)).collect();
+        let (a, sa) = m.adapt(&support).unwrap();
+        let (b, sb) = back.adapt(&support).unwrap();
+        assert_eq!(sa, sb);
+        for obs in data.interactions(rows.clone()) {
+            assert_eq!(a.predict(&sa, obs.item), b.predict(&sb, obs.item));
+        }
+    }
+    // A hand-edited profile length is named.
+    let mut json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+    json["learners"][0]["reader"]["types"][0]["profile"].as_array_mut().unwrap().pop();
+    match MetaModel::from_json(std::path::Path::new("p.json"), &serde_json::to_vec(&json).unwrap()) {
+        Err(attune_meta::Error::InvalidFile { field, .. }) => assert_eq!(field, "learners[0].types[0].profile"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
