@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs protocol E5 for the metric- and model-based learners over the Rasch model (issue 13),
-# both baselines beside each, on assist2009_updated, STATICS and akt/assist2009_pid with the
-# full training split (5 folds), and the optimization-based learners on akt/assist2009_pid
-# (the other two datasets have them from bench/eval_meta.sh). One JSON per run; then
+# Issue 13's runs: protocol E5 for the metric- and model-based learners beside the
+# optimization-based ones and both baselines on the same folds (one run per dataset, paired
+# intervals of every learner against each baseline and of the RNN reader against every other),
+# strategy selection (its candidates, the best single one and the oracle), and protocol E4 for
+# the readers (Active selection on what each writes), on assist2009_updated, STATICS and
+# akt/assist2009_pid, full training split, 5 folds, seed 42. One JSON per run; then
 # `python3 bench/meta_tables.py <results dir>` prints the tables.
 # Usage: bench/eval_readers.sh [shared data dir] [results dir]
 set -euo pipefail
@@ -12,12 +14,17 @@ out=${2:-results/meta-readers}
 mkdir -p "$out"
 cargo build --release -q -p attune-cli
 bin=${ATTUNE_BIN:-target/release/attune}
-for d in assist2009_updated STATICS akt/assist2009_pid; do
+others=siamese,matching,protonet,memory-reader,maml,fomaml,reptile,metasgd,anil,lstm-opt
+e5() { # dataset name
+  $bin eval --protocol e5 --dataset "$shared/$1" --model strategy --quiet --json "$out/e5-$(basename "$1")-strategy.json" | tail -4
+  $bin eval --protocol e5 --dataset "$shared/$1" --model rnn-reader --versus $others --quiet \
+    --json "$out/e5-$(basename "$1")-readers.json" | tail -4
+}
+e5 STATICS
+e5 assist2009_updated
+e5 akt/assist2009_pid
+for d in akt/assist2009_pid STATICS; do
   for m in siamese matching protonet rnn-reader memory-reader; do
-    $bin eval --protocol e5 --dataset "$shared/$d" --model $m --quiet --json "$out/e5-$(basename $d)-$m.json" | tail -4
+    $bin eval --protocol e4 --dataset "$shared/$d" --model $m --quiet --json "$out/e4-$(basename $d)-$m.json" | tail -6
   done
-done
-for m in maml fomaml reptile metasgd anil lstm-opt; do
-  $bin eval --protocol e5 --dataset "$shared/akt/assist2009_pid" --model $m --quiet \
-    --json "$out/e5-assist2009_pid-$m.json" | tail -4
 done

@@ -40,6 +40,10 @@ pub(crate) struct Flags {
     /// each (comma-separated names, e.g. `metasgd,lstm-opt`).
     #[arg(long, value_delimiter = ',', value_name = "MODELS")]
     versus: Vec<String>,
+    /// E5 `--model strategy`: the candidates it chooses among, `base:adaptation`
+    /// comma-separated.
+    #[arg(long, value_name = "LIST", default_value = attune_meta::DEFAULT_STRATEGIES)]
+    strategies: String,
 }
 
 /// Every answer of a dataset folder (all its splits), or one log file.
@@ -108,6 +112,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             run.n_cohorts = args.cold.cohorts;
             run.folds.clone_from(&args.only_folds);
             run.resamples = args.cold.resamples;
+            run.meta.strategies = attune_meta::parse_strategies(&args.cold.strategies)
+                .map_err(anyhow::Error::msg)
+                .context("--strategies")?;
             run.versus = args
                 .cold
                 .versus
@@ -131,6 +138,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                     println!("k = {k}: {} − {name} = {:+.4} [{:+.4}, {:+.4}]", report.model, i.diff, i.lo, i.hi);
                 }
             }
+            if let Some(st) = &report.strategy {
+                print_strategy(st);
+            }
             serde_json::to_value(Wrapped { dataset, report: &report })?
         }
     };
@@ -148,6 +158,24 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         write_json(&config_path(path), &cfg)?;
     }
     Ok(())
+}
+
+fn print_strategy(st: &attune_meta::StrategyReport) {
+    let mut ks: Vec<&String> = st.gain.keys().collect();
+    ks.sort_by_key(|k| k.parse::<usize>().unwrap_or(usize::MAX));
+    for k in ks {
+        let g = &st.gain[k];
+        println!(
+            "k = {k}: strategy − best single = {:+.4} [{:+.4}, {:+.4}]; regret {:.4} AUC, {:.4} log-loss; \
+             oracle headroom {:.4} AUC",
+            g.diff,
+            g.lo,
+            g.hi,
+            st.regret_auc.get(k).copied().unwrap_or(f64::NAN),
+            st.regret_log_loss.get(k).copied().unwrap_or(f64::NAN),
+            st.headroom_auc.get(k).copied().unwrap_or(f64::NAN),
+        );
+    }
 }
 
 fn print_at(

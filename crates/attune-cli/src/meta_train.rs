@@ -21,13 +21,18 @@ pub(crate) struct Args {
     dataset: PathBuf,
     /// E4: biirt-random, biirt-active, biirt-approx, biirt-unbiased, binn-random, binn-active,
     /// binn-approx, binn-unbiased;
-    /// E5: finetune, maml, fomaml, reptile, metasgd, anil (base irt1pl, dkt, bkt or bkt-forgets), lstm-opt
-    /// (base irt1pl). `--config`/`--set` apply to the base.
+    /// E5: finetune, maml, fomaml, reptile, metasgd, anil (base irt1pl, dkt, bkt or bkt-forgets), lstm-opt,
+    /// siamese, matching, protonet, rnn-reader, memory-reader (base irt1pl), strategy (its candidates
+    /// from --strategies). `--config`/`--set` apply to the base.
     #[command(flatten)]
     model: ModelFlags,
     /// The base student model.
     #[arg(long, default_value = "irt1pl")]
     base: String,
+    /// E5 `--model strategy`: the candidates it chooses among, `base:adaptation`
+    /// comma-separated.
+    #[arg(long, value_name = "LIST", default_value = attune_meta::DEFAULT_STRATEGIES)]
+    strategies: String,
     /// Which fold of learners trains (1-based of 5; its validation learners select).
     #[arg(long, default_value_t = 1)]
     fold: usize,
@@ -51,7 +56,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         args.log.read(&args.dataset)?
     };
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
-    let cfg = MetaConfig { seed: args.model.seed, ..MetaConfig::default() };
+    let strategies =
+        attune_meta::parse_strategies(&args.strategies).map_err(anyhow::Error::msg).context("--strategies")?;
+    let cfg = MetaConfig { seed: args.model.seed, strategies, ..MetaConfig::default() };
     let model =
         meta_train(&data, &args.protocol.to_ascii_lowercase(), &args.model.model, &spec, args.fold, &cfg, &bar)?;
     bar.finish();

@@ -388,9 +388,10 @@ fn unit_first() -> [f64; MAX_DIMS] {
     a
 }
 
-/// Solves `h x = g` in place (`g` becomes `x`) for a symmetric positive definite `h` by
-/// Cholesky; returns `false` if `h` is not positive definite.
-fn solve_spd(h: &mut [f64], g: &mut [f64], d: usize) -> bool {
+/// Solves `h x = g` in place (`g` becomes `x`) for a symmetric positive definite `d × d`
+/// matrix `h` (row-major, overwritten by its Cholesky factor); returns `false` if `h` is not
+/// positive definite.
+pub fn solve_spd(h: &mut [f64], g: &mut [f64], d: usize) -> bool {
     for j in 0..d {
         let mut s = h[j * d + j];
         for k in 0..j {

@@ -20,7 +20,7 @@ pub use crate::bkt::{Bkt, BktConfig, BktState, SkillParams};
 pub use crate::counts::{CountsConfig, CountsModel, LearnerCounts, SkillCounts};
 pub use crate::elo::{Elo, EloConfig, EloState};
 pub use crate::error::{Error, Result};
-pub use crate::irt::{Irt, IrtConfig, IrtState};
+pub use crate::irt::{Irt, IrtConfig, IrtState, solve_spd};
 
 macro_rules! impl_fit {
     ($($config:ty => $model:ty),* $(,)?) => {$(

@@ -3,8 +3,9 @@
 //! ability, and the tenth item chosen from a 16-item pool), and adapting a DKT-based one (all
 //! of a 200-unit LSTM's weights, five gradient steps; the cost depends on the shapes only, so
 //! the base is fitted for one epoch), and a BKT-based one (the support's skills' four
-//! parameters). `cargo bench -p attune-meta --bench adapt`; the bounds are 1 ms per new
-//! learner for IRT- and BKT-based learners and 10 ms for DKT-based ones.
+//! parameters), the metric- and model-based readers (one forward pass) and strategy
+//! selection (its features and the chosen candidate's adaptation). `cargo bench -p attune-meta --bench adapt`; the bounds are 1 ms per new
+//! learner for IRT- and BKT-based learners, readers and strategies, and 10 ms for DKT-based ones.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -14,7 +15,10 @@ use std::path::PathBuf;
 use attune_core::{Dataset, NoProgress};
 use attune_data::DatasetFolder;
 use attune_meta::tasks::e4_data;
-use attune_meta::{AdaptiveTester, Algorithm, BiIrt, BiPolicy, MetaBkt, MetaConfig, MetaDkt, MetaIrt, MetaLearner};
+use attune_meta::{
+    AdaptiveTester, Algorithm, BiIrt, BiPolicy, MetaBkt, MetaConfig, MetaDkt, MetaIrt, MetaLearner, ReaderKind,
+    ReaderModel, Strategy, fit_strategy_bases, parse_strategies, train_strategy_candidates,
+};
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
@@ -86,6 +90,43 @@ fn adapt(c: &mut Criterion) {
                 b.iter(|| black_box(m.adapt(black_box(support))))
             });
         }
+    }
+    group.finish();
+
+    // Metric- and model-based learners: one forward pass over the support (memory and
+    // prototypes included); the adapted model is a copy of the Rasch model.
+    let mut group = c.benchmark_group("adapt_readers");
+    let rcfg = MetaConfig { max_epochs: 2, learner_types: vec![4], ..MetaConfig::default() };
+    let history: Vec<_> = valid.interactions(valid.learner_rows(0)).collect();
+    for kind in ReaderKind::ALL {
+        for k in [1usize, 10] {
+            let m = ReaderModel::train(kind, irt, &train, &valid, k, &rcfg, &NoProgress).unwrap();
+            let support = &history[..k.min(history.len())];
+            group.bench_with_input(BenchmarkId::new(kind.as_str(), k), &k, |b, _| {
+                b.iter(|| black_box(m.adapt(black_box(support))))
+            });
+        }
+    }
+    group.finish();
+
+    // Strategy selection: the features (each base reading the support) and the chosen
+    // candidate's adaptation, among the Rasch model, fine-tuning, BKT and PFA.
+    let specs = parse_strategies("irt1pl:none,irt1pl:finetune,bkt:none,pfa:none").unwrap();
+    let scfg = MetaConfig { strategies: specs.clone(), ..cfg.clone() };
+    // Every candidate's base on the same ids: fitted with the same training and validation.
+    let training = Training { train: &raw.0, validation: Some((&raw.0, &raw.1)) };
+    let sbase = fit(&ModelSpec::new(ModelName::Irt1pl, 42), training, &NoProgress).unwrap();
+    let bases = fit_strategy_bases(&specs, &sbase, &raw.0, &raw.1, 42, &NoProgress).unwrap();
+    let (strain, svalid) = (sbase.ids.remap(&raw.0), sbase.ids.remap(&raw.1));
+    let history: Vec<_> = svalid.interactions(svalid.learner_rows(0)).collect();
+    let mut group = c.benchmark_group("adapt_strategy");
+    for k in [1usize, 10] {
+        let cands = train_strategy_candidates(&specs, &bases, &strain, &svalid, k, &scfg, &NoProgress).unwrap();
+        let s = Strategy::train(cands, &svalid, k, 42).unwrap();
+        let support = &history[..k.min(history.len())];
+        group.bench_with_input(BenchmarkId::new("strategy", k), &k, |b, _| {
+            b.iter(|| black_box(s.adapt(black_box(support))))
+        });
     }
     group.finish();
 

@@ -21,13 +21,15 @@ use crate::bobcat::BiIrt;
 use crate::bobcat_nn::BiNn;
 use crate::dkt_meta::MetaDkt;
 use crate::e4::E4_STEPS;
-use crate::e5::{E5_SUPPORT, MetaLearner};
+use crate::e5::E5_SUPPORT;
 use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
 use crate::lstm_opt::LstmIrt;
 use crate::policy::HIDDEN;
 use crate::protocol::{E4Model, E5Model};
 use crate::readers::ReaderModel;
+use crate::strategy::{Strategy, fit_strategy_bases, train_strategy_candidates};
 use crate::tasks::{e4_data, learner_folds};
+use crate::tracer::{adapt_tracer, train_tracer};
 use crate::{Error, Result};
 
 /// The meta-model file format this build reads and writes.
@@ -54,6 +56,8 @@ pub enum Trained {
     BktTracer(MetaBkt),
     /// A metric- or model-based cold-start tracer over the Rasch model (E5).
     Reader(ReaderModel),
+    /// A strategy selector and its candidates (E5).
+    Strategy(Box<Strategy>),
 }
 
 impl Trained {
@@ -67,6 +71,7 @@ impl Trained {
             Self::NnTester(m) => m.validation_auc,
             Self::BktTracer(m) => m.validation_auc,
             Self::Reader(m) => m.validation_auc(),
+            Self::Strategy(s) => s.validation_auc,
         }
     }
 }
@@ -141,48 +146,43 @@ pub fn meta_train(
     let folds = learner_folds(&data, cfg.seed)?;
     let f = folds.get(fold.wrapping_sub(1)).ok_or_else(|| bad("fold", fold.to_string(), "between 1 and 5"))?;
     let base = fit(spec, Training { train: &f.train, validation: Some((&f.train, &f.valid)) }, progress)?;
-    if let (false, Model::Dkt(_) | Model::Bkt(_)) = (e4, &base.model) {
-        let a = match model.parse::<E5Model>().map_err(Error::UnknownLearner)? {
-            E5Model::Meta(a) => a,
+    let (train, valid) = (base.ids.remap(&f.train), base.ids.remap(&f.valid));
+    let mut learners = Vec::new();
+    if !e4 {
+        let which = model.parse::<E5Model>().map_err(Error::UnknownLearner)?;
+        if which == E5Model::None {
+            return Err(bad(
+                "model",
+                model.to_owned(),
+                "a meta-learner (none is the base model itself: use attune fit)",
+            ));
+        }
+        let bases = match which {
+            E5Model::Strategy => fit_strategy_bases(&cfg.strategies, &base, &f.train, &f.valid, cfg.seed, progress)?,
+            _ => Vec::new(),
+        };
+        for k in E5_SUPPORT {
+            let learner = if which == E5Model::Strategy {
+                let candidates = train_strategy_candidates(&cfg.strategies, &bases, &train, &valid, k, cfg, progress)?;
+                Some(Trained::Strategy(Box::new(Strategy::train(candidates, &valid, k, cfg.seed)?)))
+            } else {
+                train_tracer(which, &base, &train, &valid, k, cfg, progress)?
+            };
+            if let Some(learner) = learner {
+                learners.push(Sized { size: k, learner });
+            }
+        }
+    } else {
+        let irt = match &base.model {
+            Model::Irt(irt) if irt.config.dims == 1 && !irt.config.discrimination => irt.clone(),
             _ => {
                 return Err(Error::UnsupportedBase {
                     learner: "meta-train",
                     base: spec.model.as_str().to_owned(),
-                    supported: "irt1pl",
+                    supported: "irt1pl (e4); irt1pl, dkt, bkt (e5)",
                 });
             }
         };
-        let (train, valid) = (base.ids.remap(&f.train), base.ids.remap(&f.valid));
-        let mut learners = Vec::new();
-        for k in E5_SUPPORT {
-            let learner = match &base.model {
-                Model::Dkt(dkt) => Trained::DktTracer(MetaDkt::train(a, dkt, &train, &valid, k, cfg, progress)?),
-                Model::Bkt(bkt) => Trained::BktTracer(MetaBkt::train(a, bkt, &train, &valid, k, cfg, progress)?),
-                _ => {
-                    return Err(Error::UnsupportedBase {
-                        learner: "meta-train",
-                        base: spec.model.as_str().to_owned(),
-                        supported: "irt1pl, dkt, bkt",
-                    });
-                }
-            };
-            learners.push(Sized { size: k, learner });
-        }
-        return Ok(MetaModel { protocol: protocol.to_owned(), model: model.to_owned(), base, learners });
-    }
-    let irt = match &base.model {
-        Model::Irt(irt) if irt.config.dims == 1 && !irt.config.discrimination => irt.clone(),
-        _ => {
-            return Err(Error::UnsupportedBase {
-                learner: "meta-train",
-                base: spec.model.as_str().to_owned(),
-                supported: "irt1pl (e4, e5), dkt, bkt (e5)",
-            });
-        }
-    };
-    let (train, valid) = (base.ids.remap(&f.train), base.ids.remap(&f.valid));
-    let mut learners = Vec::new();
-    if e4 {
         let which = model.parse::<E4Model>().map_err(Error::UnknownLearner)?;
         for n in E4_STEPS {
             let learner = match which {
@@ -200,23 +200,6 @@ pub fn meta_train(
                 }
             };
             learners.push(Sized { size: n, learner });
-        }
-    } else {
-        let which = model.parse::<E5Model>().map_err(Error::UnknownLearner)?;
-        if which == E5Model::None {
-            return Err(bad(
-                "model",
-                model.to_owned(),
-                "a meta-learner (none is the base model itself: use attune fit)",
-            ));
-        }
-        for k in E5_SUPPORT {
-            let learner = match which {
-                E5Model::Meta(a) => Trained::Tracer(MetaIrt::train(a, &irt, &train, &valid, k, cfg, progress)?),
-                E5Model::Reader(r) => Trained::Reader(ReaderModel::train(r, &irt, &train, &valid, k, cfg, progress)?),
-                _ => Trained::Optimizer(LstmIrt::train(&irt, &train, &valid, k, cfg, progress)?),
-            };
-            learners.push(Sized { size: k, learner });
         }
     }
     Ok(MetaModel { protocol: protocol.to_owned(), model: model.to_owned(), base, learners })
@@ -285,106 +268,9 @@ impl MetaModel {
         if file.learners.is_empty() {
             return Err(invalid("learners", "empty".into()));
         }
-        if let Model::Dkt(dkt) = &base.model {
-            for (j, s) in file.learners.iter().enumerate() {
-                match &s.learner {
-                    Trained::DktTracer(m) if file.protocol == "e5" => {
-                        m.check(dkt).map_err(|(f, reason)| invalid(&format!("learners[{j}].{f}"), reason))?;
-                    }
-                    _ => {
-                        return Err(invalid(
-                            &format!("learners[{j}].kind"),
-                            "a dkt base takes E5 dkt_tracer learners only".into(),
-                        ));
-                    }
-                }
-            }
-            let mut learners = file.learners;
-            learners.sort_by_key(|s| s.size);
-            return Ok(Self { protocol: file.protocol, model: file.model, base, learners });
-        }
-        if let Model::Bkt(bkt) = &base.model {
-            for (j, s) in file.learners.iter().enumerate() {
-                match &s.learner {
-                    Trained::BktTracer(m) if file.protocol == "e5" => {
-                        m.check(bkt).map_err(|(f, reason)| invalid(&format!("learners[{j}].{f}"), reason))?;
-                    }
-                    _ => {
-                        return Err(invalid(
-                            &format!("learners[{j}].kind"),
-                            "a bkt base takes E5 bkt_tracer learners only".into(),
-                        ));
-                    }
-                }
-            }
-            let mut learners = file.learners;
-            learners.sort_by_key(|s| s.size);
-            return Ok(Self { protocol: file.protocol, model: file.model, base, learners });
-        }
-        let Model::Irt(irt) = &base.model else {
-            return Err(invalid(
-                "base.model",
-                format!("{}: meta-learners here adapt irt1pl, dkt and bkt", base.name().as_str()),
-            ));
-        };
-        let n = irt.difficulty.len() + 1;
         for (j, s) in file.learners.iter().enumerate() {
-            let field = |f: &str| format!("learners[{j}].{f}");
-            let meta = match &s.learner {
-                Trained::Tracer(m) if file.protocol == "e5" => m,
-                Trained::Reader(r) => {
-                    r.check(irt).map_err(|(f, reason)| invalid(&field(&f), reason))?;
-                    continue;
-                }
-                Trained::Optimizer(o) if file.protocol == "e5" => {
-                    if !o.optimizer.is_valid() {
-                        return Err(invalid(
-                            &field("optimizer"),
-                            format!("not an LSTM of {} hidden units with finite weights", crate::lstm_opt::LSTM_HIDDEN),
-                        ));
-                    }
-                    &o.meta
-                }
-                Trained::NnTester(m) if file.protocol == "e4" => {
-                    m.check(n).map_err(|(f, reason)| invalid(&field(f), reason))?;
-                    if let Some(net) = &m.net {
-                        check_policy(net, n).map_err(|reason| invalid(&field("net"), reason))?;
-                    } else if m.policy.learned() {
-                        return Err(invalid(&field("net"), "missing: a learned policy needs its network".into()));
-                    }
-                    continue;
-                }
-                Trained::Tester(b) if file.protocol == "e4" => {
-                    if let Some(net) = &b.net {
-                        check_policy(net, n).map_err(|reason| invalid(&field("net"), reason))?;
-                    } else if b.policy.learned() {
-                        return Err(invalid(&field("net"), "missing: a learned policy needs its network".into()));
-                    }
-                    &b.meta
-                }
-                _ => return Err(invalid(&field("kind"), format!("does not belong to protocol {}", file.protocol))),
-            };
-            if meta.difficulty.len() != n || meta.rate_item.len() != n {
-                return Err(invalid(
-                    &field("difficulty"),
-                    format!("{} values for {n} items (the base's and one unseen)", meta.difficulty.len()),
-                ));
-            }
-            if !(1..=100).contains(&meta.steps) {
-                return Err(invalid(&field("steps"), format!("{}: between 1 and 100", meta.steps)));
-            }
-            let finite = |x: f64, hi: f64| x.is_finite() && x.abs() <= hi;
-            if !finite(meta.theta0, 6.0) || meta.difficulty.iter().any(|&b| !finite(b, 1e3)) {
-                return Err(invalid(&field("difficulty"), "a value is not finite or out of range".into()));
-            }
-            if !(finite(meta.rate_theta, 100.0) && meta.rate_theta >= 0.0)
-                || meta.rate_item.iter().any(|&r| !(finite(r, 100.0) && r >= 0.0))
-            {
-                return Err(invalid(&field("rate_item"), "a rate is not in [0, 100]".into()));
-            }
-            if meta.base.difficulty.len() + 1 != n {
-                return Err(invalid(&field("base"), "does not match the base model".into()));
-            }
+            check_learner(&file.protocol, &base, &s.learner)
+                .map_err(|(f, reason)| invalid(&format!("learners[{j}].{f}"), reason))?;
         }
         let mut learners = file.learners;
         learners.sort_by_key(|s| s.size);
@@ -398,31 +284,100 @@ impl MetaModel {
         let tracers: Vec<&Sized> =
             self.learners.iter().filter(|s| !matches!(s.learner, Trained::Tester(_) | Trained::NnTester(_))).collect();
         let chosen = tracers.iter().rev().find(|s| s.size <= support.len()).or_else(|| tracers.first())?;
+        if let Trained::Strategy(s) = &chosen.learner {
+            // The chosen candidate's own base: its name and configuration go with its model.
+            let c = s.chosen(support);
+            let (model, state) = adapt_tracer(&c.base.model, c.trained.as_ref(), support);
+            let mut fitted = c.base.clone();
+            fitted.model = model.into_owned();
+            return Some((fitted, state));
+        }
+        let (model, state) = adapt_tracer(&self.base.model, Some(&chosen.learner), support);
         let mut fitted = self.base.clone();
-        let adapted = match &chosen.learner {
-            Trained::Tracer(m) => m.adapt(support),
-            Trained::Reader(m) => m.adapt(support),
-            Trained::Optimizer(o) => o.adapt(support),
-            Trained::DktTracer(m) => {
-                let adapted = m.adapt(support);
-                fitted.model = Model::Dkt(adapted.model);
-                return Some((fitted, LearnerState::Dkt(adapted.state)));
-            }
-            Trained::BktTracer(m) => {
-                let adapted = m.adapt(support);
-                fitted.model = Model::Bkt(adapted.model);
-                return Some((fitted, LearnerState::Bkt(adapted.state)));
-            }
-            Trained::Tester(_) | Trained::NnTester(_) => return None,
-        };
-        fitted.model = Model::Irt(adapted.model);
-        Some((fitted, LearnerState::Irt(adapted.state)))
+        fitted.model = model.into_owned();
+        Some((fitted, state))
     }
 
     /// The algorithm of an E5 file.
     pub fn algorithm(&self) -> Option<Algorithm> {
         self.model.parse().ok()
     }
+}
+
+/// Checks one learner of a `protocol` file against its base; `Err((field, reason))`, the
+/// field relative to the learner.
+pub(crate) fn check_learner(
+    protocol: &str,
+    base: &FittedModel,
+    learner: &Trained,
+) -> std::result::Result<(), (String, String)> {
+    let at = |(f, reason): (&str, String)| (f.to_owned(), reason);
+    let kind = |reason: String| Err(("kind".to_owned(), reason));
+    let e5 = protocol == "e5";
+    let irt = match (&base.model, learner) {
+        (_, Trained::Strategy(s)) if e5 => return s.check(),
+        (Model::Dkt(dkt), Trained::DktTracer(m)) if e5 => return m.check(dkt).map_err(at),
+        (Model::Dkt(_), _) => return kind("a dkt base takes E5 dkt_tracer learners only".into()),
+        (Model::Bkt(bkt), Trained::BktTracer(m)) if e5 => return m.check(bkt).map_err(at),
+        (Model::Bkt(_), _) => return kind("a bkt base takes E5 bkt_tracer learners only".into()),
+        (Model::Irt(irt), _) => irt,
+        _ => return kind(format!("{}: meta-learners here adapt irt1pl, dkt and bkt", base.name().as_str())),
+    };
+    let n = irt.difficulty.len() + 1;
+    let invalid = |f: &str, reason: String| Err((f.to_owned(), reason));
+    let meta = match learner {
+        Trained::Tracer(m) if e5 => m,
+        Trained::Reader(r) => return r.check(irt),
+        Trained::Optimizer(o) if e5 => {
+            if !o.optimizer.is_valid() {
+                return invalid(
+                    "optimizer",
+                    format!("not an LSTM of {} hidden units with finite weights", crate::lstm_opt::LSTM_HIDDEN),
+                );
+            }
+            &o.meta
+        }
+        Trained::NnTester(m) if !e5 => {
+            m.check(n).map_err(at)?;
+            if let Some(net) = &m.net {
+                check_policy(net, n).map_err(|reason| ("net".to_owned(), reason))?;
+            } else if m.policy.learned() {
+                return invalid("net", "missing: a learned policy needs its network".into());
+            }
+            return Ok(());
+        }
+        Trained::Tester(b) if !e5 => {
+            if let Some(net) = &b.net {
+                check_policy(net, n).map_err(|reason| ("net".to_owned(), reason))?;
+            } else if b.policy.learned() {
+                return invalid("net", "missing: a learned policy needs its network".into());
+            }
+            &b.meta
+        }
+        _ => return kind(format!("does not belong to protocol {protocol}")),
+    };
+    if meta.difficulty.len() != n || meta.rate_item.len() != n {
+        return invalid(
+            "difficulty",
+            format!("{} values for {n} items (the base's and one unseen)", meta.difficulty.len()),
+        );
+    }
+    if !(1..=100).contains(&meta.steps) {
+        return invalid("steps", format!("{}: between 1 and 100", meta.steps));
+    }
+    let finite = |x: f64, hi: f64| x.is_finite() && x.abs() <= hi;
+    if !finite(meta.theta0, 6.0) || meta.difficulty.iter().any(|&b| !finite(b, 1e3)) {
+        return invalid("difficulty", "a value is not finite or out of range".into());
+    }
+    if !(finite(meta.rate_theta, 100.0) && meta.rate_theta >= 0.0)
+        || meta.rate_item.iter().any(|&r| !(finite(r, 100.0) && r >= 0.0))
+    {
+        return invalid("rate_item", "a rate is not in [0, 100]".into());
+    }
+    if meta.base.difficulty.len() + 1 != n {
+        return invalid("base", "does not match the base model".into());
+    }
+    Ok(())
 }
 
 /// A selection network's shapes and weights against the base's `n` items (and one unseen).

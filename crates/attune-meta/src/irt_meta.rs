@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::e5::{Adapted, E5_HORIZON, MetaLearner, validation_auc};
 use crate::inner::{Order, Task, meta_gradient, trajectory};
 use crate::outer::{Adam, keep_best};
+use crate::strategy::{DEFAULT_STRATEGIES, StrategySpec, parse_strategies};
 use crate::tasks::episode;
 use crate::{Error, Result};
 
@@ -110,6 +111,8 @@ pub struct MetaConfig {
     /// Learner-type counts the prototypical network tries; the best on validation is kept
     /// (default 2, 3, 4, 6, 8).
     pub learner_types: Vec<usize>,
+    /// The candidates strategy selection chooses among (default [`DEFAULT_STRATEGIES`]).
+    pub strategies: Vec<StrategySpec>,
 }
 
 impl Default for MetaConfig {
@@ -128,6 +131,7 @@ impl Default for MetaConfig {
             neural_max_epochs: 6,
             neural_patience: 2,
             learner_types: vec![2, 3, 4, 6, 8],
+            strategies: parse_strategies(DEFAULT_STRATEGIES).unwrap_or_default(),
         }
     }
 }

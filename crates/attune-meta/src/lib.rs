@@ -23,6 +23,8 @@
 //! - [`meta_train`] and [`MetaModel`]: a meta-trained model and its file (the base learner's
 //!   ordinary model file beside the meta-learned parameters); [`MetaModel::adapt`] gives an
 //!   ordinary fitted model for a new learner.
+//! - [`Strategy`]: strategy selection, choosing per learner from their first answers the
+//!   base learner and adaptation ([`StrategySpec`]) expected to predict them best.
 //! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
 
 pub mod bkt_inner;
@@ -46,7 +48,9 @@ pub mod policy;
 mod ppo;
 mod protocol;
 pub mod readers;
+mod strategy;
 pub mod tasks;
+mod tracer;
 
 pub use crate::bkt_meta::MetaBkt;
 pub use crate::bobcat::{BiIrt, BiPolicy, BiSession};
@@ -59,5 +63,12 @@ pub use crate::file::{META_FORMAT_VERSION, MetaModel, Sized, Trained, meta_train
 pub use crate::irt_cat::IrtTester;
 pub use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
 pub use crate::lstm_opt::{LSTM_HIDDEN, LstmIrt, LstmOptimizer};
-pub use crate::protocol::{E4Fold, E4Model, E4Report, E5Model, E5Report, E5Run, E5Scores, E5Unit, e4, e5};
+pub use crate::protocol::{
+    E4Fold, E4Model, E4Report, E5Model, E5Report, E5Run, E5Scores, E5Unit, StrategyReport, e4, e5,
+};
 pub use crate::readers::{ReaderKind, ReaderModel};
+pub use crate::strategy::{
+    Candidate, DEFAULT_STRATEGIES, Selector, Strategy, StrategySpec, fit_strategy_bases, parse_strategies,
+    train_strategy_candidates,
+};
+pub use crate::tracer::AdaptedModel;

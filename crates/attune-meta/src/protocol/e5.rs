@@ -5,21 +5,20 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Instant;
 
-use attune_core::{Dataset, Progress};
-use attune_models::{Model, ModelName, ModelSpec, Training, fit};
+use attune_core::{Dataset, Progress, metrics};
+use attune_models::{ModelName, ModelSpec, Training, fit};
 use serde::Serialize;
 
-use crate::bkt_meta::MetaBkt;
 use crate::bootstrap::{Interval, paired_auc};
-use crate::dkt_meta::MetaDkt;
-use crate::e5::{E5_SUPPORT, NotAdapted, Traced, trace_e5};
-use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
-use crate::lstm_opt::LstmIrt;
-use crate::readers::{ReaderKind, ReaderModel};
-use crate::tasks::{cohorts, learner_folds};
+use crate::e5::{E5_HORIZON, E5_SUPPORT, Traced, trace_e5};
+use crate::irt_meta::{Algorithm, MetaConfig};
+use crate::readers::ReaderKind;
+use crate::strategy::{Strategy, fit_strategy_bases, train_strategy_candidates};
+use crate::tasks::{cohorts, episode, learner_folds};
+use crate::tracer::{Tracer, train_tracer};
 use crate::{Error, Result};
 
-use super::{check_folds, mean_sd, rasch};
+use super::{check_folds, mean_sd};
 
 /// An E5 learner by name: `none` (the base learner not adapted) or a meta-learner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +31,8 @@ pub enum E5Model {
     LstmOpt,
     /// A metric- or model-based learner.
     Reader(ReaderKind),
+    /// Strategy selection among [`E5Run::strategies`].
+    Strategy,
 }
 
 impl FromStr for E5Model {
@@ -40,11 +41,12 @@ impl FromStr for E5Model {
         match s {
             "none" => Ok(Self::None),
             "lstm-opt" => Ok(Self::LstmOpt),
+            "strategy" => Ok(Self::Strategy),
             _ => match s.parse::<ReaderKind>() {
                 Ok(r) => Ok(Self::Reader(r)),
                 Err(_) => s.parse().map(Self::Meta).map_err(|e| {
                     let readers: Vec<&str> = ReaderKind::ALL.iter().map(|r| r.as_str()).collect();
-                    format!("{e}, lstm-opt, {}, or none", readers.join(", "))
+                    format!("{e}, lstm-opt, {}, strategy, or none", readers.join(", "))
                 }),
             },
         }
@@ -52,12 +54,14 @@ impl FromStr for E5Model {
 }
 
 impl E5Model {
-    fn as_str(self) -> &'static str {
+    /// The name `attune eval --model` takes.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::None => "none",
             Self::Meta(a) => a.as_str(),
             Self::LstmOpt => "lstm-opt",
             Self::Reader(r) => r.as_str(),
+            Self::Strategy => "strategy",
         }
     }
 }
@@ -161,6 +165,13 @@ pub struct E5Report {
     /// `baselines`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub versus: BTreeMap<String, BTreeMap<String, Interval>>,
+    /// Each learner other than the model (and the baselines) against `none` and `finetune`, by
+    /// its name, the baseline's and `k`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub baseline_intervals: BTreeMap<String, BTreeMap<String, BTreeMap<String, Interval>>>,
+    /// Strategy selection's regret and gain, for `strategy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyReport>,
     /// Seed.
     pub seed: u64,
     /// Per unit.
@@ -217,7 +228,7 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
         E5Model::Meta(_) => {
             matches!(run.base.model, ModelName::Irt1pl | ModelName::Dkt | ModelName::Bkt | ModelName::BktForgets)
         }
-        E5Model::LstmOpt | E5Model::Reader(_) => run.base.model == ModelName::Irt1pl,
+        E5Model::LstmOpt | E5Model::Reader(_) | E5Model::Strategy => run.base.model == ModelName::Irt1pl,
     };
     if !supported {
         return Err(Error::UnsupportedBase {
@@ -234,13 +245,15 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
         E5Model::Meta(a) => vec!["none", "finetune", a.as_str()],
         E5Model::LstmOpt => vec!["none", "finetune", "lstm-opt"],
         E5Model::Reader(r) => vec!["none", "finetune", r.as_str()],
+        E5Model::Strategy => vec!["none", "finetune", "strategy"],
     };
     for v in &run.versus {
         if !names.contains(&v.as_str()) {
             names.push(v.as_str());
         }
     }
-    let mut pooled: BTreeMap<&str, BTreeMap<usize, Pooled>> = BTreeMap::new();
+    let mut pooled: BTreeMap<String, BTreeMap<usize, Pooled>> = BTreeMap::new();
+    let mut stats = StrategyStats::default();
     let mut units = Vec::new();
     for (f, fold) in folds.iter().enumerate() {
         if !run.folds.is_empty() && !run.folds.contains(&(f + 1)) {
@@ -262,41 +275,38 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
             let (train_m, valid_m, test_m) =
                 (base.ids.remap(&train), base.ids.remap(&fold.valid), base.ids.remap(&fold.test));
             let t1 = Instant::now();
+            let bases = match run.model {
+                E5Model::Strategy => {
+                    fit_strategy_bases(&run.meta.strategies, &base, &train, &fold.valid, run.seed, progress)?
+                }
+                _ => Vec::new(),
+            };
             let mut auc: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
             for &k in &ks {
-                for &learner in &names {
-                    let traced = if learner == "none" {
-                        trace_e5(&NotAdapted(&base), &test_m, k)
-                    } else if learner == "lstm-opt" {
-                        let irt = rasch(&base, "lstm-opt")?;
-                        trace_e5(&LstmIrt::train(&irt, &train_m, &valid_m, k, &run.meta, progress)?, &test_m, k)
-                    } else if let Ok(kind) = learner.parse::<ReaderKind>() {
-                        let irt = rasch(&base, kind.as_str())?;
-                        let m = ReaderModel::train(kind, &irt, &train_m, &valid_m, k, &run.meta, progress)?;
-                        trace_e5(&m, &test_m, k)
-                    } else {
-                        let algorithm: Algorithm = learner.parse().map_err(|_| Error::UnsupportedBase {
-                            learner: "e5",
-                            base: learner.into(),
-                            supported: "",
-                        })?;
-                        match &base.model {
-                            Model::Dkt(dkt) => {
-                                let m = MetaDkt::train(algorithm, dkt, &train_m, &valid_m, k, &run.meta, progress)?;
-                                trace_e5(&m, &test_m, k)
-                            }
-                            Model::Bkt(bkt) => {
-                                let m = MetaBkt::train(algorithm, bkt, &train_m, &valid_m, k, &run.meta, progress)?;
-                                trace_e5(&m, &test_m, k)
-                            }
-                            _ => {
-                                let irt = rasch(&base, algorithm.as_str())?;
-                                let m = MetaIrt::train(algorithm, &irt, &train_m, &valid_m, k, &run.meta, progress)?;
-                                trace_e5(&m, &test_m, k)
-                            }
-                        }
-                    };
-                    auc.entry(learner.to_owned()).or_default().insert(k.to_string(), traced.scores().auc);
+                let mut traces: Vec<(String, Traced)> = Vec::new();
+                if run.model == E5Model::Strategy {
+                    let candidates = train_strategy_candidates(
+                        &run.meta.strategies,
+                        &bases,
+                        &train_m,
+                        &valid_m,
+                        k,
+                        &run.meta,
+                        progress,
+                    )?;
+                    let s = Strategy::train(candidates, &valid_m, k, run.seed)?;
+                    traces.extend(strategy_unit(&s, &test_m, k, &mut stats));
+                }
+                for &learner in names.iter().filter(|&&n| n != "strategy") {
+                    let model: E5Model = learner.parse().map_err(Error::UnknownLearner)?;
+                    let trained = train_tracer(model, &base, &train_m, &valid_m, k, &run.meta, progress)?;
+                    traces.push((
+                        learner.to_owned(),
+                        trace_e5(&Tracer { base: &base.model, trained: trained.as_ref() }, &test_m, k),
+                    ));
+                }
+                for (learner, traced) in traces {
+                    auc.entry(learner.clone()).or_default().insert(k.to_string(), traced.scores().auc);
                     pooled.entry(learner).or_default().entry(k).or_default().push(traced, unit);
                 }
             }
@@ -312,11 +322,8 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
     }
     let model = run.model.as_str();
     let scores_of = |name: &str| pooled.get(name).map(|by_k| scores_by_k(&ks, by_k)).unwrap_or_default();
-    let versus = |baseline: &str| -> Option<BTreeMap<String, Interval>> {
-        if model == "none" || model == baseline {
-            return None;
-        }
-        let (a, b) = (pooled.get(model)?, pooled.get(baseline)?);
+    let pair = |a: &str, b: &str| -> Option<BTreeMap<String, Interval>> {
+        let (a, b) = (pooled.get(a)?, pooled.get(b)?);
         Some(
             ks.iter()
                 .filter_map(|k| {
@@ -326,7 +333,25 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
                 .collect(),
         )
     };
-    let baselines = names.iter().filter(|&&n| n != model).map(|&n| (n.to_owned(), scores_of(n))).collect();
+    let versus = |baseline: &str| if model == "none" || model == baseline { None } else { pair(model, baseline) };
+    // Every other learner against both baselines too, so that each one's wins are claimable.
+    let baseline_intervals = pooled
+        .keys()
+        .filter(|n| ![model, "none", "finetune", "oracle", "best-single"].contains(&n.as_str()))
+        .map(|n| {
+            let both: BTreeMap<String, BTreeMap<String, Interval>> =
+                ["none", "finetune"].iter().filter_map(|b| Some(((*b).to_owned(), pair(n, b)?))).collect();
+            (n.clone(), both)
+        })
+        .filter(|(_, both)| !both.is_empty())
+        .collect();
+    let baselines = pooled.keys().filter(|n| *n != model).map(|n| (n.clone(), scores_of(n))).collect();
+    // A strategy is compared with each candidate, the best single one and the oracle too.
+    let mut against: Vec<String> = run.versus.iter().map(|v| v.as_str().to_owned()).collect();
+    if run.model == E5Model::Strategy {
+        against.extend(pooled.keys().filter(|n| !["none", "finetune", "strategy"].contains(&n.as_str())).cloned());
+    }
+    let strategy = (run.model == E5Model::Strategy).then(|| stats.report(&ks, &pooled, versus("best-single")));
     Ok(E5Report {
         protocol: "e5",
         model: model.to_owned(),
@@ -336,8 +361,124 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
         baselines,
         vs_none: versus("none"),
         vs_finetune: versus("finetune"),
-        versus: run.versus.iter().filter_map(|v| Some((v.as_str().to_owned(), versus(v.as_str())?))).collect(),
+        versus: against.iter().filter_map(|v| Some((v.clone(), versus(v)?))).collect(),
+        baseline_intervals,
+        strategy,
         seed: run.seed,
         units,
     })
+}
+
+/// What strategy selection did, pooled over units.
+#[derive(Default)]
+struct StrategyStats {
+    candidates: Vec<String>,
+    /// Test learners given each candidate, by `k`.
+    chosen: BTreeMap<usize, BTreeMap<String, usize>>,
+    /// Units whose best single candidate each was, by `k`.
+    best_single: BTreeMap<usize, BTreeMap<String, usize>>,
+}
+
+/// Strategy selection's outcome, by support size `k`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StrategyReport {
+    /// The candidates, `base:adaptation`.
+    pub candidates: Vec<String>,
+    /// Share of the test learners given each candidate.
+    pub chosen: BTreeMap<String, BTreeMap<String, f64>>,
+    /// How many units had each candidate as their best single strategy (best validation AUC).
+    pub best_single: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Log-loss per scored answer of `strategy`, `best-single` and `oracle` (each test
+    /// learner given the candidate with their lowest log-loss).
+    pub log_loss: BTreeMap<String, BTreeMap<String, f64>>,
+    /// The oracle's AUC minus the strategy's.
+    pub regret_auc: BTreeMap<String, f64>,
+    /// The strategy's log-loss minus the oracle's.
+    pub regret_log_loss: BTreeMap<String, f64>,
+    /// The oracle's AUC minus the best single strategy's: what choosing per learner could gain.
+    pub headroom_auc: BTreeMap<String, f64>,
+    /// The best single strategy's log-loss minus the oracle's.
+    pub headroom_log_loss: BTreeMap<String, f64>,
+    /// Paired bootstrap of the strategy's AUC minus the best single strategy's.
+    pub gain: BTreeMap<String, Interval>,
+}
+
+impl StrategyStats {
+    fn report(
+        &self,
+        ks: &[usize],
+        pooled: &BTreeMap<String, BTreeMap<usize, Pooled>>,
+        gain: Option<BTreeMap<String, Interval>>,
+    ) -> StrategyReport {
+        let mut r = StrategyReport {
+            candidates: self.candidates.clone(),
+            chosen: BTreeMap::new(),
+            best_single: self.best_single.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            log_loss: BTreeMap::new(),
+            regret_auc: BTreeMap::new(),
+            regret_log_loss: BTreeMap::new(),
+            headroom_auc: BTreeMap::new(),
+            headroom_log_loss: BTreeMap::new(),
+            gain: gain.unwrap_or_default(),
+        };
+        for (k, counts) in &self.chosen {
+            let total = counts.values().sum::<usize>().max(1) as f64;
+            r.chosen.insert(k.to_string(), counts.iter().map(|(c, n)| (c.clone(), *n as f64 / total)).collect());
+        }
+        let metric = |name: &str, k: usize, f: fn(&[f64], &[bool]) -> f64| {
+            pooled.get(name).and_then(|m| m.get(&k)).map_or(f64::NAN, |p| f(&p.traced.p, &p.traced.y))
+        };
+        for &k in ks {
+            let key = k.to_string();
+            let loss = |n| metric(n, k, metrics::log_loss);
+            let auc = |n| metric(n, k, metrics::auc);
+            let ll: BTreeMap<String, f64> =
+                ["strategy", "best-single", "oracle"].iter().map(|&n| (n.to_owned(), loss(n))).collect();
+            r.regret_auc.insert(key.clone(), auc("oracle") - auc("strategy"));
+            r.regret_log_loss.insert(key.clone(), loss("strategy") - loss("oracle"));
+            r.headroom_auc.insert(key.clone(), auc("oracle") - auc("best-single"));
+            r.headroom_log_loss.insert(key.clone(), loss("best-single") - loss("oracle"));
+            r.log_loss.insert(key, ll);
+        }
+        r
+    }
+}
+
+/// Traces the strategy, each of its candidates, its best single candidate and the oracle on
+/// `test` at support size `k`, counting its choices in `stats`.
+fn strategy_unit(s: &Strategy, test: &Dataset, k: usize, stats: &mut StrategyStats) -> Vec<(String, Traced)> {
+    stats.candidates = s.candidates.iter().map(|c| c.name.clone()).collect();
+    let per: Vec<Traced> = s.candidates.iter().map(|c| trace_e5(&c.tracer(), test, k)).collect();
+    let reference = &s.candidates[s.selector.reference].name;
+    *stats.best_single.entry(k).or_default().entry(reference.clone()).or_default() += 1;
+    let chosen = stats.chosen.entry(k).or_default();
+    for rows in test.learners() {
+        if let Some(ep) = episode(rows, k, E5_HORIZON) {
+            let support: Vec<_> = test.interactions(ep.support).collect();
+            *chosen.entry(s.chosen(&support).name.clone()).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, Traced)> = s.candidates.iter().map(|c| c.name.clone()).zip(per.iter().cloned()).collect();
+    out.push(("strategy".into(), trace_e5(s, test, k)));
+    out.push(("best-single".into(), per[s.selector.reference].clone()));
+    out.push(("oracle".into(), oracle(&per)));
+    out
+}
+
+/// Each learner's answers from the candidate with their lowest log-loss (every trace covers
+/// the same answers in the same order).
+fn oracle(per: &[Traced]) -> Traced {
+    let Some(first) = per.first() else { return Traced::default() };
+    let mut out = first.clone();
+    let n = first.p.len();
+    let mut start = 0;
+    while start < n {
+        let l = first.learner[start];
+        let end = (start..n).find(|&i| first.learner[i] != l).unwrap_or(n);
+        let loss = |t: &Traced| metrics::log_loss(&t.p[start..end], &t.y[start..end]);
+        let best = (0..per.len()).min_by(|&a, &b| loss(&per[a]).total_cmp(&loss(&per[b]))).unwrap_or(0);
+        out.p[start..end].copy_from_slice(&per[best].p[start..end]);
+        start = end;
+    }
+    out
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use attune_models::{FittedModel, Model};
 
 pub use self::e4::{E4Fold, E4Model, E4Report, e4};
-pub use self::e5::{E5Model, E5Report, E5Run, E5Scores, E5Unit, e5};
+pub use self::e5::{E5Model, E5Report, E5Run, E5Scores, E5Unit, StrategyReport, e5};
 use crate::{Error, Result};
 
 pub(super) fn keyed<V: Copy>(m: &BTreeMap<usize, V>) -> BTreeMap<String, V> {
@@ -37,7 +37,7 @@ pub(super) fn check_folds(only: &[usize]) -> Result<()> {
     }
 }
 
-pub(super) fn rasch(base: &FittedModel, learner: &'static str) -> Result<attune_kt::Irt> {
+pub(crate) fn rasch(base: &FittedModel, learner: &'static str) -> Result<attune_kt::Irt> {
     match &base.model {
         Model::Irt(irt) if irt.config.dims == 1 && !irt.config.discrimination => Ok(irt.clone()),
         _ => Err(Error::UnsupportedBase { learner, base: base.name().as_str().to_owned(), supported: "irt1pl" }),

@@ -7,6 +7,7 @@ mod bkt;
 mod dkt;
 mod files;
 mod readers;
+mod strategy;
 
 use std::path::PathBuf;
 
