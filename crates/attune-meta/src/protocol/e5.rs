@@ -31,7 +31,7 @@ pub enum E5Model {
     LstmOpt,
     /// A metric- or model-based learner.
     Reader(ReaderKind),
-    /// Strategy selection among [`E5Run::strategies`].
+    /// Strategy selection among the candidates of [`MetaConfig::strategies`].
     Strategy,
 }
 
