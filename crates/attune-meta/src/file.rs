@@ -26,7 +26,7 @@ use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
 use crate::lstm_opt::LstmIrt;
 use crate::policy::HIDDEN;
 use crate::protocol::{E4Model, E5Model};
-use crate::readers::ReaderModel;
+use crate::readers::{BktReader, ReaderModel};
 use crate::strategy::{Strategy, fit_strategy_bases, train_strategy_candidates};
 use crate::tasks::{e4_data, learner_folds};
 use crate::tracer::{adapt_tracer, train_tracer};
@@ -58,6 +58,9 @@ pub enum Trained {
     Reader(ReaderModel),
     /// A strategy selector and its candidates (E5).
     Strategy(Box<Strategy>),
+    /// An RNN reader writing BKT's per-skill prior and learn rate (E5).
+    #[serde(rename = "bkt_reader")]
+    BktReader(BktReader),
 }
 
 impl Trained {
@@ -72,6 +75,7 @@ impl Trained {
             Self::BktTracer(m) => m.validation_auc,
             Self::Reader(m) => m.validation_auc(),
             Self::Strategy(s) => s.validation_auc,
+            Self::BktReader(r) => r.record.validation_auc,
         }
     }
 }
@@ -319,7 +323,8 @@ pub(crate) fn check_learner(
         (Model::Dkt(dkt), Trained::DktTracer(m)) if e5 => return m.check(dkt).map_err(at),
         (Model::Dkt(_), _) => return kind("a dkt base takes E5 dkt_tracer learners only".into()),
         (Model::Bkt(bkt), Trained::BktTracer(m)) if e5 => return m.check(bkt).map_err(at),
-        (Model::Bkt(_), _) => return kind("a bkt base takes E5 bkt_tracer learners only".into()),
+        (Model::Bkt(bkt), Trained::BktReader(r)) if e5 => return r.check_bkt(bkt),
+        (Model::Bkt(_), _) => return kind("a bkt base takes E5 bkt_tracer and bkt_reader learners only".into()),
         (Model::Irt(irt), _) => irt,
         _ => return kind(format!("{}: meta-learners here adapt irt1pl, dkt and bkt", base.name().as_str())),
     };

@@ -14,7 +14,7 @@ use crate::file::Trained;
 use crate::irt_meta::{MetaConfig, MetaIrt};
 use crate::lstm_opt::LstmIrt;
 use crate::protocol::{E5Model, rasch};
-use crate::readers::ReaderModel;
+use crate::readers::{BktReader, ReaderKind, ReaderModel};
 use crate::{Error, Result};
 
 /// Trains the E5 learner `model` over `base` for support size `k` on `train`, choosing what
@@ -43,9 +43,14 @@ pub(crate) fn train_tracer(
         E5Model::LstmOpt => {
             Trained::Optimizer(LstmIrt::train(&rasch(base, "lstm-opt")?, train, valid, k, cfg, progress)?)
         }
-        E5Model::Reader(kind) => {
-            Trained::Reader(ReaderModel::train(kind, &rasch(base, kind.as_str())?, train, valid, k, cfg, progress)?)
-        }
+        E5Model::Reader(kind) => match &base.model {
+            Model::Bkt(bkt) if kind == ReaderKind::RnnReader => {
+                Trained::BktReader(BktReader::train_bkt(bkt, train, valid, k, cfg, progress)?)
+            }
+            _ => {
+                Trained::Reader(ReaderModel::train(kind, &rasch(base, kind.as_str())?, train, valid, k, cfg, progress)?)
+            }
+        },
         E5Model::Meta(a) => match &base.model {
             Model::Dkt(dkt) => Trained::DktTracer(MetaDkt::train(a, dkt, train, valid, k, cfg, progress)?),
             Model::Bkt(bkt) => Trained::BktTracer(MetaBkt::train(a, bkt, train, valid, k, cfg, progress)?),
@@ -78,6 +83,10 @@ pub(crate) fn adapt_tracer<'m>(
         }
         Some(Trained::BktTracer(m)) => {
             let a = m.adapt(support);
+            (Cow::Owned(Model::Bkt(a.model)), LearnerState::Bkt(a.state))
+        }
+        Some(Trained::BktReader(r)) => {
+            let a = r.adapt(support);
             (Cow::Owned(Model::Bkt(a.model)), LearnerState::Bkt(a.state))
         }
         Some(Trained::Strategy(s)) => {

@@ -228,13 +228,20 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
         E5Model::Meta(_) => {
             matches!(run.base.model, ModelName::Irt1pl | ModelName::Dkt | ModelName::Bkt | ModelName::BktForgets)
         }
+        E5Model::Reader(ReaderKind::RnnReader) => {
+            matches!(run.base.model, ModelName::Irt1pl | ModelName::Bkt | ModelName::BktForgets)
+        }
         E5Model::LstmOpt | E5Model::Reader(_) | E5Model::Strategy => run.base.model == ModelName::Irt1pl,
     };
     if !supported {
         return Err(Error::UnsupportedBase {
             learner: run.model.as_str(),
             base: run.base.model.as_str().to_owned(),
-            supported: if matches!(run.model, E5Model::Meta(_)) { "irt1pl, dkt, bkt, bkt-forgets" } else { "irt1pl" },
+            supported: match run.model {
+                E5Model::Meta(_) => "irt1pl, dkt, bkt, bkt-forgets",
+                E5Model::Reader(ReaderKind::RnnReader) => "irt1pl, bkt, bkt-forgets",
+                _ => "irt1pl",
+            },
         });
     }
     let folds = learner_folds(data, run.seed)?;
@@ -337,10 +344,13 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
     // Every other learner against both baselines too, so that each one's wins are claimable.
     let baseline_intervals = pooled
         .keys()
-        .filter(|n| ![model, "none", "finetune", "oracle", "best-single"].contains(&n.as_str()))
+        .filter(|n| ![model, "none", "oracle", "best-single"].contains(&n.as_str()))
         .map(|n| {
-            let both: BTreeMap<String, BTreeMap<String, Interval>> =
-                ["none", "finetune"].iter().filter_map(|b| Some(((*b).to_owned(), pair(n, b)?))).collect();
+            let both: BTreeMap<String, BTreeMap<String, Interval>> = ["none", "finetune"]
+                .iter()
+                .filter(|b| **b != n.as_str())
+                .filter_map(|b| Some(((*b).to_owned(), pair(n, b)?)))
+                .collect();
             (n.clone(), both)
         })
         .filter(|(_, both)| !both.is_empty())

@@ -74,6 +74,8 @@ pub(crate) fn memory_of(target: &SkillRasch, encoder: &Encoder, train: &[Learner
 impl Reader for Matching {
     type Tape = Tape;
 
+    type Target = SkillRasch;
+
     fn target(&self) -> &SkillRasch {
         &self.target
     }

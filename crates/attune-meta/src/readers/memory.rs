@@ -59,6 +59,8 @@ impl MemoryReader {
 impl Reader for MemoryReader {
     type Tape = Tape;
 
+    type Target = SkillRasch;
+
     fn target(&self) -> &SkillRasch {
         &self.target
     }

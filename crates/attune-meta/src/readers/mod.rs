@@ -7,6 +7,7 @@
 //! an offset per skill — so an adapted learner is an ordinary IRT model, saved, served and
 //! traced like any other.
 
+mod bkt_target;
 mod check;
 mod encoder;
 mod kmeans;
@@ -28,6 +29,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
+pub use self::bkt_target::{BktReader, SkillBkt};
 pub use self::encoder::{ENCODER_DIMS, Encoder};
 pub use self::kmeans::adjusted_rand_index;
 pub use self::matching::Matching;
@@ -58,8 +60,47 @@ pub(crate) struct Learner {
     pub profile: Vec<f64>,
 }
 
+/// What a reader writes a profile for: the base learner, how it reads answers and its query
+/// loss as a function of the profile.
+pub(crate) trait ProfileTarget: Clone + Send + Sync {
+    /// Parameters of a profile.
+    fn width(&self) -> usize;
+    /// Skills on the model's indices (an answer's `skill` is this for an item without one).
+    fn n_skills(&self) -> usize;
+    /// Rows of a dataset as answers.
+    fn rows(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<Answer>;
+    /// The answer's residual under the population, what the encoders read.
+    fn residual(&self, a: &Answer) -> f64;
+    /// A training learner's profile from their whole history.
+    fn fit_profile(&self, answers: &[Answer]) -> Vec<f64>;
+    /// The mean query log-loss after reading `support` with `profile`; its gradient with
+    /// respect to the profile is added to `grad`.
+    fn query_loss(&self, profile: &[f64], support: &[Answer], query: &[Answer], grad: &mut [f64]) -> f64;
+}
+
+impl ProfileTarget for SkillRasch {
+    fn width(&self) -> usize {
+        SkillRasch::width(self)
+    }
+    fn n_skills(&self) -> usize {
+        self.n_skills
+    }
+    fn rows(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<Answer> {
+        SkillRasch::rows(self, data, rows)
+    }
+    fn residual(&self, a: &Answer) -> f64 {
+        SkillRasch::residual(self, a)
+    }
+    fn fit_profile(&self, answers: &[Answer]) -> Vec<f64> {
+        SkillRasch::fit_profile(self, answers)
+    }
+    fn query_loss(&self, profile: &[f64], support: &[Answer], query: &[Answer], grad: &mut [f64]) -> f64 {
+        SkillRasch::query_loss(self, profile, support, query, grad)
+    }
+}
+
 /// The training learners with more than `k` answers.
-pub(crate) fn learners(target: &SkillRasch, data: &Dataset, k: usize) -> Vec<Learner> {
+pub(crate) fn learners<T: ProfileTarget>(target: &T, data: &Dataset, k: usize) -> Vec<Learner> {
     let rows: Vec<_> = data.learners().collect();
     rows.into_par_iter()
         .filter_map(|rows| {
@@ -80,8 +121,10 @@ pub(crate) fn learners(target: &SkillRasch, data: &Dataset, k: usize) -> Vec<Lea
 pub(crate) trait Reader: Clone + Send + Sync {
     /// What the backward pass needs from the forward one.
     type Tape: Default + Send;
+    /// What it writes a profile for.
+    type Target: ProfileTarget;
 
-    fn target(&self) -> &SkillRasch;
+    fn target(&self) -> &Self::Target;
 
     /// The profile of a learner with `support`; `me` is the training learner read (a memory
     /// of training learners leaves them out).
@@ -172,7 +215,7 @@ pub(crate) fn fit_reader<R: Reader + MetaLearner>(
 }
 
 /// A reader adapts to a new learner by reading the support into a profile.
-pub(crate) fn adapt_with<R: Reader>(reader: &R, support: &[Interaction<'_>]) -> Adapted<Irt> {
+pub(crate) fn adapt_with<R: Reader<Target = SkillRasch>>(reader: &R, support: &[Interaction<'_>]) -> Adapted<Irt> {
     let answers = reader.target().answers(support);
     let profile = reader.read(&answers, None, &mut R::Tape::default());
     reader.target().adapted(&profile, support)

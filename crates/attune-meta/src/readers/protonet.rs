@@ -172,6 +172,8 @@ pub(crate) fn learning_rate(target: &SkillRasch, group: &[&Learner]) -> f64 {
 impl Reader for ProtoNet {
     type Tape = Tape;
 
+    type Target = SkillRasch;
+
     fn target(&self) -> &SkillRasch {
         &self.target
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::encoder::uniform;
 use super::profile::{Answer, SkillRasch};
-use super::{Reader, Record};
+use super::{ProfileTarget, Reader, Record};
 
 /// Hidden units.
 pub const RNN_HIDDEN: usize = 16;
@@ -17,11 +17,12 @@ const EMBED: usize = 8;
 const INPUT: usize = EMBED + 2;
 
 /// A trained RNN reader; its weights in one flat vector (embeddings, recurrent and read-out
-/// blocks in turn).
+/// blocks in turn). It writes a profile over the Rasch model ([`SkillRasch`]) or over BKT
+/// ([`super::SkillBkt`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RnnReader {
+pub struct RnnReader<T = SkillRasch> {
     /// The base and its skills.
-    pub target: SkillRasch,
+    pub target: T,
     /// `[emb (2(S + 1) × EMBED) | A (H × INPUT) | B (H × H) | c (H) | W (width × H) | w₀ (width)]`.
     pub weights: Vec<f64>,
     /// Training record.
@@ -43,9 +44,11 @@ struct Layout {
     end: usize,
 }
 
-impl RnnReader {
+// The bound is crate-private on purpose: the targets are this crate's.
+#[allow(private_bounds)]
+impl<T: ProfileTarget> RnnReader<T> {
     /// Small random weights; the read-out's bias at the population's profile `prior`.
-    pub(crate) fn new(target: SkillRasch, prior: &[f64], seed: u64) -> Self {
+    pub(crate) fn new(target: T, prior: &[f64], seed: u64) -> Self {
         let l = layout(&target);
         let mut weights = uniform(l.end, 0.3, seed);
         weights[l.b..l.c].iter_mut().for_each(|v| *v /= 3.0);
@@ -56,19 +59,19 @@ impl RnnReader {
     }
 
     fn embed_row(&self, a: &Answer) -> usize {
-        let s = (a.skill as usize).min(self.target.n_skills);
+        let s = (a.skill as usize).min(self.target.n_skills());
         (2 * s + usize::from(a.correct)) * EMBED
     }
 }
 
 /// The weights an RNN reader over `t` has.
-pub(crate) fn n_weights(t: &SkillRasch) -> usize {
+pub(crate) fn n_weights<T: ProfileTarget>(t: &T) -> usize {
     layout(t).end
 }
 
-fn layout(t: &SkillRasch) -> Layout {
+fn layout<T: ProfileTarget>(t: &T) -> Layout {
     let h = RNN_HIDDEN;
-    let a = 2 * (t.n_skills + 1) * EMBED;
+    let a = 2 * (t.n_skills() + 1) * EMBED;
     let b = a + h * INPUT;
     let c = b + h * h;
     let w = c + h;
@@ -76,10 +79,11 @@ fn layout(t: &SkillRasch) -> Layout {
     Layout { a, b, c, w, w0, end: w0 + t.width() }
 }
 
-impl Reader for RnnReader {
+impl<T: ProfileTarget> Reader for RnnReader<T> {
     type Tape = Tape;
+    type Target = T;
 
-    fn target(&self) -> &SkillRasch {
+    fn target(&self) -> &T {
         &self.target
     }
 

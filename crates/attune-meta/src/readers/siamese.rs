@@ -141,6 +141,8 @@ impl Siamese {
 impl Reader for Siamese {
     type Tape = ();
 
+    type Target = SkillRasch;
+
     fn target(&self) -> &SkillRasch {
         &self.target
     }

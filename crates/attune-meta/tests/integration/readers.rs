@@ -165,3 +165,71 @@ fn a_saved_reader_adapts_as_the_one_in_memory() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+/// Two types of learner under BKT: one knows the first half of the skills at the start, the
+/// other the second half; both learn. Read from ten answers, the RNN reader's per-skill prior
+/// and learn rate predict the next answers better than BKT reading the same answers with its
+/// own update (which cannot carry what one skill shows to another).
+#[test]
+fn the_rnn_reader_over_bkt_transfers_across_skills() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut b = DatasetBuilder::default();
+    let skills: Vec<_> = (0..SKILLS).map(|s| b.skill(&format!("s{s}"))).collect();
+    let items: Vec<_> = (0..SKILLS).map(|i| b.item(&format!("q{i}"))).collect();
+    for l in 0..480 {
+        let student = b.student(&format!("b{l}"));
+        let mut known: Vec<bool> = (0..SKILLS).map(|s| (s < SKILLS / 2) == (l % 2 == 0)).collect();
+        for time in 0..30 {
+            let s = rng.random_range(0..SKILLS);
+            let y = rng.random_bool(if known[s] { 0.9 } else { 0.2 });
+            b.push_row(student, items[s], &[skills[s]], y, time);
+            known[s] |= rng.random_bool(0.1);
+        }
+    }
+    let all = b.finish();
+    let idx = |a: usize, n: usize| (a..a + n).collect::<Vec<_>>();
+    let (train, valid, test) =
+        (all.select_learners(&idx(0, 300)), all.select_learners(&idx(300, 90)), all.select_learners(&idx(390, 90)));
+    let training = Training { train: &train, validation: Some((&train, &valid)) };
+    let base = fit(&ModelSpec::new(ModelName::Bkt, 42), training, &NoProgress).unwrap();
+    let Model::Bkt(bkt) = &base.model else { unreachable!() };
+    let (train, valid, test) = (base.ids.remap(&train), base.ids.remap(&valid), base.ids.remap(&test));
+    let k = 10;
+    let reader = attune_meta::readers::BktReader::train_bkt(bkt, &train, &valid, k, &cfg(), &NoProgress).unwrap();
+    let loss = query_loss(&test, k, &|support, obs| {
+        let a = reader.adapt(support);
+        a.model.predict_interaction(&a.state, obs).get()
+    });
+    let base_reads = query_loss(&test, k, &|support, obs| {
+        let st = bkt.replay(support.iter().copied());
+        bkt.predict_interaction(&st, obs).get()
+    });
+    assert!(loss < base_reads - 0.02, "reader {loss:.4}, bkt reading the support {base_reads:.4}");
+}
+
+#[test]
+fn a_saved_bkt_reader_adapts_as_the_one_in_memory() {
+    let data = crate::vendored("assist2009_updated");
+    let small = MetaConfig { max_epochs: 2, ..MetaConfig::default() };
+    let m = meta_train(&data, "e5", "rnn-reader", &ModelSpec::new(ModelName::Bkt, 42), 1, &small, &NoProgress).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bkt-reader.json");
+    m.save(&path).unwrap();
+    let back = MetaModel::load(&path).unwrap();
+    let data = back.base.ids.remap(&data);
+    for rows in data.learners().take(10) {
+        let support: Vec<_> = data.interactions(rows.start..(rows.start + 4).min(rows.end)).collect();
+        let (a, sa) = m.adapt(&support).unwrap();
+        let (b, sb) = back.adapt(&support).unwrap();
+        assert_eq!((a.name(), sa.clone()), (ModelName::Bkt, sb.clone()));
+        for obs in data.interactions(rows.clone()) {
+            assert_eq!(a.predict(&sa, obs.item), b.predict(&sb, obs.item));
+        }
+    }
+    let mut json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+    json["learners"][0]["bkt_reader"]["weights"].as_array_mut().unwrap().pop();
+    match MetaModel::from_json(std::path::Path::new("b.json"), &serde_json::to_vec(&json).unwrap()) {
+        Err(attune_meta::Error::InvalidFile { field, .. }) => assert_eq!(field, "learners[0].weights"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}

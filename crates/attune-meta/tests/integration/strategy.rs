@@ -99,6 +99,10 @@ fn e5_reports_regret_and_gain() {
         let shares: f64 = st.chosen[k].values().sum();
         assert!((shares - 1.0).abs() < 1e-9, "{k}: {:?}", st.chosen[k]);
         assert!(r.versus["best-single"].contains_key(k) && r.versus["bkt:none"].contains_key(k));
+        // Every other learner has its own intervals against both baselines.
+        assert!(r.baseline_intervals["bkt:none"]["none"].contains_key(k));
+        assert!(r.baseline_intervals["bkt:none"]["finetune"].contains_key(k));
+        assert_eq!(r.baseline_intervals["finetune"].keys().collect::<Vec<_>>(), ["none"]);
     }
     for name in ["none", "finetune", "oracle", "best-single", "bkt:none"] {
         assert!(r.baselines.contains_key(name), "missing {name}");
