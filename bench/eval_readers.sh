@@ -2,10 +2,11 @@
 # Issue 13's runs: protocol E5 for the metric- and model-based learners beside the
 # optimization-based ones and both baselines on the same folds (one run per dataset, paired
 # intervals of every learner against each baseline and of the RNN reader against every other),
-# strategy selection (its candidates, the best single one and the oracle), and protocol E4 for
-# the readers (Active selection on what each writes), on assist2009_updated, STATICS and
-# akt/assist2009_pid, full training split, 5 folds, seed 42. One JSON per run; then
-# `python3 bench/meta_tables.py <results dir>` prints the tables.
+# the RNN reader over BKT, strategy selection (its candidates, the best single one and the
+# oracle), and protocol E4 for the readers (Active selection on what each writes) beside
+# IRT-Active, on assist2009_updated, STATICS and akt/assist2009_pid, full training split,
+# 5 folds, seed 42. One JSON per run; then `python3 bench/readers_tables.py <results dir>`
+# prints the tables.
 # Usage: bench/eval_readers.sh [shared data dir] [results dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,10 +16,12 @@ mkdir -p "$out"
 cargo build --release -q -p attune-cli
 bin=${ATTUNE_BIN:-target/release/attune}
 others=siamese,matching,protonet,memory-reader,maml,fomaml,reptile,metasgd,anil,lstm-opt
-e5() { # dataset name
-  $bin eval --protocol e5 --dataset "$shared/$1" --model strategy --quiet --json "$out/e5-$(basename "$1")-strategy.json" | tail -4
+e5() { # dataset
+  local name
+  name=$(basename "$1")
+  $bin eval --protocol e5 --dataset "$shared/$1" --model strategy --quiet --json "$out/e5-$name-strategy.json" | tail -4
   $bin eval --protocol e5 --dataset "$shared/$1" --model rnn-reader --versus $others --quiet \
-    --json "$out/e5-$(basename "$1")-readers.json" | tail -4
+    --json "$out/e5-$name-readers.json" | tail -4
 }
 e5 STATICS
 e5 assist2009_updated
@@ -27,4 +30,15 @@ for d in akt/assist2009_pid STATICS; do
   for m in siamese matching protonet rnn-reader memory-reader; do
     $bin eval --protocol e4 --dataset "$shared/$d" --model $m --quiet --json "$out/e4-$(basename $d)-$m.json" | tail -6
   done
+done
+for d in assist2009_updated STATICS; do
+  $bin eval --protocol e5 --dataset "$shared/$d" --model rnn-reader --base bkt --versus maml,metasgd --quiet \
+    --json "$out/e5-$d-bkt-readers.json" | tail -4
+done
+for m in irt-active biirt-approx siamese matching protonet rnn-reader memory-reader; do
+  $bin eval --protocol e4 --dataset "$shared/assist2009_updated" --model $m --quiet \
+    --json "$out/e4-assist2009_updated-$m.json" | tail -6
+done
+for d in akt/assist2009_pid STATICS; do
+  $bin eval --protocol e4 --dataset "$shared/$d" --model irt-active --quiet --json "$out/e4-$(basename $d)-irt-active.json" | tail -6
 done

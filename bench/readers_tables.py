@@ -80,7 +80,7 @@ def e5_strategy(d):
 
 
 def e4(d):
-    for ds in ["assist2009_pid", "STATICS"]:
+    for ds in ["assist2009_pid", "assist2009_updated", "STATICS"]:
         runs = [load(p) for p in sorted(glob.glob(os.path.join(d, f"e4-{ds}-*.json"))) if not p.endswith(".config.json")]
         runs = [r for r in runs if r]
         if not runs:
@@ -88,9 +88,8 @@ def e4(d):
         print(f"\n**E4 `{ds}`, readers** (test AUC, mean ± sd over 5 folds, 5 draws each; Active selection on what each reader writes)\n")
         print("| tester | n = 1 | n = 3 | n = 5 | n = 10 | vs irt-active (n = 1 / 3 / 5 / 10) | max exposure | test overlap |")
         print("|---|---|---|---|---|---|---|---|")
-        base = runs[0].get("baselines", {}).get("irt-active")
-        if base:
-            print("| irt-active | " + " | ".join(f(base["auc_at"][k], base.get("auc_sd_at", {}).get(k)) for k in KS) + " | | | |")
+        order = ["irt-active", "biirt-approx"] + READERS
+        runs.sort(key=lambda r: order.index(r["model"]) if r["model"] in order else 99)
         for r in runs:
             cells = " | ".join(f(r["auc_at"][k], r["auc_sd_at"][k]) for k in KS)
             vs = " / ".join(iv((r.get("vs_irt_active") or {}).get(k)) for k in KS)

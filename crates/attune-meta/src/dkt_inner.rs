@@ -153,6 +153,20 @@ pub fn answers_of(dkt: &Dkt, obs: &[Interaction<'_>]) -> Vec<Answer> {
 /// The mean cross-entropy of the answers at positions `scored`, each predicted from the
 /// answers before it, at parameters `psi` (layout `l`); its gradient goes into `grad`.
 pub fn loss_and_gradient<T: Real>(l: Layout, psi: &[T], answers: &[Answer], scored: Range<usize>, grad: &mut [T]) -> T {
+    loss_and_gradient_from(l, psi, None, answers, scored, grad, None)
+}
+
+/// [`loss_and_gradient`] from the LSTM state `start` (hidden, cell) instead of zero; the
+/// gradient with respect to that state goes into `dstart`.
+pub fn loss_and_gradient_from<T: Real>(
+    l: Layout,
+    psi: &[T],
+    start: Option<(&[T], &[T])>,
+    answers: &[Answer],
+    scored: Range<usize>,
+    grad: &mut [T],
+    dstart: Option<(&mut [T], &mut [T])>,
+) -> T {
     grad.fill(T::default());
     let last = scored.end.min(answers.len());
     if scored.start >= last {
@@ -166,10 +180,16 @@ pub fn loss_and_gradient<T: Real>(l: Layout, psi: &[T], answers: &[Answer], scor
     // The state before answer t is `hs[t]`, `cs[t]`; the update after answer t stores its
     // activated gates in `acts[t]` and `tanh c` in `tcs[t]`.
     let (mut hs, mut cs) = (vec![zero; last * h], vec![zero; last * h]);
+    if let Some((h0, c0)) = start {
+        hs[..h].copy_from_slice(&h0[..h]);
+        cs[..h].copy_from_slice(&c0[..h]);
+    }
     let (mut acts, mut tcs) = (vec![zero; last * g4], vec![zero; last * h]);
     let mut r = vec![zero; last];
-    // Updates before this one start from the zero state: no `W_hh` product to take.
+    // Updates up to the first answer read start from the zero state: no `W_hh` product to
+    // take. From a given state every update takes it.
     let first_read = answers[..last].iter().position(|a| a.token.is_some()).unwrap_or(last);
+    let with_hh = |update: usize| start.is_some() || update > first_read;
     let mut loss = zero;
     for t in 0..last {
         if t > 0 {
@@ -186,7 +206,7 @@ pub fn loss_and_gradient<T: Real>(l: Layout, psi: &[T], answers: &[Answer], scor
                     let z = &mut acts[(t - 1) * g4..t * g4];
                     let tok = tok as usize;
                     z.copy_from_slice(&table[tok * g4..(tok + 1) * g4]);
-                    if t - 1 > first_read {
+                    if with_hh(t - 1) {
                         for (k, &hk) in h_prev.iter().enumerate() {
                             let row = &w_hh[k * g4..(k + 1) * g4];
                             z.iter_mut().zip(row).for_each(|(z, &w)| *z += hk * w);
@@ -248,7 +268,7 @@ pub fn loss_and_gradient<T: Real>(l: Layout, psi: &[T], answers: &[Answer], scor
         }
         let tok = tok as usize;
         g_table[tok * g4..(tok + 1) * g4].iter_mut().zip(&dz).for_each(|(g, &d)| *g += d);
-        if t - 1 > first_read {
+        if with_hh(t - 1) {
             let h_prev = &hs[(t - 1) * h..t * h];
             for k in 0..h {
                 let (row_g, row_w) = (&mut g_hh[k * g4..(k + 1) * g4], &w_hh[k * g4..(k + 1) * g4]);
@@ -259,6 +279,10 @@ pub fn loss_and_gradient<T: Real>(l: Layout, psi: &[T], answers: &[Answer], scor
         } else {
             dh.fill(zero);
         }
+    }
+    if let Some((dh0, dc0)) = dstart {
+        dh0[..h].copy_from_slice(&dh);
+        dc0[..h].copy_from_slice(&dc);
     }
     loss * per
 }
@@ -385,6 +409,46 @@ mod tests {
         }
     }
 
+    /// From a given LSTM state: the state's gradient equals finite differences, and the
+    /// weights' gradient is still right (the first update now takes the `W_hh` product).
+    #[test]
+    fn gradient_from_a_state_matches_finite_differences() {
+        let psi = params(4);
+        let answers = answers();
+        let h = L.hidden;
+        let state: Vec<f64> = (0..2 * h).map(|j| 0.3 * (j as f64 - 3.5) / 4.0).collect();
+        let loss = |psi: &[f64], state: &[f64]| {
+            let mut g = vec![0.0; L.len()];
+            loss_and_gradient_from(L, psi, Some((&state[..h], &state[h..])), &answers, 1..6, &mut g, None)
+        };
+        let mut g = vec![0.0; L.len()];
+        let (mut dh, mut dc) = (vec![0.0; h], vec![0.0; h]);
+        loss_and_gradient_from(
+            L,
+            &psi,
+            Some((&state[..h], &state[h..])),
+            &answers,
+            1..6,
+            &mut g,
+            Some((&mut dh, &mut dc)),
+        );
+        let ds: Vec<f64> = dh.iter().chain(&dc).copied().collect();
+        for j in 0..2 * h {
+            let (mut up, mut down) = (state.clone(), state.clone());
+            up[j] += 1e-6;
+            down[j] -= 1e-6;
+            let fd = (loss(&psi, &up) - loss(&psi, &down)) / 2e-6;
+            assert!((fd - ds[j]).abs() < 1e-7, "state {j}: {} vs {fd}", ds[j]);
+        }
+        for j in (0..L.len()).step_by(5) {
+            let (mut up, mut down) = (psi.clone(), psi.clone());
+            up[j] += 1e-6;
+            down[j] -= 1e-6;
+            let fd = (loss(&up, &state) - loss(&down, &state)) / 2e-6;
+            assert!((fd - g[j]).abs() < 1e-7, "weight {j}: {} vs {fd}", g[j]);
+        }
+    }
+
     #[test]
     fn hessian_times_matches_differences_of_gradients() {
         let psi = params(4);
@@ -491,6 +555,22 @@ mod tests {
         let mut g = vec![0.0; L.len()];
         let ours = loss_and_gradient(L, &dkt_params(&dkt), &answers, 0..5, &mut g);
         assert!((ours - traced / 5.0).abs() < 1e-4, "{ours} vs {}", traced / 5.0);
+        // From a given state, as the reader over DKT starts a learner.
+        let start: Vec<f64> = (0..2 * L.hidden).map(|j| 0.2 * (j as f64 - 3.0)).collect();
+        let h = L.hidden;
+        let mut state = attune_nn::DktState {
+            h: start[..h].iter().map(|&x| x as f32).collect(),
+            c: start[h..].iter().map(|&x| x as f32).collect(),
+        };
+        let mut traced = 0.0;
+        for o in &obs {
+            let p = dkt.predict_interaction(&state, o).get();
+            traced -= if o.correct { p.ln() } else { (1.0 - p).ln() };
+            dkt.update(&mut state, o);
+        }
+        let from = Some((&start[..h], &start[h..]));
+        let ours = loss_and_gradient_from(L, &dkt_params(&dkt), from, &answers, 0..5, &mut g, None);
+        assert!((ours - traced / 5.0).abs() < 1e-4, "from a state: {ours} vs {}", traced / 5.0);
     }
 
     fn dkt_params(dkt: &Dkt) -> Vec<f64> {

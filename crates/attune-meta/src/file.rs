@@ -26,7 +26,7 @@ use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
 use crate::lstm_opt::LstmIrt;
 use crate::policy::HIDDEN;
 use crate::protocol::{E4Model, E5Model};
-use crate::readers::{BktReader, ReaderModel};
+use crate::readers::{BktReader, DktReader, ReaderModel};
 use crate::strategy::{Strategy, fit_strategy_bases, train_strategy_candidates};
 use crate::tasks::{e4_data, learner_folds};
 use crate::tracer::{adapt_tracer, train_tracer};
@@ -61,6 +61,9 @@ pub enum Trained {
     /// An RNN reader writing BKT's per-skill prior and learn rate (E5).
     #[serde(rename = "bkt_reader")]
     BktReader(BktReader),
+    /// An RNN reader writing DKT's initial state (E5).
+    #[serde(rename = "dkt_reader")]
+    DktReader(Box<DktReader>),
 }
 
 impl Trained {
@@ -76,6 +79,7 @@ impl Trained {
             Self::Reader(m) => m.validation_auc(),
             Self::Strategy(s) => s.validation_auc,
             Self::BktReader(r) => r.record.validation_auc,
+            Self::DktReader(r) => r.record.validation_auc,
         }
     }
 }
@@ -321,7 +325,8 @@ pub(crate) fn check_learner(
     let irt = match (&base.model, learner) {
         (_, Trained::Strategy(s)) if e5 => return s.check(),
         (Model::Dkt(dkt), Trained::DktTracer(m)) if e5 => return m.check(dkt).map_err(at),
-        (Model::Dkt(_), _) => return kind("a dkt base takes E5 dkt_tracer learners only".into()),
+        (Model::Dkt(dkt), Trained::DktReader(r)) if e5 => return r.check_dkt(dkt),
+        (Model::Dkt(_), _) => return kind("a dkt base takes E5 dkt_tracer and dkt_reader learners only".into()),
         (Model::Bkt(bkt), Trained::BktTracer(m)) if e5 => return m.check(bkt).map_err(at),
         (Model::Bkt(bkt), Trained::BktReader(r)) if e5 => return r.check_bkt(bkt),
         (Model::Bkt(_), _) => return kind("a bkt base takes E5 bkt_tracer and bkt_reader learners only".into()),

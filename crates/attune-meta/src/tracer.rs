@@ -14,7 +14,7 @@ use crate::file::Trained;
 use crate::irt_meta::{MetaConfig, MetaIrt};
 use crate::lstm_opt::LstmIrt;
 use crate::protocol::{E5Model, rasch};
-use crate::readers::{BktReader, ReaderKind, ReaderModel};
+use crate::readers::{BktReader, DktReader, ReaderKind, ReaderModel};
 use crate::{Error, Result};
 
 /// Trains the E5 learner `model` over `base` for support size `k` on `train`, choosing what
@@ -46,6 +46,9 @@ pub(crate) fn train_tracer(
         E5Model::Reader(kind) => match &base.model {
             Model::Bkt(bkt) if kind == ReaderKind::RnnReader => {
                 Trained::BktReader(BktReader::train_bkt(bkt, train, valid, k, cfg, progress)?)
+            }
+            Model::Dkt(dkt) if kind == ReaderKind::RnnReader => {
+                Trained::DktReader(Box::new(DktReader::train_dkt(dkt, train, valid, k, cfg, progress)?))
             }
             _ => {
                 Trained::Reader(ReaderModel::train(kind, &rasch(base, kind.as_str())?, train, valid, k, cfg, progress)?)
@@ -84,6 +87,15 @@ pub(crate) fn adapt_tracer<'m>(
         Some(Trained::BktTracer(m)) => {
             let a = m.adapt(support);
             (Cow::Owned(Model::Bkt(a.model)), LearnerState::Bkt(a.state))
+        }
+        Some(Trained::DktReader(r)) => {
+            let a = r.adapt(support);
+            // The reader's DKT is the base's (checked on load): borrow the base.
+            let model = match base {
+                Model::Dkt(_) => Cow::Borrowed(base),
+                _ => Cow::Owned(Model::Dkt(a.model.clone())),
+            };
+            (model, LearnerState::Dkt(a.state))
         }
         Some(Trained::BktReader(r)) => {
             let a = r.adapt(support);

@@ -52,6 +52,10 @@ impl FromStr for E4Model {
             "biirt-unbiased" => Ok(Self::BiIrt(BiPolicy::Unbiased)),
             "binn-unbiased" => Ok(Self::BiNn(BiPolicy::Unbiased)),
             _ if s.parse::<ReaderKind>().is_ok() => s.parse().map(Self::Reader),
+            // The test chooses the answers a strategy would be chosen from, so E4 has none.
+            "strategy" => Err("strategy selection is an E5 learner (--protocol e5): in E4 the tester chooses \
+                               the very answers a strategy would be chosen from"
+                .into()),
             _ => Err(format!(
                 "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, \
                  biirt-approx, biirt-unbiased, binn-random, binn-active, binn-approx, binn-unbiased, siamese, matching, \

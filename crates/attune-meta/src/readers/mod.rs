@@ -9,6 +9,7 @@
 
 mod bkt_target;
 mod check;
+mod dkt_target;
 mod encoder;
 mod kmeans;
 mod matching;
@@ -30,6 +31,7 @@ use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 pub use self::bkt_target::{BktReader, SkillBkt};
+pub use self::dkt_target::{DktReader, SkillDkt};
 pub use self::encoder::{ENCODER_DIMS, Encoder};
 pub use self::kmeans::adjusted_rand_index;
 pub use self::matching::Matching;

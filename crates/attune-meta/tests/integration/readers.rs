@@ -233,3 +233,35 @@ fn a_saved_bkt_reader_adapts_as_the_one_in_memory() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+#[test]
+fn a_saved_dkt_reader_adapts_as_the_one_in_memory() {
+    let data = crate::vendored("assist2009_updated");
+    let small = MetaConfig { neural_max_epochs: 1, ..MetaConfig::default() };
+    let spec = ModelSpec::new(ModelName::Dkt, 42).with_overrides(&["hidden=16", "max_epochs=1"]).unwrap();
+    let m = meta_train(&data, "e5", "rnn-reader", &spec, 1, &small, &NoProgress).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dkt-reader.json");
+    m.save(&path).unwrap();
+    let back = MetaModel::load(&path).unwrap();
+    let data = back.base.ids.remap(&data);
+    let mut moved = false;
+    for rows in data.learners().take(10) {
+        let support: Vec<_> = data.interactions(rows.start..(rows.start + 4).min(rows.end)).collect();
+        let (a, sa) = m.adapt(&support).unwrap();
+        let (b, sb) = back.adapt(&support).unwrap();
+        assert_eq!((a.name(), &sa), (ModelName::Dkt, &sb));
+        // The state starts where the reader writes it, not at DKT's zero.
+        moved |= sa != m.base.replay(support.iter().copied());
+        for obs in data.interactions(rows.clone()) {
+            assert_eq!(a.predict(&sa, obs.item), b.predict(&sb, obs.item));
+        }
+    }
+    assert!(moved, "the reader wrote DKT's zero state for every learner");
+    let mut json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+    json["learners"][0]["dkt_reader"]["weights"].as_array_mut().unwrap().pop();
+    match MetaModel::from_json(std::path::Path::new("d.json"), &serde_json::to_vec(&json).unwrap()) {
+        Err(attune_meta::Error::InvalidFile { field, .. }) => assert_eq!(field, "learners[0].weights"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
