@@ -57,6 +57,38 @@ def e5_readers(d):
             print(f"| {name} | {cells} | {vs('none')} | {vs('finetune')} | {against} |")
 
 
+def e5_other(d):
+    """The RNN reader over BKT and DKT, and on training cohorts."""
+    runs = [
+        (f"e5-{ds}-bkt-readers.json", f"E5 `{ds}`, base `bkt`", "full training split, mean ± sd over 5 folds")
+        for ds in DATASETS
+    ] + [
+        ("e5-assist2009_updated-dkt-reader-fold1.json", "E5 `assist2009_updated`, base `dkt`", "fold 1"),
+        ("e5-STATICS-dkt-reader.json", "E5 `STATICS`, base `dkt`", "full training split, mean ± sd over 5 folds"),
+    ] + [
+        (f"e5-assist2009_updated-readers-cohort{c}.json", f"E5 `assist2009_updated`, base `irt1pl`, cohorts of {c}",
+         f"10 cohorts of {c} training learners from fold 1, mean ± sd")
+        for c in (10, 20, 50)
+    ]
+    for name, title, what in runs:
+        r = load(os.path.join(d, name))
+        if not r:
+            continue
+        print(f"\n**{title}** ({what}; AUC on answers k+1…k+20)\n")
+        print("| learner | k = 1 | k = 3 | k = 5 | k = 10 | vs none (k = 1 / 3 / 5 / 10) | vs finetune | rnn-reader − it |")
+        print("|---|---|---|---|---|---|---|---|")
+        names = ["none", "finetune"] + [n for n in r["baselines"] if n not in ("none", "finetune")] + [r["model"]]
+        for n in names:
+            s = scores(r, n)
+            if not s:
+                continue
+            cells = " | ".join(f(s["auc_at"][k], s["auc_sd_at"].get(k)) for k in KS)
+            vs = lambda b: " / ".join(iv(intervals(r, n, b).get(k)) for k in KS) if n not in ("none", b) else ""
+            them = r.get("versus", {}).get(n) or (r.get(f"vs_{n}") if n in ("none", "finetune") else None)
+            against = " / ".join(iv(them.get(k)) for k in KS) if them and n != r["model"] else ""
+            print(f"| {n} | {cells} | {vs('none')} | {vs('finetune')} | {against} |")
+
+
 def e5_strategy(d):
     for ds in DATASETS:
         r = load(os.path.join(d, f"e5-{ds}-strategy.json"))
@@ -99,5 +131,6 @@ def e4(d):
 if __name__ == "__main__":
     d = sys.argv[1] if len(sys.argv) > 1 else "results/meta-readers"
     e5_readers(d)
+    e5_other(d)
     e5_strategy(d)
     e4(d)

@@ -58,10 +58,10 @@ pub enum Trained {
     Reader(ReaderModel),
     /// A strategy selector and its candidates (E5).
     Strategy(Box<Strategy>),
-    /// An RNN reader writing BKT's per-skill prior and learn rate (E5).
+    /// The RNN or memory reader writing BKT's per-skill prior and learn rate (E5).
     #[serde(rename = "bkt_reader")]
     BktReader(BktReader),
-    /// An RNN reader writing DKT's initial state (E5).
+    /// The RNN or memory reader writing DKT's initial state (E5).
     #[serde(rename = "dkt_reader")]
     DktReader(Box<DktReader>),
 }
@@ -78,8 +78,8 @@ impl Trained {
             Self::BktTracer(m) => m.validation_auc,
             Self::Reader(m) => m.validation_auc(),
             Self::Strategy(s) => s.validation_auc,
-            Self::BktReader(r) => r.record.validation_auc,
-            Self::DktReader(r) => r.record.validation_auc,
+            Self::BktReader(r) => r.record().validation_auc,
+            Self::DktReader(r) => r.record().validation_auc,
         }
     }
 }

@@ -44,11 +44,11 @@ pub(crate) fn train_tracer(
             Trained::Optimizer(LstmIrt::train(&rasch(base, "lstm-opt")?, train, valid, k, cfg, progress)?)
         }
         E5Model::Reader(kind) => match &base.model {
-            Model::Bkt(bkt) if kind == ReaderKind::RnnReader => {
-                Trained::BktReader(BktReader::train_bkt(bkt, train, valid, k, cfg, progress)?)
+            Model::Bkt(bkt) if matches!(kind, ReaderKind::RnnReader | ReaderKind::MemoryReader) => {
+                Trained::BktReader(BktReader::train_bkt(kind, bkt, train, valid, k, cfg, progress)?)
             }
-            Model::Dkt(dkt) if kind == ReaderKind::RnnReader => {
-                Trained::DktReader(Box::new(DktReader::train_dkt(dkt, train, valid, k, cfg, progress)?))
+            Model::Dkt(dkt) if matches!(kind, ReaderKind::RnnReader | ReaderKind::MemoryReader) => {
+                Trained::DktReader(Box::new(DktReader::train_dkt(kind, dkt, train, valid, k, cfg, progress)?))
             }
             _ => {
                 Trained::Reader(ReaderModel::train(kind, &rasch(base, kind.as_str())?, train, valid, k, cfg, progress)?)

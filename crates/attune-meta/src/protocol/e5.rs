@@ -228,7 +228,7 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
         E5Model::Meta(_) => {
             matches!(run.base.model, ModelName::Irt1pl | ModelName::Dkt | ModelName::Bkt | ModelName::BktForgets)
         }
-        E5Model::Reader(ReaderKind::RnnReader) => {
+        E5Model::Reader(ReaderKind::RnnReader | ReaderKind::MemoryReader) => {
             matches!(run.base.model, ModelName::Irt1pl | ModelName::Bkt | ModelName::BktForgets | ModelName::Dkt)
         }
         E5Model::LstmOpt | E5Model::Reader(_) | E5Model::Strategy => run.base.model == ModelName::Irt1pl,
@@ -239,7 +239,7 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
             base: run.base.model.as_str().to_owned(),
             supported: match run.model {
                 E5Model::Meta(_) => "irt1pl, dkt, bkt, bkt-forgets",
-                E5Model::Reader(ReaderKind::RnnReader) => "irt1pl, bkt, bkt-forgets, dkt",
+                E5Model::Reader(ReaderKind::RnnReader | ReaderKind::MemoryReader) => "irt1pl, bkt, bkt-forgets, dkt",
                 _ => "irt1pl",
             },
         });

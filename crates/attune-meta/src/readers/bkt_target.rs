@@ -1,4 +1,4 @@
-//! The RNN reader over BKT: it writes a new learner's **per-skill prior and learn rate** (as
+//! The model-based readers over BKT (the RNN and the memory reader): they write a new learner's **per-skill prior and learn rate** (as
 //! logits: `(a_1 … a_S, b_1 … b_S)`, `P(known₀) = σ(a_s)`, `P(learn) = σ(b_s)`) in one forward
 //! pass; guess, slip and forgetting stay the normal fit's. The adapted learner is an ordinary
 //! [`Bkt`] with those two parameters replaced, reading the support with its own update.
@@ -11,9 +11,11 @@ use attune_core::{Dataset, Interaction, KnowledgeTracer, Progress, sigmoid};
 use attune_kt::Bkt;
 use serde::{Deserialize, Serialize};
 
+use super::base::BaseReader;
+use super::memory::MemoryReader;
 use super::profile::Answer;
-use super::rnn::{RnnReader, n_weights};
-use super::{ProfileTarget, Reader, fit_reader, learners};
+use super::rnn::RnnReader;
+use super::{ProfileTarget, Reader, ReaderKind};
 use crate::e5::{Adapted, MetaLearner};
 use crate::irt_meta::MetaConfig;
 use crate::{Error, Result};
@@ -32,8 +34,8 @@ pub struct SkillBkt {
     pub base: Bkt,
 }
 
-/// An RNN reader writing BKT's per-skill prior and learn rate.
-pub type BktReader = RnnReader<SkillBkt>;
+/// The RNN or memory reader writing BKT's per-skill prior and learn rate.
+pub type BktReader = BaseReader<SkillBkt>;
 
 /// One skill's filter: `P(known)` and its derivatives with respect to the skill's prior and
 /// learn logits.
@@ -215,22 +217,36 @@ impl ProfileTarget for SkillBkt {
     }
 }
 
+macro_rules! over_bkt {
+    ($($reader:ident),*) => {$(
+        impl MetaLearner for $reader<SkillBkt> {
+            type Learner<'a> = Bkt;
+            fn adapt(&self, support: &[Interaction<'_>]) -> Adapted<Bkt> {
+                let answers = self.target.answers(support);
+                let profile = self.read(&answers, None, &mut Default::default());
+                self.target.adapted(&profile, support)
+            }
+        }
+    )*};
+}
+over_bkt!(RnnReader, MemoryReader);
+
 impl MetaLearner for BktReader {
     type Learner<'a> = Bkt;
     fn adapt(&self, support: &[Interaction<'_>]) -> Adapted<Bkt> {
-        let answers = self.target.answers(support);
-        let profile = self.read(&answers, None, &mut Default::default());
-        self.target.adapted(&profile, support)
+        let profile = self.profile(&self.target().answers(support));
+        self.target().adapted(&profile, support)
     }
 }
 
 impl BktReader {
-    /// Trains an RNN reader over `base` for support size `k` on the training learners (model
-    /// ids), its stopping epoch chosen on the validation learners.
+    /// Trains the RNN or memory reader over `base` for support size `k` on the training
+    /// learners (model ids), its stopping epoch chosen on the validation learners.
     ///
     /// # Errors
-    /// Too few learners, cancellation.
+    /// Another reader, a base with a guess and slip per item, too few learners, cancellation.
     pub fn train_bkt(
+        kind: ReaderKind,
         base: &Bkt,
         train: &Dataset,
         valid: &Dataset,
@@ -238,23 +254,16 @@ impl BktReader {
         cfg: &MetaConfig,
         progress: &dyn Progress,
     ) -> Result<Self> {
-        cfg.validate("rnn-reader")?;
         if base.config.multigs {
             return Err(Error::UnsupportedBase {
-                learner: "rnn-reader",
+                learner: kind.as_str(),
                 base: "bkt-multigs".into(),
                 supported: "irt1pl, bkt, bkt-forgets",
             });
         }
         let target = SkillBkt::new(base);
-        let learners = learners(&target, train, k);
-        if learners.is_empty() {
-            return Err(Error::TooFewLearners { needed: 1, found: 0 });
-        }
-        progress.start(&format!("training rnn-reader over bkt (k = {k})"), cfg.max_epochs as u64);
         let prior = target.population();
-        let reader = RnnReader::new(target, &prior, cfg.seed);
-        fit_reader(reader, &learners, valid, k, cfg.outer_rate, cfg, progress)
+        BaseReader::train(kind, target, &prior, train, valid, k, cfg, progress)
     }
 
     /// Checks a loaded reader against the file's base.
@@ -262,18 +271,14 @@ impl BktReader {
     /// # Errors
     /// The field and what is wrong with it.
     pub(crate) fn check_bkt(&self, base: &Bkt) -> std::result::Result<(), (String, String)> {
-        let t = &self.target;
-        let same = t.base.skills.len() == base.skills.len()
-            && t.base.skills.iter().zip(&base.skills).all(|(a, b)| a.is_some() == b.is_some())
-            && t.base.item_skills == base.item_skills;
+        let t = &self.target().base;
+        let same = t.skills.len() == base.skills.len()
+            && t.skills.iter().zip(&base.skills).all(|(a, b)| a.is_some() == b.is_some())
+            && t.item_skills == base.item_skills;
         if !same {
             return Err(("target.base".into(), "does not match the file's base model".into()));
         }
-        let n = n_weights(t);
-        if self.weights.len() != n || self.weights.iter().any(|w| !w.is_finite() || w.abs() > 1e6) {
-            return Err(("weights".into(), format!("not {n} finite weights within ±1e6")));
-        }
-        Ok(())
+        self.check_shapes()
     }
 }
 

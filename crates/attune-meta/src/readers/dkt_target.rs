@@ -1,4 +1,4 @@
-//! The RNN reader over DKT: it writes a new learner's **initial LSTM state** (hidden and cell
+//! The model-based readers over DKT (the RNN and the memory reader): they write a new learner's **initial LSTM state** (hidden and cell
 //! vectors, `2 H` numbers) in one forward pass; DKT's weights stay the normal fit's. The
 //! adapted learner is the ordinary [`Dkt`], its state started there and then reading the
 //! support with DKT's own update.
@@ -12,13 +12,15 @@ use attune_core::{Dataset, Interaction, KnowledgeTracer, Progress, sigmoid};
 use attune_nn::{Dkt, DktState};
 use serde::{Deserialize, Serialize};
 
+use super::base::BaseReader;
+use super::memory::MemoryReader;
 use super::profile::Answer;
-use super::rnn::{RnnReader, n_weights};
-use super::{ProfileTarget, Reader, fit_reader, learners};
+use super::rnn::RnnReader;
+use super::{ProfileTarget, Reader, ReaderKind};
+use crate::Result;
 use crate::dkt_inner::{self, Layout};
 use crate::e5::{Adapted, MetaLearner};
 use crate::irt_meta::MetaConfig;
-use crate::{Error, Result};
 
 /// DKT fitted normally. An answer is read on its first known skill, as DKT reads it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -30,8 +32,8 @@ pub struct SkillDkt {
     psi: OnceLock<Vec<f64>>,
 }
 
-/// An RNN reader writing DKT's initial state.
-pub type DktReader = RnnReader<SkillDkt>;
+/// The RNN or memory reader writing DKT's initial state.
+pub type DktReader = BaseReader<SkillDkt>;
 
 impl SkillDkt {
     pub(crate) fn new(base: &Dkt) -> Self {
@@ -147,23 +149,37 @@ impl ProfileTarget for SkillDkt {
     }
 }
 
+macro_rules! over_dkt {
+    ($($reader:ident),*) => {$(
+        impl MetaLearner for $reader<SkillDkt> {
+            type Learner<'a> = &'a Dkt;
+            fn adapt<'a>(&'a self, support: &[Interaction<'_>]) -> Adapted<&'a Dkt> {
+                let answers = self.target.answers(support);
+                let profile = self.read(&answers, None, &mut Default::default());
+                self.target.adapted(&profile, support)
+            }
+        }
+    )*};
+}
+over_dkt!(RnnReader, MemoryReader);
+
 impl MetaLearner for DktReader {
     type Learner<'a> = &'a Dkt;
     fn adapt<'a>(&'a self, support: &[Interaction<'_>]) -> Adapted<&'a Dkt> {
-        let answers = self.target.answers(support);
-        let profile = self.read(&answers, None, &mut Default::default());
-        self.target.adapted(&profile, support)
+        let profile = self.profile(&self.target().answers(support));
+        self.target().adapted(&profile, support)
     }
 }
 
 impl DktReader {
-    /// Trains an RNN reader over `base` for support size `k` on the training learners (model
-    /// ids), its stopping epoch chosen on the validation learners (at most the neural epoch
-    /// budget: each step runs DKT's LSTM forward and back).
+    /// Trains the RNN or memory reader over `base` for support size `k` on the training
+    /// learners (model ids), its stopping epoch chosen on the validation learners (within the
+    /// neural epoch budget: each step runs DKT's LSTM forward and back).
     ///
     /// # Errors
-    /// Too few learners, cancellation.
+    /// Another reader, too few learners, cancellation.
     pub fn train_dkt(
+        kind: ReaderKind,
         base: &Dkt,
         train: &Dataset,
         valid: &Dataset,
@@ -171,17 +187,10 @@ impl DktReader {
         cfg: &MetaConfig,
         progress: &dyn Progress,
     ) -> Result<Self> {
-        cfg.validate("rnn-reader")?;
         let target = SkillDkt::new(base);
-        let learners = learners(&target, train, k);
-        if learners.is_empty() {
-            return Err(Error::TooFewLearners { needed: 1, found: 0 });
-        }
-        let cfg = MetaConfig { max_epochs: cfg.neural_max_epochs, patience: cfg.neural_patience, ..cfg.clone() };
-        progress.start(&format!("training rnn-reader over dkt (k = {k})"), cfg.max_epochs as u64);
         let prior = vec![0.0; target.width()];
-        let reader = RnnReader::new(target, &prior, cfg.seed);
-        fit_reader(reader, &learners, valid, k, cfg.outer_rate, &cfg, progress)
+        let cfg = MetaConfig { max_epochs: cfg.neural_max_epochs, patience: cfg.neural_patience, ..cfg.clone() };
+        BaseReader::train(kind, target, &prior, train, valid, k, &cfg, progress)
     }
 
     /// Checks a loaded reader against the file's base.
@@ -189,7 +198,7 @@ impl DktReader {
     /// # Errors
     /// The field and what is wrong with it.
     pub(crate) fn check_dkt(&self, base: &Dkt) -> std::result::Result<(), (String, String)> {
-        let t = &self.target.base;
+        let t = &self.target().base;
         let same = Layout::of(t) == Layout::of(base)
             && t.token_gates == base.token_gates
             && t.w_hh == base.w_hh
@@ -199,10 +208,6 @@ impl DktReader {
         if !same {
             return Err(("target.base".into(), "does not match the file's base model".into()));
         }
-        let n = n_weights(&self.target);
-        if self.weights.len() != n || self.weights.iter().any(|w| !w.is_finite() || w.abs() > 1e6) {
-            return Err(("weights".into(), format!("not {n} finite weights within ±1e6")));
-        }
-        Ok(())
+        self.check_shapes()
     }
 }

@@ -9,7 +9,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::profile::{Answer, SkillRasch};
+use super::ProfileTarget;
+use super::profile::Answer;
 
 /// Width of a student vector.
 pub const ENCODER_DIMS: usize = 16;
@@ -39,7 +40,7 @@ impl Encoder {
     }
 
     /// The student vector of `answers`.
-    pub(crate) fn encode(&self, target: &SkillRasch, answers: &[Answer]) -> [f64; ENCODER_DIMS] {
+    pub(crate) fn encode<T: ProfileTarget>(&self, target: &T, answers: &[Answer]) -> [f64; ENCODER_DIMS] {
         let mut z = [0.0; ENCODER_DIMS];
         let scale = 1.0 / (answers.len() as f64 + 1.0);
         for a in answers {
@@ -57,7 +58,7 @@ impl Encoder {
     }
 
     /// Adds `dz`'s pull on the embeddings to `grad` (layout of `w`).
-    pub(crate) fn backward(&self, target: &SkillRasch, answers: &[Answer], dz: &[f64], grad: &mut [f64]) {
+    pub(crate) fn backward<T: ProfileTarget>(&self, target: &T, answers: &[Answer], dz: &[f64], grad: &mut [f64]) {
         let scale = 1.0 / (answers.len() as f64 + 1.0);
         let d = ENCODER_DIMS;
         for a in answers {

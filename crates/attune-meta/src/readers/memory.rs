@@ -10,16 +10,16 @@ use serde::{Deserialize, Serialize};
 use super::encoder::{ENCODER_DIMS, Encoder, uniform};
 use super::kmeans::kmeans;
 use super::profile::{Answer, SkillRasch};
-use super::{Learner, Reader, Record};
+use super::{Learner, ProfileTarget, Reader, Record};
 
 /// Slots of the memory.
 pub const MEMORY_SLOTS: usize = 8;
 
-/// A trained memory reader.
+/// A trained memory reader, over the Rasch model ([`SkillRasch`]), BKT or DKT.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MemoryReader {
+pub struct MemoryReader<T = SkillRasch> {
     /// The base and its skills.
-    pub target: SkillRasch,
+    pub target: T,
     /// The support's encoder.
     pub encoder: Encoder,
     /// Keys, `[MEMORY_SLOTS × ENCODER_DIMS]`.
@@ -36,9 +36,11 @@ pub(crate) struct Tape {
     a: Vec<f64>,
 }
 
-impl MemoryReader {
+// The bound is crate-private on purpose: the targets are this crate's.
+#[allow(private_bounds)]
+impl<T: ProfileTarget> MemoryReader<T> {
     /// The memory started at `MEMORY_SLOTS` clusters of the training profiles.
-    pub(crate) fn new(target: SkillRasch, train: &[Learner], seed: u64) -> Self {
+    pub(crate) fn new(target: T, train: &[Learner], seed: u64) -> Self {
         let w = target.width();
         let profiles: Vec<Vec<f64>> = train.iter().map(|l| l.profile.clone()).collect();
         let (_, centres) = kmeans(&profiles, MEMORY_SLOTS, 3, seed);
@@ -46,7 +48,7 @@ impl MemoryReader {
         for (t, c) in centres.iter().enumerate() {
             values[t * w..(t + 1) * w].copy_from_slice(c);
         }
-        let encoder = Encoder::new(target.n_skills, seed);
+        let encoder = Encoder::new(target.n_skills(), seed);
         let keys = uniform(MEMORY_SLOTS * ENCODER_DIMS, 0.5, seed ^ 0xC0DE);
         Self { target, encoder, keys, values, record: Record::default() }
     }
@@ -56,12 +58,12 @@ impl MemoryReader {
     }
 }
 
-impl Reader for MemoryReader {
+impl<T: ProfileTarget> Reader for MemoryReader<T> {
     type Tape = Tape;
 
-    type Target = SkillRasch;
+    type Target = T;
 
-    fn target(&self) -> &SkillRasch {
+    fn target(&self) -> &T {
         &self.target
     }
 

@@ -7,6 +7,7 @@
 //! an offset per skill — so an adapted learner is an ordinary IRT model, saved, served and
 //! traced like any other.
 
+mod base;
 mod bkt_target;
 mod check;
 mod dkt_target;
@@ -30,6 +31,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
+pub use self::base::BaseReader;
 pub use self::bkt_target::{BktReader, SkillBkt};
 pub use self::dkt_target::{DktReader, SkillDkt};
 pub use self::encoder::{ENCODER_DIMS, Encoder};

@@ -167,11 +167,11 @@ fn a_saved_reader_adapts_as_the_one_in_memory() {
 }
 
 /// Two types of learner under BKT: one knows the first half of the skills at the start, the
-/// other the second half; both learn. Read from ten answers, the RNN reader's per-skill prior
+/// other the second half; both learn. Read from ten answers, the RNN and memory readers' per-skill prior
 /// and learn rate predict the next answers better than BKT reading the same answers with its
 /// own update (which cannot carry what one skill shows to another).
 #[test]
-fn the_rnn_reader_over_bkt_transfers_across_skills() {
+fn the_readers_over_bkt_transfer_across_skills() {
     let mut rng = StdRng::seed_from_u64(3);
     let mut b = DatasetBuilder::default();
     let skills: Vec<_> = (0..SKILLS).map(|s| b.skill(&format!("s{s}"))).collect();
@@ -195,16 +195,24 @@ fn the_rnn_reader_over_bkt_transfers_across_skills() {
     let Model::Bkt(bkt) = &base.model else { unreachable!() };
     let (train, valid, test) = (base.ids.remap(&train), base.ids.remap(&valid), base.ids.remap(&test));
     let k = 10;
-    let reader = attune_meta::readers::BktReader::train_bkt(bkt, &train, &valid, k, &cfg(), &NoProgress).unwrap();
-    let loss = query_loss(&test, k, &|support, obs| {
-        let a = reader.adapt(support);
-        a.model.predict_interaction(&a.state, obs).get()
-    });
     let base_reads = query_loss(&test, k, &|support, obs| {
         let st = bkt.replay(support.iter().copied());
         bkt.predict_interaction(&st, obs).get()
     });
-    assert!(loss < base_reads - 0.02, "reader {loss:.4}, bkt reading the support {base_reads:.4}");
+    for kind in [ReaderKind::RnnReader, ReaderKind::MemoryReader] {
+        let reader =
+            attune_meta::readers::BktReader::train_bkt(kind, bkt, &train, &valid, k, &cfg(), &NoProgress).unwrap();
+        let loss = query_loss(&test, k, &|support, obs| {
+            let a = reader.adapt(support);
+            a.model.predict_interaction(&a.state, obs).get()
+        });
+        let name = kind.as_str();
+        assert!(loss < base_reads - 0.02, "{name} {loss:.4}, bkt reading the support {base_reads:.4}");
+    }
+    // The metric-based learners write Rasch profiles only.
+    let err =
+        attune_meta::readers::BktReader::train_bkt(ReaderKind::ProtoNet, bkt, &train, &valid, k, &cfg(), &NoProgress);
+    assert!(err.is_err());
 }
 
 #[test]
@@ -239,6 +247,9 @@ fn a_saved_dkt_reader_adapts_as_the_one_in_memory() {
     let data = crate::vendored("assist2009_updated");
     let small = MetaConfig { neural_max_epochs: 1, ..MetaConfig::default() };
     let spec = ModelSpec::new(ModelName::Dkt, 42).with_overrides(&["hidden=16", "max_epochs=1"]).unwrap();
+    // The memory reader over DKT trains and adapts too (its file holds the same kind of learner).
+    let memory = meta_train(&data, "e5", "memory-reader", &spec, 1, &small, &NoProgress).unwrap();
+    assert!(memory.learners[0].learner.validation_auc() > 0.5);
     let m = meta_train(&data, "e5", "rnn-reader", &spec, 1, &small, &NoProgress).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("dkt-reader.json");
