@@ -32,7 +32,7 @@ for d in akt/assist2009_pid STATICS; do
   done
 done
 for d in assist2009_updated STATICS; do
-  $bin eval --protocol e5 --dataset "$shared/$d" --model rnn-reader --base bkt --versus maml,metasgd --quiet \
+  $bin eval --protocol e5 --dataset "$shared/$d" --model rnn-reader --base bkt --versus maml,metasgd,memory-reader --quiet \
     --json "$out/e5-$d-bkt-readers.json" | tail -4
 done
 for m in irt-active biirt-approx siamese matching protonet rnn-reader memory-reader; do
@@ -43,9 +43,9 @@ for d in akt/assist2009_pid STATICS; do
   $bin eval --protocol e4 --dataset "$shared/$d" --model irt-active --quiet --json "$out/e4-$(basename $d)-irt-active.json" | tail -6
 done
 # The RNN reader over DKT (one fold on assist2009_updated: every step runs DKT's LSTM).
-$bin eval --protocol e5 --dataset "$shared/assist2009_updated" --model rnn-reader --base dkt --fold 1 --quiet \
+$bin eval --protocol e5 --dataset "$shared/assist2009_updated" --model rnn-reader --base dkt --versus memory-reader --fold 1 --quiet \
   --json "$out/e5-assist2009_updated-dkt-reader-fold1.json" | tail -8
-$bin eval --protocol e5 --dataset "$shared/STATICS" --model rnn-reader --base dkt --quiet \
+$bin eval --protocol e5 --dataset "$shared/STATICS" --model rnn-reader --base dkt --versus memory-reader --quiet \
   --json "$out/e5-STATICS-dkt-reader.json" | tail -8
 # Training cohorts of 10, 20 and 50 learners (10 cohorts of fold 1).
 for c in 10 20 50; do
