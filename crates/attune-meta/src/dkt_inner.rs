@@ -153,21 +153,24 @@ pub fn answers_of(dkt: &Dkt, obs: &[Interaction<'_>]) -> Vec<Answer> {
 /// The mean cross-entropy of the answers at positions `scored`, each predicted from the
 /// answers before it, at parameters `psi` (layout `l`); its gradient goes into `grad`.
 pub fn loss_and_gradient<T: Real>(l: Layout, psi: &[T], answers: &[Answer], scored: Range<usize>, grad: &mut [T]) -> T {
-    loss_and_gradient_from(l, psi, None, answers, scored, grad, None)
+    loss_and_gradient_from(l, psi, None, answers, scored, Some(grad), None)
 }
 
 /// [`loss_and_gradient`] from the LSTM state `start` (hidden, cell) instead of zero; the
-/// gradient with respect to that state goes into `dstart`.
+/// gradient with respect to that state goes into `dstart`, the weights' into `grad` where
+/// one is given (a reader of the state does without, and skips their accumulation).
 pub fn loss_and_gradient_from<T: Real>(
     l: Layout,
     psi: &[T],
     start: Option<(&[T], &[T])>,
     answers: &[Answer],
     scored: Range<usize>,
-    grad: &mut [T],
+    mut grad: Option<&mut [T]>,
     dstart: Option<(&mut [T], &mut [T])>,
 ) -> T {
-    grad.fill(T::default());
+    if let Some(g) = grad.as_deref_mut() {
+        g.fill(T::default());
+    }
     let last = scored.end.min(answers.len());
     if scored.start >= last {
         return T::default();
@@ -237,20 +240,23 @@ pub fn loss_and_gradient_from<T: Real>(
             r[t] = (z.sigmoid() - y) * per;
         }
     }
-    let (g_table, rest) = grad.split_at_mut(l.w_hh().start);
-    let (g_hh, rest) = rest.split_at_mut(h * g4);
-    let (g_out, g_b) = rest.split_at_mut(l.n_skills * h);
+    let mut weights = grad.map(|g| {
+        let (g_table, rest) = g.split_at_mut(l.w_hh().start);
+        let (g_hh, rest) = rest.split_at_mut(h * g4);
+        let (g_out, g_b) = rest.split_at_mut(l.n_skills * h);
+        (g_table, g_hh, g_out, g_b)
+    });
     let (mut dh, mut dc, mut dz) = (vec![zero; h], vec![zero; h], vec![zero; g4]);
     for t in (0..last).rev() {
         if scored.contains(&t) {
             let s = answers[t].skill as usize;
             let rt = r[t];
-            g_b[s] += rt;
             let (w, x) = (&w_out[s * h..(s + 1) * h], &hs[t * h..(t + 1) * h]);
-            for k in 0..h {
-                g_out[s * h + k] += rt * x[k];
-                dh[k] += rt * w[k];
+            if let Some((_, _, g_out, g_b)) = weights.as_mut() {
+                g_b[s] += rt;
+                g_out[s * h..(s + 1) * h].iter_mut().zip(x).for_each(|(g, &x)| *g += rt * x);
             }
+            dh.iter_mut().zip(w).for_each(|(d, &w)| *d += rt * w);
         }
         if t == 0 {
             break;
@@ -267,14 +273,17 @@ pub fn loss_and_gradient_from<T: Real>(
             dc[j] = dcj * f;
         }
         let tok = tok as usize;
-        g_table[tok * g4..(tok + 1) * g4].iter_mut().zip(&dz).for_each(|(g, &d)| *g += d);
+        if let Some((g_table, ..)) = weights.as_mut() {
+            g_table[tok * g4..(tok + 1) * g4].iter_mut().zip(&dz).for_each(|(g, &d)| *g += d);
+        }
         if with_hh(t - 1) {
             let h_prev = &hs[(t - 1) * h..t * h];
             for k in 0..h {
-                let (row_g, row_w) = (&mut g_hh[k * g4..(k + 1) * g4], &w_hh[k * g4..(k + 1) * g4]);
-                let hk = h_prev[k];
-                row_g.iter_mut().zip(&dz).for_each(|(g, &d)| *g += hk * d);
-                dh[k] = dot(row_w, &dz);
+                if let Some((_, g_hh, ..)) = weights.as_mut() {
+                    let hk = h_prev[k];
+                    g_hh[k * g4..(k + 1) * g4].iter_mut().zip(&dz).for_each(|(g, &d)| *g += hk * d);
+                }
+                dh[k] = dot(&w_hh[k * g4..(k + 1) * g4], &dz);
             }
         } else {
             dh.fill(zero);
@@ -419,7 +428,7 @@ mod tests {
         let state: Vec<f64> = (0..2 * h).map(|j| 0.3 * (j as f64 - 3.5) / 4.0).collect();
         let loss = |psi: &[f64], state: &[f64]| {
             let mut g = vec![0.0; L.len()];
-            loss_and_gradient_from(L, psi, Some((&state[..h], &state[h..])), &answers, 1..6, &mut g, None)
+            loss_and_gradient_from(L, psi, Some((&state[..h], &state[h..])), &answers, 1..6, Some(&mut g), None)
         };
         let mut g = vec![0.0; L.len()];
         let (mut dh, mut dc) = (vec![0.0; h], vec![0.0; h]);
@@ -429,10 +438,15 @@ mod tests {
             Some((&state[..h], &state[h..])),
             &answers,
             1..6,
-            &mut g,
+            Some(&mut g),
             Some((&mut dh, &mut dc)),
         );
         let ds: Vec<f64> = dh.iter().chain(&dc).copied().collect();
+        // Without the weights' gradient the state's is the same.
+        let (mut dh2, mut dc2) = (vec![0.0; h], vec![0.0; h]);
+        let start = Some((&state[..h], &state[h..]));
+        loss_and_gradient_from(L, &psi, start, &answers, 1..6, None, Some((&mut dh2, &mut dc2)));
+        assert_eq!((dh2, dc2), (dh.clone(), dc.clone()));
         for j in 0..2 * h {
             let (mut up, mut down) = (state.clone(), state.clone());
             up[j] += 1e-6;
@@ -569,7 +583,7 @@ mod tests {
             dkt.update(&mut state, o);
         }
         let from = Some((&start[..h], &start[h..]));
-        let ours = loss_and_gradient_from(L, &dkt_params(&dkt), from, &answers, 0..5, &mut g, None);
+        let ours = loss_and_gradient_from(L, &dkt_params(&dkt), from, &answers, 0..5, Some(&mut g), None);
         assert!((ours - traced / 5.0).abs() < 1e-4, "from a state: {ours} vs {}", traced / 5.0);
     }
 

@@ -305,6 +305,12 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
                     traces.extend(strategy_unit(&s, &test_m, k, &mut stats));
                 }
                 for &learner in names.iter().filter(|&&n| n != "strategy") {
+                    // A strategy's candidate over the same base is this learner, traced already.
+                    let same = format!("{}:{learner}", run.base.model.as_str());
+                    if let Some(t) = traces.iter().find(|(n, _)| *n == same).map(|(_, t)| t.clone()) {
+                        traces.push((learner.to_owned(), t));
+                        continue;
+                    }
                     let model: E5Model = learner.parse().map_err(Error::UnknownLearner)?;
                     let trained = train_tracer(model, &base, &train_m, &valid_m, k, &run.meta, progress)?;
                     traces.push((

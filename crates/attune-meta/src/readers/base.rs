@@ -1,7 +1,7 @@
 //! The model-based readers over a base other than the Rasch model (BKT, DKT): the RNN reader
 //! or the memory reader, whichever was trained, as one type per base.
 
-use attune_core::{Dataset, Progress};
+use attune_core::{Dataset, Interaction, Progress};
 use serde::{Deserialize, Serialize};
 
 use super::encoder::ENCODER_DIMS;
@@ -9,7 +9,7 @@ use super::memory::{MEMORY_SLOTS, MemoryReader};
 use super::profile::Answer;
 use super::rnn::{RnnReader, n_weights};
 use super::{ProfileTarget, Reader, ReaderKind, Record, fit_reader, learners};
-use crate::e5::MetaLearner;
+use crate::e5::{Adapted, MetaLearner};
 use crate::irt_meta::MetaConfig;
 use crate::{Error, Result};
 
@@ -23,8 +23,6 @@ pub enum BaseReader<T> {
     MemoryReader(MemoryReader<T>),
 }
 
-// The bound is crate-private on purpose: the targets are this crate's.
-#[allow(private_bounds)]
 impl<T: ProfileTarget> BaseReader<T> {
     /// Trains `kind` over `target` (its population profile `prior`) for support size `k`.
     #[allow(clippy::too_many_arguments)]
@@ -128,5 +126,16 @@ impl<T: ProfileTarget> BaseReader<T> {
                 ok("values", &m.values, MEMORY_SLOTS * t.width())
             }
         }
+    }
+}
+
+impl<T: ProfileTarget> MetaLearner for BaseReader<T> {
+    type Learner<'a>
+        = T::Learner<'a>
+    where
+        Self: 'a;
+    fn adapt<'a>(&'a self, support: &[Interaction<'_>]) -> Adapted<T::Learner<'a>> {
+        let profile = self.profile(&self.target().answers(support));
+        self.target().adapted(&profile, support)
     }
 }

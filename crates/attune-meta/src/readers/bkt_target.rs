@@ -12,11 +12,9 @@ use attune_kt::Bkt;
 use serde::{Deserialize, Serialize};
 
 use super::base::BaseReader;
-use super::memory::MemoryReader;
 use super::profile::Answer;
-use super::rnn::RnnReader;
-use super::{ProfileTarget, Reader, ReaderKind};
-use crate::e5::{Adapted, MetaLearner};
+use super::{ProfileTarget, ReaderKind};
+use crate::e5::Adapted;
 use crate::irt_meta::MetaConfig;
 use crate::{Error, Result};
 
@@ -69,43 +67,6 @@ impl SkillBkt {
         p
     }
 
-    fn answer(&self, obs: &Interaction<'_>, previous: Option<i64>) -> Answer {
-        let n = self.base.skills.len() as u32;
-        let item = obs.item.0.min(self.base.item_skills.len() as u32);
-        let skill = obs.skills.first().map_or(n, |s| s.0.min(n));
-        let gap = previous.map_or(0.0, |t| ((obs.time - t).max(0) as f64).ln_1p());
-        Answer { item, skill, correct: obs.correct, gap }
-    }
-
-    /// A learner's answers in order.
-    pub(crate) fn answers(&self, obs: &[Interaction<'_>]) -> Vec<Answer> {
-        let mut prev = None;
-        obs.iter()
-            .map(|o| {
-                let a = self.answer(o, prev);
-                prev = Some(o.time);
-                a
-            })
-            .collect()
-    }
-
-    /// The ordinary BKT learner a profile writes, its state after reading `support`.
-    pub fn adapted(&self, profile: &[f64], support: &[Interaction<'_>]) -> Adapted<Bkt> {
-        let s = self.base.skills.len();
-        let mut model = self.base.clone();
-        for (j, params) in model.skills.iter_mut().enumerate() {
-            if let (Some(q), Some(&a), Some(&b)) = (params.as_mut(), profile.get(j), profile.get(s + j)) {
-                q.prior = sigmoid(a.clamp(-LOGIT_BOUND, LOGIT_BOUND));
-                q.learn = sigmoid(b.clamp(-LOGIT_BOUND, LOGIT_BOUND));
-            }
-        }
-        let mut state = model.initial_state();
-        for obs in support {
-            model.update(&mut state, obs);
-        }
-        Adapted { model, state }
-    }
-
     /// The filter of `skill` for `profile`, started.
     fn start(&self, profile: &[f64], skill: u32) -> Filter {
         let raw = profile.get(skill as usize).copied().unwrap_or(0.0);
@@ -122,17 +83,39 @@ fn logit(p: f64) -> f64 {
 }
 
 impl ProfileTarget for SkillBkt {
+    type Learner<'a> = Bkt;
+
+    fn answer(&self, obs: &Interaction<'_>, previous: Option<i64>) -> Answer {
+        let n = self.base.skills.len() as u32;
+        let item = obs.item.0.min(self.base.item_skills.len() as u32);
+        let skill = obs.skills.first().map_or(n, |s| s.0.min(n));
+        let gap = previous.map_or(0.0, |t| ((obs.time - t).max(0) as f64).ln_1p());
+        Answer { item, skill, correct: obs.correct, gap }
+    }
+
+    /// The ordinary BKT learner a profile writes, its state after reading `support`.
+    fn adapted<'a>(&'a self, profile: &[f64], support: &[Interaction<'_>]) -> Adapted<Self::Learner<'a>> {
+        let s = self.base.skills.len();
+        let mut model = self.base.clone();
+        for (j, params) in model.skills.iter_mut().enumerate() {
+            if let (Some(q), Some(&a), Some(&b)) = (params.as_mut(), profile.get(j), profile.get(s + j)) {
+                q.prior = sigmoid(a.clamp(-LOGIT_BOUND, LOGIT_BOUND));
+                q.learn = sigmoid(b.clamp(-LOGIT_BOUND, LOGIT_BOUND));
+            }
+        }
+        let mut state = model.initial_state();
+        for obs in support {
+            model.update(&mut state, obs);
+        }
+        Adapted { model, state }
+    }
+
     fn width(&self) -> usize {
         2 * self.base.skills.len()
     }
 
     fn n_skills(&self) -> usize {
         self.base.skills.len()
-    }
-
-    fn rows(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<Answer> {
-        let obs: Vec<Interaction<'_>> = data.interactions(rows).collect();
-        self.answers(&obs)
     }
 
     fn residual(&self, a: &Answer) -> f64 {
@@ -214,28 +197,6 @@ impl ProfileTarget for SkillBkt {
             f.d_learn = f.d_learn * carry + (1.0 - post) * dlearn;
         }
         loss * scale
-    }
-}
-
-macro_rules! over_bkt {
-    ($($reader:ident),*) => {$(
-        impl MetaLearner for $reader<SkillBkt> {
-            type Learner<'a> = Bkt;
-            fn adapt(&self, support: &[Interaction<'_>]) -> Adapted<Bkt> {
-                let answers = self.target.answers(support);
-                let profile = self.read(&answers, None, &mut Default::default());
-                self.target.adapted(&profile, support)
-            }
-        }
-    )*};
-}
-over_bkt!(RnnReader, MemoryReader);
-
-impl MetaLearner for BktReader {
-    type Learner<'a> = Bkt;
-    fn adapt(&self, support: &[Interaction<'_>]) -> Adapted<Bkt> {
-        let profile = self.profile(&self.target().answers(support));
-        self.target().adapted(&profile, support)
     }
 }
 

@@ -13,13 +13,11 @@ use attune_nn::{Dkt, DktState};
 use serde::{Deserialize, Serialize};
 
 use super::base::BaseReader;
-use super::memory::MemoryReader;
 use super::profile::Answer;
-use super::rnn::RnnReader;
-use super::{ProfileTarget, Reader, ReaderKind};
+use super::{ProfileTarget, ReaderKind};
 use crate::Result;
 use crate::dkt_inner::{self, Layout};
-use crate::e5::{Adapted, MetaLearner};
+use crate::e5::Adapted;
 use crate::irt_meta::MetaConfig;
 
 /// DKT fitted normally. An answer is read on its first known skill, as DKT reads it.
@@ -44,25 +42,6 @@ impl SkillDkt {
         self.psi.get_or_init(|| Layout::of(&self.base).flatten(&self.base))
     }
 
-    fn answer(&self, obs: &Interaction<'_>, previous: Option<i64>) -> Answer {
-        let n = self.base.n_skills;
-        let skill = obs.skills.first().map_or(n, |s| s.index().min(n)) as u32;
-        let gap = previous.map_or(0.0, |t| ((obs.time - t).max(0) as f64).ln_1p());
-        Answer { item: obs.item.0, skill, correct: obs.correct, gap }
-    }
-
-    /// A learner's answers in order.
-    pub(crate) fn answers(&self, obs: &[Interaction<'_>]) -> Vec<Answer> {
-        let mut prev = None;
-        obs.iter()
-            .map(|o| {
-                let a = self.answer(o, prev);
-                prev = Some(o.time);
-                a
-            })
-            .collect()
-    }
-
     /// DKT's view of the answers (those on a skill it knows).
     fn dkt_answers(&self, answers: &[Answer]) -> Vec<dkt_inner::Answer> {
         let n = self.base.n_skills as u32;
@@ -84,29 +63,33 @@ impl SkillDkt {
         let at = |j: usize| profile.get(j).copied().unwrap_or(0.0) as f32;
         DktState { h: (0..h).map(at).collect(), c: (h..2 * h).map(at).collect() }
     }
+}
+
+impl ProfileTarget for SkillDkt {
+    type Learner<'a> = &'a Dkt;
+
+    fn answer(&self, obs: &Interaction<'_>, previous: Option<i64>) -> Answer {
+        let n = self.base.n_skills;
+        let skill = obs.skills.first().map_or(n, |s| s.index().min(n)) as u32;
+        let gap = previous.map_or(0.0, |t| ((obs.time - t).max(0) as f64).ln_1p());
+        Answer { item: obs.item.0, skill, correct: obs.correct, gap }
+    }
 
     /// DKT and the learner's state after reading `support` from the state `profile` writes.
-    pub fn adapted<'a>(&'a self, profile: &[f64], support: &[Interaction<'_>]) -> Adapted<&'a Dkt> {
+    fn adapted<'a>(&'a self, profile: &[f64], support: &[Interaction<'_>]) -> Adapted<Self::Learner<'a>> {
         let mut state = self.start(profile);
         for obs in support {
             self.base.update(&mut state, obs);
         }
         Adapted { model: &self.base, state }
     }
-}
 
-impl ProfileTarget for SkillDkt {
     fn width(&self) -> usize {
         2 * self.base.hidden
     }
 
     fn n_skills(&self) -> usize {
         self.base.n_skills
-    }
-
-    fn rows(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<Answer> {
-        let obs: Vec<Interaction<'_>> = data.interactions(rows).collect();
-        self.answers(&obs)
     }
 
     fn residual(&self, a: &Answer) -> f64 {
@@ -130,44 +113,21 @@ impl ProfileTarget for SkillDkt {
             return 0.0;
         }
         let all: Vec<dkt_inner::Answer> = s.iter().chain(&q).copied().collect();
-        let psi = self.psi();
-        let mut wgrad = vec![0.0; psi.len()];
         let (mut dh, mut dc) = (vec![0.0; h], vec![0.0; h]);
         let start = (&profile[..h], &profile[h..2 * h]);
+        // The weights are fixed: only the state's gradient is needed.
         let loss = dkt_inner::loss_and_gradient_from(
             Layout::of(&self.base),
-            psi,
+            self.psi(),
             Some(start),
             &all,
             s.len()..all.len(),
-            &mut wgrad,
+            None,
             Some((&mut dh, &mut dc)),
         );
         grad[..h].iter_mut().zip(&dh).for_each(|(g, d)| *g += d);
         grad[h..2 * h].iter_mut().zip(&dc).for_each(|(g, d)| *g += d);
         loss
-    }
-}
-
-macro_rules! over_dkt {
-    ($($reader:ident),*) => {$(
-        impl MetaLearner for $reader<SkillDkt> {
-            type Learner<'a> = &'a Dkt;
-            fn adapt<'a>(&'a self, support: &[Interaction<'_>]) -> Adapted<&'a Dkt> {
-                let answers = self.target.answers(support);
-                let profile = self.read(&answers, None, &mut Default::default());
-                self.target.adapted(&profile, support)
-            }
-        }
-    )*};
-}
-over_dkt!(RnnReader, MemoryReader);
-
-impl MetaLearner for DktReader {
-    type Learner<'a> = &'a Dkt;
-    fn adapt<'a>(&'a self, support: &[Interaction<'_>]) -> Adapted<&'a Dkt> {
-        let profile = self.profile(&self.target().answers(support));
-        self.target().adapted(&profile, support)
     }
 }
 

@@ -36,8 +36,6 @@ pub(crate) struct Tape {
     a: Vec<f64>,
 }
 
-// The bound is crate-private on purpose: the targets are this crate's.
-#[allow(private_bounds)]
 impl<T: ProfileTarget> MemoryReader<T> {
     /// The memory started at `MEMORY_SLOTS` clusters of the training profiles.
     pub(crate) fn new(target: T, train: &[Learner], seed: u64) -> Self {

@@ -19,6 +19,7 @@ mod profile;
 mod protonet;
 mod rnn;
 mod siamese;
+mod target;
 mod tester;
 #[cfg(test)]
 mod tests;
@@ -43,6 +44,7 @@ pub use self::profile::SkillRasch;
 pub use self::protonet::{LearnerType, ProtoNet};
 pub use self::rnn::{RNN_HIDDEN, RnnReader};
 pub use self::siamese::Siamese;
+pub(crate) use self::target::ProfileTarget;
 pub use self::tester::{ReaderSession, ReaderTester};
 pub use self::types::{LearnerTypes, TypeSummary, learner_types};
 use crate::e5::{Adapted, E5_HORIZON, MetaLearner, validation_auc};
@@ -62,45 +64,6 @@ pub(crate) struct Learner {
     pub history: Vec<Answer>,
     /// The profile fitted to the whole history.
     pub profile: Vec<f64>,
-}
-
-/// What a reader writes a profile for: the base learner, how it reads answers and its query
-/// loss as a function of the profile.
-pub(crate) trait ProfileTarget: Clone + Send + Sync {
-    /// Parameters of a profile.
-    fn width(&self) -> usize;
-    /// Skills on the model's indices (an answer's `skill` is this for an item without one).
-    fn n_skills(&self) -> usize;
-    /// Rows of a dataset as answers.
-    fn rows(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<Answer>;
-    /// The answer's residual under the population, what the encoders read.
-    fn residual(&self, a: &Answer) -> f64;
-    /// A training learner's profile from their whole history.
-    fn fit_profile(&self, answers: &[Answer]) -> Vec<f64>;
-    /// The mean query log-loss after reading `support` with `profile`; its gradient with
-    /// respect to the profile is added to `grad`.
-    fn query_loss(&self, profile: &[f64], support: &[Answer], query: &[Answer], grad: &mut [f64]) -> f64;
-}
-
-impl ProfileTarget for SkillRasch {
-    fn width(&self) -> usize {
-        SkillRasch::width(self)
-    }
-    fn n_skills(&self) -> usize {
-        self.n_skills
-    }
-    fn rows(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<Answer> {
-        SkillRasch::rows(self, data, rows)
-    }
-    fn residual(&self, a: &Answer) -> f64 {
-        SkillRasch::residual(self, a)
-    }
-    fn fit_profile(&self, answers: &[Answer]) -> Vec<f64> {
-        SkillRasch::fit_profile(self, answers)
-    }
-    fn query_loss(&self, profile: &[f64], support: &[Answer], query: &[Answer], grad: &mut [f64]) -> f64 {
-        SkillRasch::query_loss(self, profile, support, query, grad)
-    }
 }
 
 /// The training learners with more than `k` answers.
@@ -218,8 +181,12 @@ pub(crate) fn fit_reader<R: Reader + MetaLearner>(
     Ok(best)
 }
 
-/// A reader adapts to a new learner by reading the support into a profile.
-pub(crate) fn adapt_with<R: Reader<Target = SkillRasch>>(reader: &R, support: &[Interaction<'_>]) -> Adapted<Irt> {
+/// A reader adapts to a new learner by reading the support into a profile: its target's
+/// ordinary student model.
+pub(crate) fn adapt_with<'a, R: Reader>(
+    reader: &'a R,
+    support: &[Interaction<'_>],
+) -> Adapted<<R::Target as ProfileTarget>::Learner<'a>> {
     let answers = reader.target().answers(support);
     let profile = reader.read(&answers, None, &mut R::Tape::default());
     reader.target().adapted(&profile, support)
@@ -246,7 +213,22 @@ macro_rules! meta_learner {
         }
     )*};
 }
-meta_learner!(Matching, MemoryReader, ProtoNet, RnnReader, Siamese);
+meta_learner!(Matching, ProtoNet, Siamese);
+
+macro_rules! over_any_target {
+    ($($reader:ident),*) => {$(
+        impl<T: ProfileTarget> MetaLearner for $reader<T> {
+            type Learner<'a>
+                = T::Learner<'a>
+            where
+                Self: 'a;
+            fn adapt<'a>(&'a self, support: &[Interaction<'_>]) -> Adapted<T::Learner<'a>> {
+                adapt_with(self, support)
+            }
+        }
+    )*};
+}
+over_any_target!(RnnReader, MemoryReader);
 
 /// Rasch base check shared by every reader.
 pub(crate) fn rasch_target(base: &Irt, train: &Dataset, learner: &'static str) -> Result<SkillRasch> {

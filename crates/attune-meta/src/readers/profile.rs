@@ -18,7 +18,8 @@ use crate::e5::Adapted;
 /// One answer as the readers see it: the item and its first skill on the model's indices,
 /// the answer, and the log of the seconds since the learner's previous answer.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Answer {
+// Public in a private module: crate-private, yet nameable in the targets' trait.
+pub struct Answer {
     pub item: u32,
     /// `n_skills` for an item without a skill.
     pub skill: u32,
@@ -88,24 +89,6 @@ impl SkillRasch {
         let skill = self.item_skill.get(item as usize).copied().unwrap_or(self.n_skills as u32);
         let gap = previous.map_or(0.0, |t| ((obs.time - t).max(0) as f64).ln_1p());
         Answer { item, skill, correct: obs.correct, gap }
-    }
-
-    /// A learner's answers in order.
-    pub(crate) fn answers(&self, obs: &[Interaction<'_>]) -> Vec<Answer> {
-        let mut prev = None;
-        obs.iter()
-            .map(|o| {
-                let a = self.answer(o, prev);
-                prev = Some(o.time);
-                a
-            })
-            .collect()
-    }
-
-    /// Rows of a dataset as answers.
-    pub(crate) fn rows(&self, data: &Dataset, rows: std::ops::Range<usize>) -> Vec<Answer> {
-        let obs: Vec<Interaction<'_>> = data.interactions(rows).collect();
-        self.answers(&obs)
     }
 
     /// The answer's residual under the population: `y − σ(−b)`, what the encoders read.

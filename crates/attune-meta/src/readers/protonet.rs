@@ -16,7 +16,7 @@ use super::encoder::{ENCODER_DIMS, Encoder};
 use super::kmeans::kmeans;
 use super::memory::softmax;
 use super::profile::{Answer, SkillRasch};
-use super::{Learner, Reader, Record};
+use super::{Learner, ProfileTarget, Reader, Record};
 
 /// One learner type.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

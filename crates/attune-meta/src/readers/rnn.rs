@@ -44,8 +44,6 @@ struct Layout {
     end: usize,
 }
 
-// The bound is crate-private on purpose: the targets are this crate's.
-#[allow(private_bounds)]
 impl<T: ProfileTarget> RnnReader<T> {
     /// Small random weights; the read-out's bias at the population's profile `prior`.
     pub(crate) fn new(target: T, prior: &[f64], seed: u64) -> Self {

@@ -120,6 +120,43 @@ pub(crate) fn vendored(name: &str) -> Dataset {
     DatasetFolder::open(&path).unwrap().read_all().unwrap()
 }
 
+/// Saves `m`, loads it back, and checks that both adapt each of the first `n` learners of
+/// `data` (their first `k` answers the support) to the same kind of model, state and
+/// predictions; `each` sees the one in memory's model and state, and the support.
+pub(crate) fn assert_round_trip(
+    m: &attune_meta::MetaModel,
+    data: &Dataset,
+    n: usize,
+    k: usize,
+    each: &mut dyn FnMut(&attune_models::FittedModel, &attune_models::LearnerState, &[Interaction<'_>]),
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("meta.json");
+    m.save(&path).unwrap();
+    let back = attune_meta::MetaModel::load(&path).unwrap();
+    let data = back.base.ids.remap(data);
+    for rows in data.learners().take(n) {
+        let support: Vec<_> = data.interactions(rows.start..(rows.start + k).min(rows.end)).collect();
+        let (a, sa) = m.adapt(&support).unwrap();
+        let (b, sb) = back.adapt(&support).unwrap();
+        assert_eq!((a.name(), &sa), (b.name(), &sb));
+        for obs in data.interactions(rows.clone()) {
+            assert_eq!(a.predict(&sa, obs.item), b.predict(&sb, obs.item));
+        }
+        each(&a, &sa, &support);
+    }
+}
+
+/// The field the loader names when `m`'s file is edited by `edit`.
+pub(crate) fn edited_field(m: &attune_meta::MetaModel, edit: &dyn Fn(&mut serde_json::Value)) -> String {
+    let mut json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+    edit(&mut json);
+    match attune_meta::MetaModel::from_json(std::path::Path::new("edited.json"), &serde_json::to_vec(&json).unwrap()) {
+        Err(attune_meta::Error::InvalidFile { field, .. }) => field,
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
+
 /// E4 on vendored STATICS: every fold tests disjoint learners, IRT with ten answers predicts
 /// the query clearly above chance and better than with one, the same seed repeats the run.
 #[test]

@@ -4,7 +4,7 @@
 
 use attune_core::{Dataset, DatasetBuilder, Interaction, KnowledgeTracer, NoProgress, sigmoid};
 use attune_meta::readers::adjusted_rand_index;
-use attune_meta::{MetaConfig, MetaLearner, MetaModel, ReaderKind, ReaderModel, meta_train};
+use attune_meta::{MetaConfig, MetaLearner, ReaderKind, ReaderModel, meta_train};
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -143,27 +143,12 @@ fn a_saved_reader_adapts_as_the_one_in_memory() {
     let small = MetaConfig { max_epochs: 2, learner_types: vec![2], ..MetaConfig::default() };
     let spec = ModelSpec::new(ModelName::Irt1pl, 42);
     let m = meta_train(&data, "e5", "protonet", &spec, 1, &small, &NoProgress).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("protonet.json");
-    m.save(&path).unwrap();
-    let back = MetaModel::load(&path).unwrap();
-    let data = back.base.ids.remap(&data);
-    for rows in data.learners().take(10) {
-        let support: Vec<_> = data.interactions(rows.start..(rows.start + 4).min(rows.end)).collect();
-        let (a, sa) = m.adapt(&support).unwrap();
-        let (b, sb) = back.adapt(&support).unwrap();
-        assert_eq!(sa, sb);
-        for obs in data.interactions(rows.clone()) {
-            assert_eq!(a.predict(&sa, obs.item), b.predict(&sb, obs.item));
-        }
-    }
+    crate::assert_round_trip(&m, &data, 10, 4, &mut |_, _, _| {});
     // A hand-edited profile length is named.
-    let mut json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
-    json["learners"][0]["reader"]["types"][0]["profile"].as_array_mut().unwrap().pop();
-    match MetaModel::from_json(std::path::Path::new("p.json"), &serde_json::to_vec(&json).unwrap()) {
-        Err(attune_meta::Error::InvalidFile { field, .. }) => assert_eq!(field, "learners[0].types[0].profile"),
-        other => panic!("{:?}", other.map(|_| ())),
-    }
+    let field = crate::edited_field(&m, &|j| {
+        j["learners"][0]["reader"]["types"][0]["profile"].as_array_mut().unwrap().pop();
+    });
+    assert_eq!(field, "learners[0].types[0].profile");
 }
 
 /// Two types of learner under BKT: one knows the first half of the skills at the start, the
@@ -220,26 +205,11 @@ fn a_saved_bkt_reader_adapts_as_the_one_in_memory() {
     let data = crate::vendored("assist2009_updated");
     let small = MetaConfig { max_epochs: 2, ..MetaConfig::default() };
     let m = meta_train(&data, "e5", "rnn-reader", &ModelSpec::new(ModelName::Bkt, 42), 1, &small, &NoProgress).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bkt-reader.json");
-    m.save(&path).unwrap();
-    let back = MetaModel::load(&path).unwrap();
-    let data = back.base.ids.remap(&data);
-    for rows in data.learners().take(10) {
-        let support: Vec<_> = data.interactions(rows.start..(rows.start + 4).min(rows.end)).collect();
-        let (a, sa) = m.adapt(&support).unwrap();
-        let (b, sb) = back.adapt(&support).unwrap();
-        assert_eq!((a.name(), sa.clone()), (ModelName::Bkt, sb.clone()));
-        for obs in data.interactions(rows.clone()) {
-            assert_eq!(a.predict(&sa, obs.item), b.predict(&sb, obs.item));
-        }
-    }
-    let mut json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
-    json["learners"][0]["bkt_reader"]["weights"].as_array_mut().unwrap().pop();
-    match MetaModel::from_json(std::path::Path::new("b.json"), &serde_json::to_vec(&json).unwrap()) {
-        Err(attune_meta::Error::InvalidFile { field, .. }) => assert_eq!(field, "learners[0].weights"),
-        other => panic!("{:?}", other.map(|_| ())),
-    }
+    crate::assert_round_trip(&m, &data, 10, 4, &mut |a, _, _| assert_eq!(a.name(), ModelName::Bkt));
+    let field = crate::edited_field(&m, &|j| {
+        j["learners"][0]["bkt_reader"]["weights"].as_array_mut().unwrap().pop();
+    });
+    assert_eq!(field, "learners[0].weights");
 }
 
 #[test]
@@ -251,28 +221,15 @@ fn a_saved_dkt_reader_adapts_as_the_one_in_memory() {
     let memory = meta_train(&data, "e5", "memory-reader", &spec, 1, &small, &NoProgress).unwrap();
     assert!(memory.learners[0].learner.validation_auc() > 0.5);
     let m = meta_train(&data, "e5", "rnn-reader", &spec, 1, &small, &NoProgress).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dkt-reader.json");
-    m.save(&path).unwrap();
-    let back = MetaModel::load(&path).unwrap();
-    let data = back.base.ids.remap(&data);
     let mut moved = false;
-    for rows in data.learners().take(10) {
-        let support: Vec<_> = data.interactions(rows.start..(rows.start + 4).min(rows.end)).collect();
-        let (a, sa) = m.adapt(&support).unwrap();
-        let (b, sb) = back.adapt(&support).unwrap();
-        assert_eq!((a.name(), &sa), (ModelName::Dkt, &sb));
+    crate::assert_round_trip(&m, &data, 10, 4, &mut |a, state, support| {
+        assert_eq!(a.name(), ModelName::Dkt);
         // The state starts where the reader writes it, not at DKT's zero.
-        moved |= sa != m.base.replay(support.iter().copied());
-        for obs in data.interactions(rows.clone()) {
-            assert_eq!(a.predict(&sa, obs.item), b.predict(&sb, obs.item));
-        }
-    }
+        moved |= *state != m.base.replay(support.iter().copied());
+    });
     assert!(moved, "the reader wrote DKT's zero state for every learner");
-    let mut json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
-    json["learners"][0]["dkt_reader"]["weights"].as_array_mut().unwrap().pop();
-    match MetaModel::from_json(std::path::Path::new("d.json"), &serde_json::to_vec(&json).unwrap()) {
-        Err(attune_meta::Error::InvalidFile { field, .. }) => assert_eq!(field, "learners[0].weights"),
-        other => panic!("{:?}", other.map(|_| ())),
-    }
+    let field = crate::edited_field(&m, &|j| {
+        j["learners"][0]["dkt_reader"]["weights"].as_array_mut().unwrap().pop();
+    });
+    assert_eq!(field, "learners[0].weights");
 }
