@@ -40,10 +40,17 @@ pub(crate) struct Flags {
     /// each (comma-separated names, e.g. `metasgd,lstm-opt`).
     #[arg(long, value_delimiter = ',', value_name = "MODELS")]
     versus: Vec<String>,
-    /// E5 `--model strategy`: the candidates it chooses among, `base:adaptation`
-    /// comma-separated.
-    #[arg(long, value_name = "LIST", default_value = attune_meta::DEFAULT_STRATEGIES)]
-    strategies: String,
+    /// `--model strategy`: the candidates it chooses among, `base:adaptation` comma-separated
+    /// (E5 default: bkt:none,pfa:none,irt1pl:none,irt1pl:finetune,irt1pl:metasgd,
+    /// irt1pl:rnn-reader,dkt:none; E4, every one over irt1pl, default: irt1pl:none,
+    /// irt1pl:metasgd,irt1pl:siamese,irt1pl:protonet,irt1pl:memory-reader).
+    #[arg(long, value_name = "LIST")]
+    strategies: Option<String>,
+}
+
+/// The `--strategies` list, or `default`.
+pub(crate) fn strategies(list: Option<&str>, default: &str) -> anyhow::Result<Vec<attune_meta::StrategySpec>> {
+    attune_meta::parse_strategies(list.unwrap_or(default)).map_err(anyhow::Error::msg).context("--strategies")
 }
 
 /// Every answer of a dataset folder (all its splits), or one log file.
@@ -92,6 +99,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 seed,
                 randomesque: args.cold.randomesque,
                 resamples: args.cold.resamples,
+                strategies: strategies(args.cold.strategies.as_deref(), attune_meta::DEFAULT_TEST_STRATEGIES)?,
                 ..E4Settings::default()
             };
             let report = attune_meta::e4(&data, model, &spec, &settings, &args.only_folds, &bar)?;
@@ -103,6 +111,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             for (n, i) in intervals {
                 println!("n = {n:>2} vs irt-active: {:+.4} [{:+.4}, {:+.4}]", i.diff, i.lo, i.hi);
             }
+            if let Some(st) = &report.strategy {
+                print_strategy(st, "n");
+            }
             serde_json::to_value(Wrapped { dataset, report: &report })?
         }
         _ => {
@@ -112,9 +123,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             run.n_cohorts = args.cold.cohorts;
             run.folds.clone_from(&args.only_folds);
             run.resamples = args.cold.resamples;
-            run.meta.strategies = attune_meta::parse_strategies(&args.cold.strategies)
-                .map_err(anyhow::Error::msg)
-                .context("--strategies")?;
+            run.meta.strategies = strategies(args.cold.strategies.as_deref(), attune_meta::DEFAULT_STRATEGIES)?;
             run.versus = args
                 .cold
                 .versus
@@ -139,7 +148,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 }
             }
             if let Some(st) = &report.strategy {
-                print_strategy(st);
+                print_strategy(st, "k");
             }
             serde_json::to_value(Wrapped { dataset, report: &report })?
         }
@@ -160,13 +169,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_strategy(st: &attune_meta::StrategyReport) {
+fn print_strategy(st: &attune_meta::StrategyReport, var: &str) {
     let mut ks: Vec<&String> = st.gain.keys().collect();
     ks.sort_by_key(|k| k.parse::<usize>().unwrap_or(usize::MAX));
     for k in ks {
         let g = &st.gain[k];
         println!(
-            "k = {k}: strategy − best single = {:+.4} [{:+.4}, {:+.4}]; regret {:.4} AUC, {:.4} log-loss; \
+            "{var} = {k}: strategy − best single = {:+.4} [{:+.4}, {:+.4}]; regret {:.4} AUC, {:.4} log-loss; \
              oracle headroom {:.4} AUC",
             g.diff,
             g.lo,

@@ -7,6 +7,7 @@ use anyhow::Context;
 use attune_data::DatasetFolder;
 use attune_meta::{MetaConfig, meta_train};
 
+use crate::cold_start::strategies;
 use crate::log::LogFlags;
 use crate::progress::Bar;
 use crate::training::ModelFlags;
@@ -20,7 +21,8 @@ pub(crate) struct Args {
     #[arg(long)]
     dataset: PathBuf,
     /// E4: biirt-random, biirt-active, biirt-approx, biirt-unbiased, binn-random, binn-active,
-    /// binn-approx, binn-unbiased;
+    /// binn-approx, binn-unbiased, siamese, matching, protonet, rnn-reader, memory-reader,
+    /// strategy (its candidates from --strategies);
     /// E5: finetune, maml, fomaml, reptile, metasgd, anil (base irt1pl, dkt, bkt or bkt-forgets), lstm-opt,
     /// siamese, matching, protonet, rnn-reader, memory-reader (base irt1pl), strategy (its candidates
     /// from --strategies). `--config`/`--set` apply to the base.
@@ -29,10 +31,10 @@ pub(crate) struct Args {
     /// The base student model.
     #[arg(long, default_value = "irt1pl")]
     base: String,
-    /// E5 `--model strategy`: the candidates it chooses among, `base:adaptation`
-    /// comma-separated.
-    #[arg(long, value_name = "LIST", default_value = attune_meta::DEFAULT_STRATEGIES)]
-    strategies: String,
+    /// `--model strategy`: the candidates it chooses among, `base:adaptation` comma-separated
+    /// (defaults as `attune eval --strategies`).
+    #[arg(long, value_name = "LIST")]
+    strategies: Option<String>,
     /// Which fold of learners trains (1-based of 5; its validation learners select).
     #[arg(long, default_value_t = 1)]
     fold: usize,
@@ -56,9 +58,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         args.log.read(&args.dataset)?
     };
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
-    let strategies =
-        attune_meta::parse_strategies(&args.strategies).map_err(anyhow::Error::msg).context("--strategies")?;
-    let cfg = MetaConfig { seed: args.model.seed, strategies, ..MetaConfig::default() };
+    let list = args.strategies.as_deref();
+    let cfg = MetaConfig {
+        seed: args.model.seed,
+        strategies: strategies(list, attune_meta::DEFAULT_STRATEGIES)?,
+        test_strategies: strategies(list, attune_meta::DEFAULT_TEST_STRATEGIES)?,
+        ..MetaConfig::default()
+    };
     let model =
         meta_train(&data, &args.protocol.to_ascii_lowercase(), &args.model.model, &spec, args.fold, &cfg, &bar)?;
     bar.finish();

@@ -244,7 +244,7 @@ impl BiIrt {
     }
 
     fn validation(&self, valid: &Dataset, seed: u64) -> f64 {
-        let settings = E4Settings { steps: vec![self.n], draws: 2, seed, randomesque: 1, resamples: 0 };
+        let settings = E4Settings { steps: vec![self.n], draws: 2, seed, resamples: 0, ..E4Settings::default() };
         run_e4(self, valid, &settings).auc_at.get(&self.n).copied().unwrap_or(f64::NAN)
     }
 

@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::strategy::{DEFAULT_TEST_STRATEGIES, StrategySpec, parse_strategies};
 use crate::tasks::{draw_seed, pool_and_query};
 
 /// The test lengths E4 reports.
@@ -52,11 +53,21 @@ pub struct E4Settings {
     pub randomesque: usize,
     /// Bootstrap resamples of the interval against IRT-Active (default 1000).
     pub resamples: usize,
+    /// The candidates `strategy` chooses among (default
+    /// [`DEFAULT_TEST_STRATEGIES`](crate::DEFAULT_TEST_STRATEGIES)).
+    pub strategies: Vec<StrategySpec>,
 }
 
 impl Default for E4Settings {
     fn default() -> Self {
-        Self { steps: E4_STEPS.to_vec(), draws: 5, seed: 42, randomesque: 1, resamples: 1000 }
+        Self {
+            steps: E4_STEPS.to_vec(),
+            draws: 5,
+            seed: 42,
+            randomesque: 1,
+            resamples: 1000,
+            strategies: parse_strategies(DEFAULT_TEST_STRATEGIES).unwrap_or_default(),
+        }
     }
 }
 
@@ -101,6 +112,43 @@ struct LearnerRun {
     asked: Vec<ItemId>,
 }
 
+/// Replays one learner's test in one draw (offline: each asked item's recorded answer is
+/// revealed): the learner's rows `rows` drawn into a pool and a query set by `seed`, then up
+/// to `longest` items asked from the pool; `at(n, session, query rows)` sees the session
+/// before any answer (`n = 0`) and after each.
+pub(crate) fn replay<T: AdaptiveTester>(
+    tester: &T,
+    data: &Dataset,
+    rows: std::ops::Range<usize>,
+    longest: usize,
+    seed: u64,
+    mut at: impl FnMut(usize, &T::Session, &[usize]),
+) -> Replayed<T::Session> {
+    let draw = pool_and_query(rows, seed);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED);
+    let mut pool = draw.pool;
+    let mut pool_items: Vec<ItemId> = pool.iter().map(|&r| data.items()[r]).collect();
+    let mut session = tester.start();
+    let mut asked = Vec::new();
+    at(0, &session, &draw.query);
+    while asked.len() < longest && !pool.is_empty() {
+        let pick = tester.choose(&session, &pool_items, &mut rng).min(pool.len() - 1);
+        let row = pool.swap_remove(pick);
+        pool_items.swap_remove(pick);
+        tester.observe(&mut session, &data.interaction(row));
+        asked.push(data.items()[row]);
+        at(asked.len(), &session, &draw.query);
+    }
+    Replayed { session, query: draw.query, asked }
+}
+
+/// A replayed test: the session at its end, the query rows, the items asked.
+pub(crate) struct Replayed<S> {
+    pub session: S,
+    pub query: Vec<usize>,
+    pub asked: Vec<ItemId>,
+}
+
 fn run_learner<T: AdaptiveTester>(
     tester: &T,
     data: &Dataset,
@@ -108,40 +156,23 @@ fn run_learner<T: AdaptiveTester>(
     steps: &[usize],
     seed: u64,
 ) -> LearnerRun {
-    let draw = pool_and_query(rows, seed);
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED);
-    let mut pool = draw.pool;
-    let mut pool_items: Vec<ItemId> = pool.iter().map(|&r| data.items()[r]).collect();
+    let score = |session: &T::Session, query: &[usize]| {
+        query.iter().map(|&r| tester.predict(session, data.items()[r]).get()).collect::<Vec<_>>()
+    };
     let longest = steps.iter().copied().max().unwrap_or(0);
-    let mut session = tester.start();
-    let mut out = LearnerRun {
-        p: Vec::with_capacity(steps.len()),
-        y: draw.query.iter().map(|&r| data.correct()[r]).collect(),
-        asked: Vec::new(),
-    };
-    let score = |session: &T::Session| {
-        draw.query.iter().map(|&r| tester.predict(session, data.items()[r]).get()).collect::<Vec<_>>()
-    };
-    let mut n = 0;
     let mut predictions: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    if steps.contains(&0) {
-        predictions.insert(0, score(&session));
-    }
-    while n < longest && !pool.is_empty() {
-        let pick = tester.choose(&session, &pool_items, &mut rng).min(pool.len() - 1);
-        let row = pool.swap_remove(pick);
-        pool_items.swap_remove(pick);
-        tester.observe(&mut session, &data.interaction(row));
-        out.asked.push(data.items()[row]);
-        n += 1;
+    let run = replay(tester, data, rows, longest, seed, |n, session, query| {
         if steps.contains(&n) {
-            predictions.insert(n, score(&session));
+            predictions.insert(n, score(session, query));
         }
-    }
+    });
     // A pool shorter than a test length scores the longest test it allowed.
-    let last = predictions.values().next_back().cloned().unwrap_or_else(|| score(&session));
-    out.p = steps.iter().map(|s| predictions.get(s).cloned().unwrap_or_else(|| last.clone())).collect();
-    out
+    let last = predictions.values().next_back().cloned().unwrap_or_else(|| score(&run.session, &run.query));
+    LearnerRun {
+        p: steps.iter().map(|s| predictions.get(s).cloned().unwrap_or_else(|| last.clone())).collect(),
+        y: run.query.iter().map(|&r| data.correct()[r]).collect(),
+        asked: run.asked,
+    }
 }
 
 /// Runs E4 for `tester` on the learners of `data` (first attempts, model ids), learners in

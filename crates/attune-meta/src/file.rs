@@ -27,7 +27,7 @@ use crate::lstm_opt::LstmIrt;
 use crate::policy::HIDDEN;
 use crate::protocol::{E4Model, E5Model};
 use crate::readers::{BktReader, DktReader, ReaderModel};
-use crate::strategy::{Strategy, fit_strategy_bases, train_strategy_candidates};
+use crate::strategy::{Strategy, check_test_strategies, fit_strategy_bases, train_strategy_candidates};
 use crate::tasks::{e4_data, learner_folds};
 use crate::tracer::{adapt_tracer, train_tracer};
 use crate::{Error, Result};
@@ -192,18 +192,28 @@ pub fn meta_train(
             }
         };
         let which = model.parse::<E4Model>().map_err(Error::UnknownLearner)?;
+        if which == E4Model::Strategy {
+            check_test_strategies(&cfg.test_strategies)?;
+        }
         for n in E4_STEPS {
             let learner = match which {
                 E4Model::BiIrt(p) => Trained::Tester(BiIrt::train(&irt, p, &train, &valid, n, cfg, progress)?),
                 E4Model::BiNn(p) => Trained::NnTester(BiNn::train(&irt, p, &train, &valid, n, cfg, progress)?),
                 // A reader tests with Active selection on whatever it writes (ReaderTester).
                 E4Model::Reader(r) => Trained::Reader(ReaderModel::train(r, &irt, &train, &valid, n, cfg, progress)?),
+                // IRT-Active's test, the response model chosen per learner (StrategyTester).
+                E4Model::Strategy => {
+                    let bases = std::slice::from_ref(&base);
+                    let c = train_strategy_candidates(&cfg.test_strategies, bases, &train, &valid, n, cfg, progress)?;
+                    Trained::Strategy(Box::new(Strategy::train_for_tests(c, &valid, n, cfg.seed)?))
+                }
                 E4Model::Irt(_) => {
                     return Err(bad(
                         "model",
                         model.to_owned(),
                         "a meta-learned tester (biirt-random, biirt-active, biirt-approx, biirt-unbiased, \
-                         binn-random, binn-active, binn-approx, binn-unbiased)",
+                         binn-random, binn-active, binn-approx, binn-unbiased, siamese, matching, protonet, \
+                         rnn-reader, memory-reader, strategy)",
                     ));
                 }
             };
@@ -323,7 +333,7 @@ pub(crate) fn check_learner(
     let kind = |reason: String| Err(("kind".to_owned(), reason));
     let e5 = protocol == "e5";
     let irt = match (&base.model, learner) {
-        (_, Trained::Strategy(s)) if e5 => return s.check(),
+        (_, Trained::Strategy(s)) => return s.check(protocol),
         (Model::Dkt(dkt), Trained::DktTracer(m)) if e5 => return m.check(dkt).map_err(at),
         (Model::Dkt(dkt), Trained::DktReader(r)) if e5 => return r.check_dkt(dkt),
         (Model::Dkt(_), _) => return kind("a dkt base takes E5 dkt_tracer and dkt_reader learners only".into()),

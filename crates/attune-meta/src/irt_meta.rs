@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::e5::{Adapted, E5_HORIZON, MetaLearner, validation_auc};
 use crate::inner::{Order, Task, meta_gradient, trajectory};
 use crate::outer::{Adam, keep_best};
-use crate::strategy::{DEFAULT_STRATEGIES, StrategySpec, parse_strategies};
+use crate::strategy::{DEFAULT_STRATEGIES, DEFAULT_TEST_STRATEGIES, StrategySpec, parse_strategies};
 use crate::tasks::episode;
 use crate::{Error, Result};
 
@@ -113,6 +113,8 @@ pub struct MetaConfig {
     pub learner_types: Vec<usize>,
     /// The candidates strategy selection chooses among (default [`DEFAULT_STRATEGIES`]).
     pub strategies: Vec<StrategySpec>,
+    /// The candidates an E4 strategy chooses among (default [`DEFAULT_TEST_STRATEGIES`]).
+    pub test_strategies: Vec<StrategySpec>,
 }
 
 impl Default for MetaConfig {
@@ -132,6 +134,7 @@ impl Default for MetaConfig {
             neural_patience: 2,
             learner_types: vec![2, 3, 4, 6, 8],
             strategies: parse_strategies(DEFAULT_STRATEGIES).unwrap_or_default(),
+            test_strategies: parse_strategies(DEFAULT_TEST_STRATEGIES).unwrap_or_default(),
         }
     }
 }

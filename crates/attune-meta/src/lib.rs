@@ -24,7 +24,8 @@
 //!   ordinary model file beside the meta-learned parameters); [`MetaModel::adapt`] gives an
 //!   ordinary fitted model for a new learner.
 //! - [`Strategy`]: strategy selection, choosing per learner from their first answers the
-//!   base learner and adaptation ([`StrategySpec`]) expected to predict them best.
+//!   base learner and adaptation ([`StrategySpec`]) expected to predict them best; in
+//!   adaptive testing ([`StrategyTester`]), the response model reading IRT-Active's test.
 //! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
 
 pub mod bkt_inner;
@@ -68,7 +69,8 @@ pub use crate::protocol::{
 };
 pub use crate::readers::{ReaderKind, ReaderModel};
 pub use crate::strategy::{
-    Candidate, DEFAULT_STRATEGIES, Selector, Strategy, StrategySpec, fit_strategy_bases, parse_strategies,
+    Candidate, DEFAULT_STRATEGIES, DEFAULT_TEST_STRATEGIES, Features, Selector, Strategy, StrategySession,
+    StrategySpec, StrategyTester, check_test_strategies, fit_strategy_bases, parse_strategies,
     train_strategy_candidates,
 };
 pub use crate::tracer::AdaptedModel;

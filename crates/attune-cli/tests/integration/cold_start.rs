@@ -33,6 +33,29 @@ fn e4_writes_the_contract_keys_by_test_length() {
     assert_eq!(r["folds"].as_array().unwrap().len(), 1);
     assert_eq!(r["model"], "irt-active");
     assert!(dir.path().join("e4.config.json").exists());
+    // A strategy adds its choices and its intervals against each candidate.
+    let o = attune(&[
+        "eval",
+        "--protocol",
+        "e4",
+        "--dataset",
+        d.to_str().unwrap(),
+        "--model",
+        "strategy",
+        "--strategies",
+        "irt1pl:none,irt1pl:siamese",
+        "--draws",
+        "1",
+        "--fold",
+        "2",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("strategy − best single"), "{}", text(&o));
+    let r = read_json(&json);
+    assert_eq!(r["strategy"]["candidates"], serde_json::json!(["irt1pl:none", "irt1pl:siamese"]));
+    assert!(r["versus"]["oracle"]["10"]["diff"].as_f64().is_some(), "{r}");
 }
 
 #[test]
@@ -92,6 +115,20 @@ fn names_not_built_or_not_fitting_are_clear_errors() {
     assert!(!o.status.success() && text(&o).contains("irt1pl"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e5", "--dataset", d, "--model", "nope"]);
     assert!(!o.status.success() && text(&o).contains("unknown meta-learner"), "{}", text(&o));
+    let o = attune(&[
+        "eval",
+        "--protocol",
+        "e4",
+        "--dataset",
+        d,
+        "--model",
+        "strategy",
+        "--strategies",
+        "irt1pl:none,bkt:none",
+    ]);
+    assert!(!o.status.success() && text(&o).contains("irt1pl:<adaptation>"), "{}", text(&o));
+    let o = attune(&["eval", "--protocol", "e4", "--dataset", d, "--model", "strategy", "--strategies", "irt1pl:none"]);
+    assert!(!o.status.success() && text(&o).contains("at least two"), "{}", text(&o));
     let o = attune(&["eval", "--protocol", "e6", "--dataset", d, "--model", "bkt"]);
     assert!(!o.status.success() && text(&o).contains("e5"), "{}", text(&o));
 }

@@ -18,8 +18,10 @@ use crate::e4::{E4Outcome, E4Predictions, E4Settings, run_e4};
 use crate::irt_cat::IrtTester;
 use crate::irt_meta::MetaConfig;
 use crate::readers::{ReaderKind, ReaderModel, ReaderTester};
+use crate::strategy::{Strategy, StrategyTester, check_test_strategies, train_strategy_candidates};
 use crate::tasks::{e4_data, learner_folds};
 
+use super::choice::{StrategyReport, StrategyStats, oracle};
 use super::{check_folds, keyed, mean_sd, rasch};
 
 /// An E4 tester by name: `irt-random`, `irt-active`, `irt-mfi`, `irt-kli`.
@@ -33,6 +35,9 @@ pub enum E4Model {
     BiNn(BiPolicy),
     /// A metric- or model-based learner with Active selection.
     Reader(ReaderKind),
+    /// IRT-Active's test, the response model chosen per learner among
+    /// [`E4Settings::strategies`].
+    Strategy,
 }
 
 impl FromStr for E4Model {
@@ -52,14 +57,11 @@ impl FromStr for E4Model {
             "biirt-unbiased" => Ok(Self::BiIrt(BiPolicy::Unbiased)),
             "binn-unbiased" => Ok(Self::BiNn(BiPolicy::Unbiased)),
             _ if s.parse::<ReaderKind>().is_ok() => s.parse().map(Self::Reader),
-            // The test chooses the answers a strategy would be chosen from, so E4 has none.
-            "strategy" => Err("strategy selection is an E5 learner (--protocol e5): in E4 the tester chooses \
-                               the very answers a strategy would be chosen from"
-                .into()),
+            "strategy" => Ok(Self::Strategy),
             _ => Err(format!(
                 "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, \
                  biirt-approx, biirt-unbiased, binn-random, binn-active, binn-approx, binn-unbiased, siamese, matching, \
-                 protonet, rnn-reader, memory-reader)"
+                 protonet, rnn-reader, memory-reader, strategy)"
             )),
         }
     }
@@ -121,6 +123,14 @@ pub struct E4Report {
     pub randomesque: usize,
     /// Seed of the folds and draws.
     pub seed: u64,
+    /// Strategy selection's choices, regret and gain, for `strategy` (every test's query
+    /// predictions pooled over folds and draws).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyReport>,
+    /// For `strategy`: its AUC minus each candidate's, the best single one's and the
+    /// oracle's, by name and test length (paired bootstrap over learners, as `vs_irt_active`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub versus: BTreeMap<String, BTreeMap<String, Interval>>,
     /// Per fold.
     pub folds: Vec<E4Fold>,
 }
@@ -139,6 +149,9 @@ pub fn e4(
     progress: &dyn Progress,
 ) -> Result<E4Report> {
     check_folds(only)?;
+    if model == E4Model::Strategy {
+        check_test_strategies(&settings.strategies)?;
+    }
     let data = e4_data(data);
     let folds = learner_folds(&data, settings.seed)?;
     let mut out = Vec::new();
@@ -147,6 +160,7 @@ pub fn e4(
     let active = E4Model::Irt(Selector::Active);
     let (mut ours, mut theirs): (BTreeMap<usize, E4Predictions>, BTreeMap<usize, E4Predictions>) = Default::default();
     let mut offset = 0u32;
+    let mut choice = Choices::default();
     for (k, fold) in folds.iter().enumerate() {
         if !only.is_empty() && !only.contains(&(k + 1)) {
             continue;
@@ -194,6 +208,26 @@ pub fn e4(
                     let reader = ReaderModel::train(kind, &irt, &train, &valid, n, &meta, progress)?;
                     let tester = ReaderTester::new(reader, settings.randomesque);
                     parts.push(run_e4(&tester, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
+                }
+                merge(parts)
+            }
+            E4Model::Strategy => {
+                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
+                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
+                let mut parts = Vec::new();
+                for &n in &settings.steps {
+                    let bases = std::slice::from_ref(&base);
+                    let candidates =
+                        train_strategy_candidates(&settings.strategies, bases, &train, &valid, n, &meta, progress)?;
+                    let s = Strategy::train_for_tests(candidates, &valid, n, settings.seed)?;
+                    let one = E4Settings { steps: vec![n], ..settings.clone() };
+                    let tester = StrategyTester::new(&s, settings.randomesque)?;
+                    let o = run_e4(&tester, &test, &one);
+                    let per = (0..s.candidates.len())
+                        .map(|c| Ok(run_e4(&StrategyTester::new(&s, settings.randomesque)?.only(c), &test, &one)))
+                        .collect::<Result<Vec<_>>>()?;
+                    choice.add(&s, n, &tester.chosen_counts(), &per, &o, offset);
+                    parts.push(o);
                 }
                 merge(parts)
             }
@@ -249,7 +283,11 @@ pub fn e4(
             })
             .collect()
     });
+    let strategy = (model == E4Model::Strategy).then(|| choice.report(&settings.steps, settings));
+    let versus = if model == E4Model::Strategy { choice.versus(settings) } else { BTreeMap::new() };
     Ok(E4Report {
+        strategy,
+        versus,
         protocol: "e4",
         model: model_name(model),
         vs_irt_active,
@@ -271,6 +309,7 @@ pub fn e4(
 fn model_name(m: E4Model) -> String {
     match m {
         E4Model::Reader(kind) => kind.as_str(),
+        E4Model::Strategy => "strategy",
         E4Model::Irt(Selector::Random) => "irt-random",
         E4Model::Irt(Selector::Active) => "irt-active",
         E4Model::Irt(Selector::Mfi) => "irt-mfi",
@@ -305,4 +344,69 @@ fn merge(parts: Vec<E4Outcome>) -> E4Outcome {
         out.predictions.extend(p.predictions.iter().map(|(k, v)| (*k, v.clone())));
     }
     out
+}
+
+/// A strategy's test predictions and choices, pooled over folds: its own, each candidate's,
+/// the best single candidate's (each fold's reference) and the oracle's, by test length.
+#[derive(Default)]
+struct Choices {
+    stats: StrategyStats,
+    pooled: BTreeMap<String, BTreeMap<usize, E4Predictions>>,
+}
+
+impl Choices {
+    /// One fold's strategy for length `n`: `chosen` tests per candidate, `per` candidate's
+    /// outcome and the strategy's `own`, learners numbered from `offset`.
+    fn add(&mut self, s: &Strategy, n: usize, chosen: &[usize], per: &[E4Outcome], own: &E4Outcome, offset: u32) {
+        self.stats.count(s, n, chosen);
+        let Some(first) = per.first().and_then(|o| o.predictions.get(&n)) else { return };
+        let ps: Vec<&[f64]> = per.iter().filter_map(|o| Some(o.predictions.get(&n)?.p.as_slice())).collect();
+        let best = E4Predictions { p: oracle(&ps, &first.y, &first.learner), ..first.clone() };
+        let mut named: Vec<(String, &E4Predictions)> = vec![("oracle".into(), &best)];
+        if let Some(p) = own.predictions.get(&n) {
+            named.push(("strategy".into(), p));
+        }
+        if let Some(p) = per.get(s.selector.reference).and_then(|o| o.predictions.get(&n)) {
+            named.push(("best-single".into(), p));
+        }
+        for (c, o) in s.candidates.iter().zip(per) {
+            if let Some(p) = o.predictions.get(&n) {
+                named.push((c.name.clone(), p));
+            }
+        }
+        for (name, p) in named {
+            let e = self.pooled.entry(name).or_default().entry(n).or_default();
+            e.p.extend(&p.p);
+            e.y.extend(&p.y);
+            e.learner.extend(p.learner.iter().map(|l| l + offset));
+        }
+    }
+
+    fn report(&self, steps: &[usize], settings: &E4Settings) -> StrategyReport {
+        let of = |name: &str, n: usize| self.pooled.get(name)?.get(&n).map(|p| (p.p.as_slice(), p.y.as_slice()));
+        let gain = self.versus(settings).remove("best-single");
+        self.stats.report(steps, &of, gain)
+    }
+
+    /// The strategy against each other name, by test length.
+    fn versus(&self, settings: &E4Settings) -> BTreeMap<String, BTreeMap<String, Interval>> {
+        let Some(ours) = self.pooled.get("strategy") else { return BTreeMap::new() };
+        self.pooled
+            .iter()
+            .filter(|(name, _)| *name != "strategy")
+            .map(|(name, theirs)| {
+                let by_n = ours
+                    .iter()
+                    .filter_map(|(n, a)| {
+                        let b = theirs.get(n).filter(|b| b.y == a.y)?;
+                        Some((
+                            n.to_string(),
+                            paired_auc(&a.p, &b.p, &a.y, &a.learner, settings.resamples, settings.seed),
+                        ))
+                    })
+                    .collect();
+                (name.clone(), by_n)
+            })
+            .collect()
+    }
 }

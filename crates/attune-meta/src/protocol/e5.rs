@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Instant;
 
-use attune_core::{Dataset, Progress, metrics};
+use attune_core::{Dataset, Progress};
 use attune_models::{ModelName, ModelSpec, Training, fit};
 use serde::Serialize;
 
@@ -14,6 +14,8 @@ use crate::e5::{E5_HORIZON, E5_SUPPORT, Traced, trace_e5};
 use crate::irt_meta::{Algorithm, MetaConfig};
 use crate::readers::ReaderKind;
 use crate::strategy::{Strategy, fit_strategy_bases, train_strategy_candidates};
+
+use super::choice::{StrategyReport, StrategyStats, oracle};
 use crate::tasks::{cohorts, episode, learner_folds};
 use crate::tracer::{Tracer, train_tracer};
 use crate::{Error, Result};
@@ -367,7 +369,11 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
     if run.model == E5Model::Strategy {
         against.extend(pooled.keys().filter(|n| !["none", "finetune", "strategy"].contains(&n.as_str())).cloned());
     }
-    let strategy = (run.model == E5Model::Strategy).then(|| stats.report(&ks, &pooled, versus("best-single")));
+    let strategy = (run.model == E5Model::Strategy).then(|| {
+        let of =
+            |name: &str, k: usize| pooled.get(name)?.get(&k).map(|p| (p.traced.p.as_slice(), p.traced.y.as_slice()));
+        stats.report(&ks, &of, versus("best-single"))
+    });
     Ok(E5Report {
         protocol: "e5",
         model: model.to_owned(),
@@ -385,116 +391,23 @@ pub fn e5(data: &Dataset, run: &E5Run, progress: &dyn Progress) -> Result<E5Repo
     })
 }
 
-/// What strategy selection did, pooled over units.
-#[derive(Default)]
-struct StrategyStats {
-    candidates: Vec<String>,
-    /// Test learners given each candidate, by `k`.
-    chosen: BTreeMap<usize, BTreeMap<String, usize>>,
-    /// Units whose best single candidate each was, by `k`.
-    best_single: BTreeMap<usize, BTreeMap<String, usize>>,
-}
-
-/// Strategy selection's outcome, by support size `k`.
-#[derive(Clone, Debug, Serialize)]
-pub struct StrategyReport {
-    /// The candidates, `base:adaptation`.
-    pub candidates: Vec<String>,
-    /// Share of the test learners given each candidate.
-    pub chosen: BTreeMap<String, BTreeMap<String, f64>>,
-    /// How many units had each candidate as their best single strategy (best validation AUC).
-    pub best_single: BTreeMap<String, BTreeMap<String, usize>>,
-    /// Log-loss per scored answer of `strategy`, `best-single` and `oracle` (each test
-    /// learner given the candidate with their lowest log-loss).
-    pub log_loss: BTreeMap<String, BTreeMap<String, f64>>,
-    /// The oracle's AUC minus the strategy's.
-    pub regret_auc: BTreeMap<String, f64>,
-    /// The strategy's log-loss minus the oracle's.
-    pub regret_log_loss: BTreeMap<String, f64>,
-    /// The oracle's AUC minus the best single strategy's: what choosing per learner could gain.
-    pub headroom_auc: BTreeMap<String, f64>,
-    /// The best single strategy's log-loss minus the oracle's.
-    pub headroom_log_loss: BTreeMap<String, f64>,
-    /// Paired bootstrap of the strategy's AUC minus the best single strategy's.
-    pub gain: BTreeMap<String, Interval>,
-}
-
-impl StrategyStats {
-    fn report(
-        &self,
-        ks: &[usize],
-        pooled: &BTreeMap<String, BTreeMap<usize, Pooled>>,
-        gain: Option<BTreeMap<String, Interval>>,
-    ) -> StrategyReport {
-        let mut r = StrategyReport {
-            candidates: self.candidates.clone(),
-            chosen: BTreeMap::new(),
-            best_single: self.best_single.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-            log_loss: BTreeMap::new(),
-            regret_auc: BTreeMap::new(),
-            regret_log_loss: BTreeMap::new(),
-            headroom_auc: BTreeMap::new(),
-            headroom_log_loss: BTreeMap::new(),
-            gain: gain.unwrap_or_default(),
-        };
-        for (k, counts) in &self.chosen {
-            let total = counts.values().sum::<usize>().max(1) as f64;
-            r.chosen.insert(k.to_string(), counts.iter().map(|(c, n)| (c.clone(), *n as f64 / total)).collect());
-        }
-        let metric = |name: &str, k: usize, f: fn(&[f64], &[bool]) -> f64| {
-            pooled.get(name).and_then(|m| m.get(&k)).map_or(f64::NAN, |p| f(&p.traced.p, &p.traced.y))
-        };
-        for &k in ks {
-            let key = k.to_string();
-            let loss = |n| metric(n, k, metrics::log_loss);
-            let auc = |n| metric(n, k, metrics::auc);
-            let ll: BTreeMap<String, f64> =
-                ["strategy", "best-single", "oracle"].iter().map(|&n| (n.to_owned(), loss(n))).collect();
-            r.regret_auc.insert(key.clone(), auc("oracle") - auc("strategy"));
-            r.regret_log_loss.insert(key.clone(), loss("strategy") - loss("oracle"));
-            r.headroom_auc.insert(key.clone(), auc("oracle") - auc("best-single"));
-            r.headroom_log_loss.insert(key.clone(), loss("best-single") - loss("oracle"));
-            r.log_loss.insert(key, ll);
-        }
-        r
-    }
-}
-
 /// Traces the strategy, each of its candidates, its best single candidate and the oracle on
 /// `test` at support size `k`, counting its choices in `stats`.
 fn strategy_unit(s: &Strategy, test: &Dataset, k: usize, stats: &mut StrategyStats) -> Vec<(String, Traced)> {
-    stats.candidates = s.candidates.iter().map(|c| c.name.clone()).collect();
     let per: Vec<Traced> = s.candidates.iter().map(|c| trace_e5(&c.tracer(), test, k)).collect();
-    let reference = &s.candidates[s.selector.reference].name;
-    *stats.best_single.entry(k).or_default().entry(reference.clone()).or_default() += 1;
-    let chosen = stats.chosen.entry(k).or_default();
+    let mut chosen = vec![0; s.candidates.len()];
     for rows in test.learners() {
         if let Some(ep) = episode(rows, k, E5_HORIZON) {
             let support: Vec<_> = test.interactions(ep.support).collect();
-            *chosen.entry(s.chosen(&support).name.clone()).or_default() += 1;
+            chosen[s.choose(&support)] += 1;
         }
     }
+    stats.count(s, k, &chosen);
     let mut out: Vec<(String, Traced)> = s.candidates.iter().map(|c| c.name.clone()).zip(per.iter().cloned()).collect();
     out.push(("strategy".into(), trace_e5(s, test, k)));
     out.push(("best-single".into(), per[s.selector.reference].clone()));
-    out.push(("oracle".into(), oracle(&per)));
-    out
-}
-
-/// Each learner's answers from the candidate with their lowest log-loss (every trace covers
-/// the same answers in the same order).
-fn oracle(per: &[Traced]) -> Traced {
-    let Some(first) = per.first() else { return Traced::default() };
-    let mut out = first.clone();
-    let n = first.p.len();
-    let mut start = 0;
-    while start < n {
-        let l = first.learner[start];
-        let end = (start..n).find(|&i| first.learner[i] != l).unwrap_or(n);
-        let loss = |t: &Traced| metrics::log_loss(&t.p[start..end], &t.y[start..end]);
-        let best = (0..per.len()).min_by(|&a, &b| loss(&per[a]).total_cmp(&loss(&per[b]))).unwrap_or(0);
-        out.p[start..end].copy_from_slice(&per[best].p[start..end]);
-        start = end;
-    }
+    let mut best = per[0].clone();
+    best.p = oracle(&per.iter().map(|t| t.p.as_slice()).collect::<Vec<_>>(), &best.y, &best.learner);
+    out.push(("oracle".into(), best));
     out
 }

@@ -2,6 +2,7 @@
 //! baselines beside every meta-learner, mean ± sd over folds (or cohorts), paired bootstrap
 //! intervals. The reports' keys are the JSON contract of `attune eval --protocol e4|e5`.
 
+mod choice;
 mod e4;
 mod e5;
 
@@ -9,8 +10,9 @@ use std::collections::BTreeMap;
 
 use attune_models::{FittedModel, Model};
 
+pub use self::choice::StrategyReport;
 pub use self::e4::{E4Fold, E4Model, E4Report, e4};
-pub use self::e5::{E5Model, E5Report, E5Run, E5Scores, E5Unit, StrategyReport, e5};
+pub use self::e5::{E5Model, E5Report, E5Run, E5Scores, E5Unit, e5};
 use crate::{Error, Result};
 
 pub(super) fn keyed<V: Copy>(m: &BTreeMap<usize, V>) -> BTreeMap<String, V> {

@@ -22,9 +22,6 @@ use std::str::FromStr;
 
 use attune_core::{Dataset, Interaction, Progress};
 use attune_models::{FittedModel, LearnerState, Model, ModelName, ModelSpec, Training, fit};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::e5::{Adapted, E5_HORIZON, MetaLearner, Traced, trace_e5};
@@ -36,13 +33,33 @@ use crate::tracer::{AdaptedModel, Tracer, adapt_tracer, train_tracer};
 use crate::{Error, Result};
 
 mod selector;
+mod testing;
 
 pub use self::selector::Selector;
 use self::selector::{MARGINS, features, learner_losses};
+use self::testing::Reading;
+pub use self::testing::{StrategySession, StrategyTester, check_test_strategies};
 
 /// The candidates `--model strategy` chooses among unless told otherwise.
 pub const DEFAULT_STRATEGIES: &str =
     "bkt:none,pfa:none,irt1pl:none,irt1pl:finetune,irt1pl:metasgd,irt1pl:rnn-reader,dkt:none";
+
+/// The candidates an E4 strategy (`attune eval --protocol e4 --model strategy`) chooses among
+/// unless told otherwise: response models over the Rasch model reading IRT-Active's test.
+pub const DEFAULT_TEST_STRATEGIES: &str =
+    "irt1pl:none,irt1pl:metasgd,irt1pl:siamese,irt1pl:protonet,irt1pl:memory-reader";
+
+/// What a strategy's selector reads off a learner's answers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Features {
+    /// Each distinct base learner's prequential loss and belief, the bases not adapted (E5).
+    #[default]
+    Bases,
+    /// Each candidate's prequential loss and belief as it adapts answer by answer (E4, where
+    /// the test's answers are few and every candidate reads them).
+    Candidates,
+}
 
 /// One candidate strategy: a base learner and how it adapts to a new learner; written
 /// `base:adaptation`, e.g. `bkt:none` or `irt1pl:metasgd`.
@@ -195,6 +212,8 @@ pub struct Strategy {
     pub validation_auc: f64,
     /// Each candidate's validation AUC.
     pub candidate_auc: Vec<f64>,
+    /// What the selector reads.
+    pub features: Features,
 }
 
 impl Strategy {
@@ -206,6 +225,45 @@ impl Strategy {
     /// Fewer than two candidates, candidates on different ids, no validation learner with an
     /// answer after the support.
     pub fn train(candidates: Vec<Candidate>, valid: &Dataset, k: usize, seed: u64) -> Result<Self> {
+        Self::check_candidates(&candidates)?;
+        let traces: Vec<Traced> = candidates.iter().map(|c| trace_e5(&c.tracer(), valid, k)).collect();
+        let candidate_auc: Vec<f64> = traces.iter().map(|t| attune_core::metrics::auc(&t.p, &t.y)).collect();
+        let reference = (0..candidates.len())
+            .max_by(|&a, &b| candidate_auc[a].total_cmp(&candidate_auc[b]).then(b.cmp(&a)))
+            .unwrap_or(0);
+        let per: Vec<Vec<(u32, f64)>> = traces.iter().map(learner_losses).collect();
+        let rows: Vec<_> = valid.learners().collect();
+        let mut strategy = Self {
+            support: k,
+            candidates,
+            selector: Selector { reference, weights: Vec::new(), margin: MARGINS[MARGINS.len() - 1] },
+            validation_auc: f64::NAN,
+            candidate_auc,
+            features: Features::Bases,
+        };
+        let bases = strategy.bases();
+        let (mut x, mut loss) = (Vec::new(), Vec::new());
+        for (j, &(learner, _)) in per[0].iter().enumerate() {
+            // Every candidate traces the same learners and answers: the same episodes.
+            let Some(ep) = rows.get(learner as usize).and_then(|r| episode(r.clone(), k, E5_HORIZON)) else {
+                continue;
+            };
+            let support: Vec<Interaction<'_>> = valid.interactions(ep.support).collect();
+            x.push(features(&bases, &support));
+            loss.push(per.iter().map(|p| p.get(j).map_or(f64::NAN, |v| v.1)).collect::<Vec<f64>>());
+        }
+        if x.is_empty() {
+            return Err(Error::TooFewLearners { needed: 1, found: 0 });
+        }
+        let groups: Vec<usize> = (0..x.len()).collect();
+        strategy.selector = Selector::train(reference, &x, &loss, &groups, seed);
+        let t = trace_e5(&strategy, valid, k);
+        strategy.validation_auc = attune_core::metrics::auc(&t.p, &t.y);
+        Ok(strategy)
+    }
+
+    /// At least two candidates, every one's base on the first one's ids.
+    fn check_candidates(candidates: &[Candidate]) -> Result<()> {
         if candidates.len() < 2 {
             return Err(Error::InvalidConfig {
                 learner: "strategy",
@@ -222,56 +280,7 @@ impl Strategy {
                 reason: "every candidate's base fitted on the same learners",
             });
         }
-        let traces: Vec<Traced> = candidates.iter().map(|c| trace_e5(&c.tracer(), valid, k)).collect();
-        let candidate_auc: Vec<f64> = traces.iter().map(|t| attune_core::metrics::auc(&t.p, &t.y)).collect();
-        let reference = (0..candidates.len())
-            .max_by(|&a, &b| candidate_auc[a].total_cmp(&candidate_auc[b]).then(b.cmp(&a)))
-            .unwrap_or(0);
-        let per: Vec<Vec<(u32, f64)>> = traces.iter().map(learner_losses).collect();
-        let rows: Vec<_> = valid.learners().collect();
-        let mut strategy = Self {
-            support: k,
-            candidates,
-            selector: Selector { reference, weights: Vec::new(), margin: MARGINS[MARGINS.len() - 1] },
-            validation_auc: f64::NAN,
-            candidate_auc,
-        };
-        let bases = strategy.bases();
-        let (mut x, mut loss) = (Vec::new(), Vec::new());
-        for (j, &(learner, _)) in per[0].iter().enumerate() {
-            // Every candidate traces the same learners and answers: the same episodes.
-            let Some(ep) = rows.get(learner as usize).and_then(|r| episode(r.clone(), k, E5_HORIZON)) else {
-                continue;
-            };
-            let support: Vec<Interaction<'_>> = valid.interactions(ep.support).collect();
-            x.push(features(&bases, &support));
-            loss.push(per.iter().map(|p| p.get(j).map_or(f64::NAN, |v| v.1)).collect::<Vec<f64>>());
-        }
-        if x.is_empty() {
-            return Err(Error::TooFewLearners { needed: 1, found: 0 });
-        }
-        // The margin by two-fold cross-fitting: fit on one half, score the choices on the other.
-        // Random halves: an order in the data (by class, by sign-up) must not be one half.
-        let mut order: Vec<usize> = (0..x.len()).collect();
-        order.shuffle(&mut StdRng::seed_from_u64(seed));
-        let (a, b) = order.split_at(x.len() / 2);
-        let halves = [a.to_vec(), b.to_vec()];
-        let mut best = (f64::INFINITY, MARGINS[MARGINS.len() - 1]);
-        for &m in MARGINS.iter().rev() {
-            let mut total = 0.0;
-            for h in 0..2 {
-                let s = Selector::fit(reference, m, &x, &loss, &halves[h]);
-                total += halves[1 - h].iter().map(|&i| loss[i][s.choose(&x[i])]).sum::<f64>();
-            }
-            if total < best.0 - 1e-12 {
-                best = (total, m);
-            }
-        }
-        let all: Vec<usize> = (0..x.len()).collect();
-        strategy.selector = Selector::fit(reference, best.1, &x, &loss, &all);
-        let t = trace_e5(&strategy, valid, k);
-        strategy.validation_auc = attune_core::metrics::auc(&t.p, &t.y);
-        Ok(strategy)
+        Ok(())
     }
 
     /// The first candidate of each distinct base learner, whose prequential losses are the
@@ -290,8 +299,13 @@ impl Strategy {
 
     /// The candidate chosen for a learner with `support` (on the candidates' ids).
     pub fn choose(&self, support: &[Interaction<'_>]) -> usize {
-        let c = self.selector.choose(&features(&self.bases(), support));
-        c.min(self.candidates.len().saturating_sub(1))
+        match self.features {
+            Features::Bases => {
+                let c = self.selector.choose(&features(&self.bases(), support));
+                c.min(self.candidates.len().saturating_sub(1))
+            }
+            Features::Candidates => Reading::of(self, support).chosen(),
+        }
     }
 
     /// The chosen candidate's adapted model and the learner's state after the support.
@@ -310,9 +324,19 @@ impl Strategy {
     ///
     /// # Errors
     /// The field and what is wrong with it.
-    pub(crate) fn check(&self) -> std::result::Result<(), (String, String)> {
+    pub(crate) fn check(&self, protocol: &str) -> std::result::Result<(), (String, String)> {
         let n = self.candidates.len();
-        let width = 3 + 2 * self.bases().len();
+        let width = match self.features {
+            Features::Bases => 3 + 2 * self.bases().len(),
+            Features::Candidates => 3 + 2 * n,
+        };
+        if (protocol == "e4") != (self.features == Features::Candidates) {
+            let want = if protocol == "e4" { "candidates" } else { "bases" };
+            return Err((
+                "strategy.features".into(),
+                format!("{:?}: a protocol {protocol} strategy reads {want}", self.features),
+            ));
+        }
         for (i, c) in self.candidates.iter().enumerate() {
             let at = |f: &str| format!("strategy.candidates[{i}].{f}");
             if c.base.ids != self.candidates[0].base.ids {
@@ -320,6 +344,12 @@ impl Strategy {
             }
             if let Some(t) = &c.trained {
                 check_learner("e5", &c.base, t).map_err(|(f, r)| (at(&format!("learner.{f}")), r))?;
+            }
+            if protocol == "e4" && crate::protocol::rasch(&c.base, "strategy").is_err() {
+                return Err((
+                    at("base"),
+                    format!("{}: an E4 strategy's candidates are over irt1pl", c.base.name().as_str()),
+                ));
             }
         }
         let s = &self.selector;
@@ -366,6 +396,8 @@ struct StrategyFile {
     selector: Selector,
     validation_auc: f64,
     candidate_auc: Vec<f64>,
+    #[serde(default)]
+    features: Features,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -392,6 +424,7 @@ impl From<Strategy> for StrategyFile {
             selector: s.selector,
             validation_auc: s.validation_auc,
             candidate_auc: s.candidate_auc,
+            features: s.features,
         }
     }
 }
@@ -416,6 +449,7 @@ impl TryFrom<StrategyFile> for Strategy {
             selector: f.selector,
             validation_auc: f.validation_auc,
             candidate_auc: f.candidate_auc,
+            features: f.features,
         })
     }
 }

@@ -3,6 +3,9 @@
 
 use attune_core::{Interaction, KnowledgeTracer};
 use attune_models::Model;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::e5::Traced;
@@ -33,12 +36,7 @@ pub struct Selector {
 /// minus its earlier half), and for each distinct base its prequential log-loss on the
 /// support and its mean prediction on the support's items after reading it.
 pub(super) fn features(bases: &[&Model], support: &[Interaction<'_>]) -> Vec<f64> {
-    let share = |s: &[Interaction<'_>]| {
-        if s.is_empty() { 0.5 } else { s.iter().filter(|o| o.correct).count() as f64 / s.len() as f64 }
-    };
-    let half = support.len() / 2;
-    let trend = if half == 0 { 0.0 } else { share(&support[half..]) - share(&support[..half]) };
-    let mut x = vec![1.0, share(support), trend];
+    let mut x = head(support).to_vec();
     for m in bases {
         let mut state = m.initial_state();
         let mut loss = 0.0;
@@ -54,7 +52,18 @@ pub(super) fn features(bases: &[&Model], support: &[Interaction<'_>]) -> Vec<f64
     x
 }
 
-fn log_loss(p: f64, y: bool) -> f64 {
+/// The features every selector starts with: bias, share right, and the trend (share right in
+/// the later half minus the earlier half).
+pub(super) fn head(support: &[Interaction<'_>]) -> [f64; 3] {
+    let share = |s: &[Interaction<'_>]| {
+        if s.is_empty() { 0.5 } else { s.iter().filter(|o| o.correct).count() as f64 / s.len() as f64 }
+    };
+    let half = support.len() / 2;
+    let trend = if half == 0 { 0.0 } else { share(&support[half..]) - share(&support[..half]) };
+    [1.0, share(support), trend]
+}
+
+pub(super) fn log_loss(p: f64, y: bool) -> f64 {
     let p = p.clamp(CLIP, 1.0 - CLIP);
     -(if y { p } else { 1.0 - p }).ln()
 }
@@ -100,6 +109,11 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
 }
 
 impl Selector {
+    /// The selector that always chooses `reference` among `n` candidates.
+    pub(super) fn never(reference: usize, n: usize) -> Self {
+        Self { reference, weights: vec![Vec::new(); n], margin: MARGINS[MARGINS.len() - 1] }
+    }
+
     /// The candidate chosen for features `x`.
     pub fn choose(&self, x: &[f64]) -> usize {
         let mut best = (self.reference, -self.margin);
@@ -112,6 +126,34 @@ impl Selector {
             }
         }
         best.0
+    }
+
+    /// Fits the selector on rows `x` (features) and `loss` (each candidate's mean log-loss)
+    /// with `reference` as the default, the margin chosen by two-fold cross-fitting: fit on
+    /// one half, score the choices on the other. The halves are random halves of `groups`
+    /// (rows of one group — draws of one learner — stay together), seeded by `seed`: an order
+    /// in the data (by class, by sign-up) must not be one half.
+    pub(super) fn train(reference: usize, x: &[Vec<f64>], loss: &[Vec<f64>], groups: &[usize], seed: u64) -> Self {
+        let mut distinct: Vec<usize> = groups.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        distinct.shuffle(&mut StdRng::seed_from_u64(seed));
+        let first: std::collections::BTreeSet<usize> = distinct[..distinct.len() / 2].iter().copied().collect();
+        let (a, b): (Vec<usize>, Vec<usize>) = (0..x.len()).partition(|&i| first.contains(&groups[i]));
+        let halves = [a, b];
+        let mut best = (f64::INFINITY, MARGINS[MARGINS.len() - 1]);
+        for &m in MARGINS.iter().rev() {
+            let mut total = 0.0;
+            for h in 0..2 {
+                let s = Self::fit(reference, m, x, loss, &halves[h]);
+                total += halves[1 - h].iter().map(|&i| loss[i][s.choose(&x[i])]).sum::<f64>();
+            }
+            if total < best.0 - 1e-12 {
+                best = (total, m);
+            }
+        }
+        let all: Vec<usize> = (0..x.len()).collect();
+        Self::fit(reference, best.1, x, loss, &all)
     }
 
     /// Fits the regressions on learners `rows` (features `x`, per-candidate losses `loss`).
