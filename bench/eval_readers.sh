@@ -3,7 +3,8 @@
 # optimization-based ones and both baselines on the same folds (one run per dataset, paired
 # intervals of every learner against each baseline and of the RNN reader against every other),
 # the RNN reader over BKT, strategy selection (its candidates, the best single one and the
-# oracle), and protocol E4 for the readers (Active selection on what each writes) beside
+# oracle), and protocol E4 for the readers (Active selection on what each writes) and for
+# strategy selection (IRT-Active's tests, the response model chosen per learner) beside
 # IRT-Active, on assist2009_updated, STATICS and akt/assist2009_pid, full training split,
 # 5 folds, seed 42. One JSON per run; then `python3 bench/readers_tables.py <results dir>`
 # prints the tables.
@@ -41,6 +42,11 @@ for m in irt-active biirt-approx siamese matching protonet rnn-reader memory-rea
 done
 for d in akt/assist2009_pid STATICS; do
   $bin eval --protocol e4 --dataset "$shared/$d" --model irt-active --quiet --json "$out/e4-$(basename $d)-irt-active.json" | tail -6
+done
+# E4 strategy selection: IRT-Active's tests, the response model chosen per learner among the
+# default candidates (irt1pl:none,metasgd,siamese,protonet,memory-reader).
+for d in STATICS assist2009_updated akt/assist2009_pid; do
+  $bin eval --protocol e4 --dataset "$shared/$d" --model strategy --quiet --json "$out/e4-$(basename $d)-strategy.json" | tail -12
 done
 # The RNN reader over DKT (one fold on assist2009_updated: every step runs DKT's LSTM).
 $bin eval --protocol e5 --dataset "$shared/assist2009_updated" --model rnn-reader --base dkt --versus memory-reader --fold 1 --quiet \

@@ -111,6 +111,29 @@ def e5_strategy(d):
                   f"{st['headroom_auc'][k]:.4f} / {st['headroom_log_loss'][k]:.4f} | {best} | {chosen} |")
 
 
+def e4_strategy(d):
+    for ds in ["assist2009_pid", "assist2009_updated", "STATICS"]:
+        r = load(os.path.join(d, f"e4-{ds}-strategy.json"))
+        if not r:
+            continue
+        st = r["strategy"]
+        print(f"\n**Strategy selection, E4 `{ds}`** (IRT-Active's tests; the response model chosen per learner; "
+              "query AUC of every fold's tests pooled, 5 folds × 5 draws)\n")
+        print("| response model | n = 1 | n = 3 | n = 5 | n = 10 | strategy − it (n = 1 / 3 / 5 / 10) |")
+        print("|---|---|---|---|---|---|")
+        for name in st["candidates"] + ["best-single", "strategy", "oracle"]:
+            cells = " | ".join(f(st["auc"][k][name]) for k in KS)
+            vs = " / ".join(iv(r.get("versus", {}).get(name, {}).get(k)) for k in KS) if name != "strategy" else ""
+            print(f"| {name} | {cells} | {vs} |")
+        print("\n| n | strategy − best single (AUC) | regret vs oracle (AUC / log-loss) | oracle headroom over best single (AUC / log-loss) | best single (folds) | chosen (share of tests) |")
+        print("|---|---|---|---|---|---|")
+        for k in KS:
+            chosen = ", ".join(f"{n} {v:.0%}" for n, v in sorted(st["chosen"][k].items(), key=lambda x: -x[1]))
+            best = ", ".join(f"{n} ×{c}" for n, c in st["best_single"][k].items())
+            print(f"| {k} | {iv(st['gain'].get(k))} | {st['regret_auc'][k]:.4f} / {st['regret_log_loss'][k]:.4f} | "
+                  f"{st['headroom_auc'][k]:.4f} / {st['headroom_log_loss'][k]:.4f} | {best} | {chosen} |")
+
+
 def e4(d):
     for ds in ["assist2009_pid", "assist2009_updated", "STATICS"]:
         runs = [load(p) for p in sorted(glob.glob(os.path.join(d, f"e4-{ds}-*.json"))) if not p.endswith(".config.json")]
@@ -120,7 +143,7 @@ def e4(d):
         print(f"\n**E4 `{ds}`, readers** (test AUC, mean ± sd over 5 folds, 5 draws each; Active selection on what each reader writes)\n")
         print("| tester | n = 1 | n = 3 | n = 5 | n = 10 | vs irt-active (n = 1 / 3 / 5 / 10) | max exposure | test overlap |")
         print("|---|---|---|---|---|---|---|---|")
-        order = ["irt-active", "biirt-approx"] + READERS
+        order = ["irt-active", "biirt-approx"] + READERS + ["strategy"]
         runs.sort(key=lambda r: order.index(r["model"]) if r["model"] in order else 99)
         for r in runs:
             cells = " | ".join(f(r["auc_at"][k], r["auc_sd_at"][k]) for k in KS)
@@ -134,3 +157,4 @@ if __name__ == "__main__":
     e5_other(d)
     e5_strategy(d)
     e4(d)
+    e4_strategy(d)

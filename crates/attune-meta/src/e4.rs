@@ -129,7 +129,7 @@ pub(crate) fn replay<T: AdaptiveTester>(
     let mut pool = draw.pool;
     let mut pool_items: Vec<ItemId> = pool.iter().map(|&r| data.items()[r]).collect();
     let mut session = tester.start();
-    let mut asked = Vec::new();
+    let (mut asked, mut rows) = (Vec::new(), Vec::new());
     at(0, &session, &draw.query);
     while asked.len() < longest && !pool.is_empty() {
         let pick = tester.choose(&session, &pool_items, &mut rng).min(pool.len() - 1);
@@ -137,16 +137,18 @@ pub(crate) fn replay<T: AdaptiveTester>(
         pool_items.swap_remove(pick);
         tester.observe(&mut session, &data.interaction(row));
         asked.push(data.items()[row]);
+        rows.push(row);
         at(asked.len(), &session, &draw.query);
     }
-    Replayed { session, query: draw.query, asked }
+    Replayed { session, query: draw.query, asked, rows }
 }
 
-/// A replayed test: the session at its end, the query rows, the items asked.
+/// A replayed test: the session at its end, the query rows, the items asked and their rows.
 pub(crate) struct Replayed<S> {
     pub session: S,
     pub query: Vec<usize>,
     pub asked: Vec<ItemId>,
+    pub rows: Vec<usize>,
 }
 
 fn run_learner<T: AdaptiveTester>(

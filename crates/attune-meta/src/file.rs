@@ -199,8 +199,11 @@ pub fn meta_train(
             let learner = match which {
                 E4Model::BiIrt(p) => Trained::Tester(BiIrt::train(&irt, p, &train, &valid, n, cfg, progress)?),
                 E4Model::BiNn(p) => Trained::NnTester(BiNn::train(&irt, p, &train, &valid, n, cfg, progress)?),
-                // A reader tests with Active selection on whatever it writes (ReaderTester).
-                E4Model::Reader(r) => Trained::Reader(ReaderModel::train(r, &irt, &train, &valid, n, cfg, progress)?),
+                // A reader tests with Active selection on whatever it writes (ReaderTester),
+                // trained on IRT-Active's tests.
+                E4Model::Reader(r) => {
+                    Trained::Reader(ReaderModel::train_for_tests(r, &irt, &train, &valid, n, cfg, progress)?)
+                }
                 // IRT-Active's test, the response model chosen per learner (StrategyTester).
                 E4Model::Strategy => {
                     let bases = std::slice::from_ref(&base);

@@ -35,14 +35,18 @@ impl IrtTester {
     /// # Errors
     /// [`Error::UnsupportedBase`] for a model that is not unidimensional IRT.
     pub fn new(model: &FittedModel, selector: Selector, estimator: Estimator) -> Result<Self> {
-        let irt = unidimensional(model)?;
-        let mut bank = ItemBank::from_irt(irt).ok_or_else(|| Error::UnsupportedBase {
+        Self::from_irt(unidimensional(model)?, selector, estimator).ok_or_else(|| Error::UnsupportedBase {
             learner: "irt tester",
             base: model.name().as_str().to_owned(),
             supported: "irt1pl, irt2pl",
-        })?;
+        })
+    }
+
+    /// [`IrtTester::new`] on the IRT model itself; `None` unless it is unidimensional.
+    pub(crate) fn from_irt(irt: &Irt, selector: Selector, estimator: Estimator) -> Option<Self> {
+        let mut bank = ItemBank::from_irt(irt)?;
         bank.items.push(BankItem { a: 1.0, b: irt.mean_difficulty, c: 0.0 });
-        Ok(Self { bank, selector, estimator, randomesque: 1 })
+        Some(Self { bank, selector, estimator, randomesque: 1 })
     }
 
     /// Draws each next item among the `k` best (exposure control; 1 asks the best).

@@ -205,7 +205,7 @@ pub fn e4(
                 let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
                 let mut parts = Vec::new();
                 for &n in &settings.steps {
-                    let reader = ReaderModel::train(kind, &irt, &train, &valid, n, &meta, progress)?;
+                    let reader = ReaderModel::train_for_tests(kind, &irt, &train, &valid, n, &meta, progress)?;
                     let tester = ReaderTester::new(reader, settings.randomesque);
                     parts.push(run_e4(&tester, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
                 }

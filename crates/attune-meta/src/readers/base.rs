@@ -8,7 +8,7 @@ use super::encoder::ENCODER_DIMS;
 use super::memory::{MEMORY_SLOTS, MemoryReader};
 use super::profile::Answer;
 use super::rnn::{RnnReader, n_weights};
-use super::{ProfileTarget, Reader, ReaderKind, Record, fit_reader, learners};
+use super::{ProfileTarget, Reader, ReaderKind, Record, Validation, fit_reader, learners};
 use crate::e5::{Adapted, MetaLearner};
 use crate::irt_meta::MetaConfig;
 use crate::{Error, Result};
@@ -47,19 +47,19 @@ impl<T: ProfileTarget> BaseReader<T> {
         }
         progress.start(&format!("training {} (k = {k})", kind.as_str()), cfg.max_epochs as u64);
         let (rate, seed) = (cfg.outer_rate, cfg.seed);
+        let valid = Validation::Tracing { valid, k };
         Ok(match kind {
             ReaderKind::RnnReader => Self::RnnReader(fit_reader(
                 RnnReader::new(target, prior, seed),
                 &learners,
-                valid,
-                k,
+                &valid,
                 rate,
                 cfg,
                 progress,
             )?),
             ReaderKind::MemoryReader => {
                 let m = MemoryReader::new(target, &learners, seed);
-                Self::MemoryReader(fit_reader(m, &learners, valid, k, rate, cfg, progress)?)
+                Self::MemoryReader(fit_reader(m, &learners, &valid, rate, cfg, progress)?)
             }
             _ => {
                 return Err(Error::UnsupportedBase {

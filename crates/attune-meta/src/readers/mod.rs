@@ -24,6 +24,7 @@ mod tester;
 #[cfg(test)]
 mod tests;
 mod types;
+mod validation;
 
 use attune_core::{Dataset, Interaction, Progress};
 use attune_kt::Irt;
@@ -47,7 +48,8 @@ pub use self::siamese::Siamese;
 pub(crate) use self::target::ProfileTarget;
 pub use self::tester::{ReaderSession, ReaderTester};
 pub use self::types::{LearnerTypes, TypeSummary, learner_types};
-use crate::e5::{Adapted, E5_HORIZON, MetaLearner, validation_auc};
+use self::validation::{Validation, active_tests, tested_learners};
+use crate::e5::{Adapted, E5_HORIZON, MetaLearner};
 use crate::irt_meta::MetaConfig;
 use crate::outer::{Adam, keep_best};
 use crate::tasks::episode;
@@ -123,13 +125,12 @@ pub struct Record {
 /// Weight decay of the readers' parameters.
 const DECAY: f64 = 1e-4;
 
-/// Trains `reader` on the query loss with Adam, keeping the epoch with the best E5
-/// validation AUC.
+/// Trains `reader` on the query loss with Adam, keeping the epoch with the best validation
+/// AUC.
 pub(crate) fn fit_reader<R: Reader + MetaLearner>(
     mut reader: R,
     train: &[Learner],
-    valid: &Dataset,
-    k: usize,
+    valid: &Validation<'_>,
     rate: f64,
     cfg: &MetaConfig,
     progress: &dyn Progress,
@@ -137,9 +138,9 @@ pub(crate) fn fit_reader<R: Reader + MetaLearner>(
     if train.is_empty() {
         return Err(Error::TooFewLearners { needed: 1, found: 0 });
     }
-    reader.record().support = k;
+    reader.record().support = valid.size();
     reader.refresh(train);
-    let start = validation_auc(&reader, valid, k);
+    let start = valid.auc(&reader);
     reader.record().validation_auc = start;
     let n = reader.params().len();
     let mut adam = Adam::new(n, rate);
@@ -174,7 +175,7 @@ pub(crate) fn fit_reader<R: Reader + MetaLearner>(
             m.set_params(&x);
         }
         m.refresh(train);
-        let auc = validation_auc(m, valid, k);
+        let auc = valid.auc(m);
         m.record().validation_auc = auc;
         Ok(auc)
     })?;
@@ -314,39 +315,64 @@ impl ReaderModel {
         cfg.validate(kind.as_str())?;
         let target = rasch_target(base, train, kind.as_str())?;
         let learners = learners(&target, train, k);
+        Self::train_on(kind, target, &learners, &Validation::Tracing { valid, k }, cfg, progress)
+    }
+
+    /// Trains `kind` for adaptive tests of `n` answers (protocol E4): on IRT-Active's tests
+    /// of the training learners under `base` (one seeded pool/query draw each, the query the
+    /// held-out answers), choosing on such tests of the validation learners.
+    ///
+    /// # Errors
+    /// As [`ReaderModel::train`].
+    pub fn train_for_tests(
+        kind: ReaderKind,
+        base: &Irt,
+        train: &Dataset,
+        valid: &Dataset,
+        n: usize,
+        cfg: &MetaConfig,
+        progress: &dyn Progress,
+    ) -> Result<Self> {
+        cfg.validate(kind.as_str())?;
+        let target = rasch_target(base, train, kind.as_str())?;
+        let learners = tested_learners(&target, train, &active_tests(base, train, n, 1, cfg.seed)?);
+        let valid = Validation::testing(base, valid, n, cfg.seed)?;
+        Self::train_on(kind, target, &learners, &valid, cfg, progress)
+    }
+
+    fn train_on(
+        kind: ReaderKind,
+        target: SkillRasch,
+        learners: &[Learner],
+        valid: &Validation<'_>,
+        cfg: &MetaConfig,
+        progress: &dyn Progress,
+    ) -> Result<Self> {
         if learners.is_empty() {
             return Err(Error::TooFewLearners { needed: 1, found: 0 });
         }
         let rate = cfg.outer_rate;
         let seed = cfg.seed;
-        progress.start(&format!("training {} (k = {k})", kind.as_str()), cfg.max_epochs as u64);
+        progress.start(&format!("training {} (size {})", kind.as_str(), valid.size()), cfg.max_epochs as u64);
         Ok(match kind {
-            ReaderKind::Siamese => Self::Siamese(Siamese::train(target, &learners, valid, k, cfg, progress)?),
+            ReaderKind::Siamese => Self::Siamese(Siamese::train(target, learners, valid, cfg, progress)?),
             ReaderKind::Matching => {
-                Self::Matching(fit_reader(Matching::new(target, seed), &learners, valid, k, rate, cfg, progress)?)
+                Self::Matching(fit_reader(Matching::new(target, seed), learners, valid, rate, cfg, progress)?)
             }
             ReaderKind::RnnReader => {
-                let prior = mean_profile(&learners, target.width());
-                Self::RnnReader(fit_reader(
-                    RnnReader::new(target, &prior, seed),
-                    &learners,
-                    valid,
-                    k,
-                    rate,
-                    cfg,
-                    progress,
-                )?)
+                let prior = mean_profile(learners, target.width());
+                Self::RnnReader(fit_reader(RnnReader::new(target, &prior, seed), learners, valid, rate, cfg, progress)?)
             }
             ReaderKind::MemoryReader => {
-                let m = MemoryReader::new(target, &learners, seed);
-                Self::MemoryReader(fit_reader(m, &learners, valid, k, rate, cfg, progress)?)
+                let m = MemoryReader::new(target, learners, seed);
+                Self::MemoryReader(fit_reader(m, learners, valid, rate, cfg, progress)?)
             }
             ReaderKind::ProtoNet => {
                 let mut best: Option<ProtoNet> = None;
                 for &n in &cfg.learner_types {
-                    let mut p = ProtoNet::new(target.clone(), &learners, n, seed);
-                    p.scale_sharpness(&learners);
-                    let p = fit_reader(p, &learners, valid, k, rate, cfg, progress)?;
+                    let mut p = ProtoNet::new(target.clone(), learners, n, seed);
+                    p.scale_sharpness(learners);
+                    let p = fit_reader(p, learners, valid, rate, cfg, progress)?;
                     if best.as_ref().is_none_or(|b| p.record.validation_auc > b.record.validation_auc) {
                         best = Some(p);
                     }

@@ -5,7 +5,7 @@
 //! training learners nearest to their support's vector, shrunk toward the population's; the
 //! number of neighbours is chosen on the validation learners.
 
-use attune_core::{Dataset, Progress};
+use attune_core::Progress;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -15,9 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::encoder::{ENCODER_DIMS, Encoder, cosine};
 use super::matching::{MATCHING_MEMORY, memory_of};
 use super::profile::{Answer, SkillRasch};
-use super::{Learner, Reader, Record, mean_profile};
+use super::{Learner, Reader, Record, Validation, mean_profile};
 use crate::Result;
-use crate::e5::validation_auc;
 use crate::irt_meta::MetaConfig;
 use crate::outer::{Adam, keep_best};
 
@@ -53,8 +52,7 @@ impl Siamese {
     pub(crate) fn train(
         target: SkillRasch,
         train: &[Learner],
-        valid: &Dataset,
-        k: usize,
+        valid: &Validation<'_>,
         cfg: &MetaConfig,
         progress: &dyn Progress,
     ) -> Result<Self> {
@@ -65,10 +63,10 @@ impl Siamese {
             neighbours: NEIGHBOURS[1],
             keys: Vec::new(),
             values: Vec::new(),
-            record: Record { support: k, validation_auc: f64::NAN },
+            record: Record { support: valid.size(), validation_auc: f64::NAN },
         };
         s.refresh(train);
-        let start = validation_auc(&s, valid, k);
+        let start = valid.auc(&s);
         let n = s.encoder.w.len();
         let mut adam = Adam::new(n, cfg.outer_rate);
         let mut rng = StdRng::seed_from_u64(cfg.seed);
@@ -95,12 +93,12 @@ impl Siamese {
                 }
             }
             m.refresh(train);
-            Ok(validation_auc(m, valid, k))
+            Ok(valid.auc(m))
         })?;
         let mut top = (f64::NEG_INFINITY, best.neighbours);
         for kn in NEIGHBOURS {
             best.neighbours = kn;
-            let auc = validation_auc(&best, valid, k);
+            let auc = valid.auc(&best);
             if auc > top.0 {
                 top = (auc, kn);
             }

@@ -115,6 +115,12 @@ fn every_algorithm_lowers_query_loss_against_no_adaptation() {
     assert!(lstm_loss < sgd_loss - 0.002, "lstm-opt {lstm_loss:.4} against SGD with the same steps {sgd_loss:.4}");
 }
 
+/// Mean log-loss of an E4 outcome's query predictions after `n` answers.
+pub(crate) fn e4_loss(o: &attune_meta::E4Outcome, n: usize) -> f64 {
+    let p = &o.predictions[&n];
+    p.p.iter().zip(&p.y).map(|(&p, &y)| log_loss(p, y)).sum::<f64>() / p.p.len() as f64
+}
+
 pub(crate) fn vendored(name: &str) -> Dataset {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data").join(name);
     DatasetFolder::open(&path).unwrap().read_all().unwrap()

@@ -3,9 +3,11 @@
 //! better than the population model, and a trained reader's file adapts as it does.
 
 use attune_core::{Dataset, DatasetBuilder, Interaction, KnowledgeTracer, NoProgress, sigmoid};
-use attune_meta::readers::adjusted_rand_index;
-use attune_meta::{MetaConfig, MetaLearner, ReaderKind, ReaderModel, meta_train};
+use attune_meta::readers::{ReaderTester, adjusted_rand_index};
+use attune_meta::tasks::e4_data;
+use attune_meta::{E4Settings, IrtTester, MetaConfig, MetaLearner, ReaderKind, ReaderModel, meta_train, run_e4};
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
+use attune_policy::cat::{Estimator, Selector};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -134,6 +136,25 @@ fn every_reader_predicts_new_learners_better_than_the_population() {
         let name = kind.as_str();
         assert!(loss < population - 0.02, "{name}: {loss:.4}, population {population:.4}");
         assert!(loss < base_reads, "{name}: {loss:.4}, base reading the support {base_reads:.4}");
+    }
+}
+
+/// E4 with tests of ten answers: every reader trained on IRT-Active's tests reads a test
+/// better than IRT-Active's own scalar ability, which cannot follow a type's profile.
+#[test]
+fn readers_trained_for_tests_read_a_test_better_than_irt_active() {
+    let s = split();
+    let (train, valid, test) = (e4_data(&s.train), e4_data(&s.valid), e4_data(&s.test));
+    let n = 10;
+    let settings = E4Settings { steps: vec![n], draws: 2, ..E4Settings::default() };
+    let active = IrtTester::new(&s.base, Selector::Active, Estimator::Map).unwrap();
+    let irt = crate::e4_loss(&run_e4(&active, &test, &settings), n);
+    for kind in ReaderKind::ALL {
+        let m = ReaderModel::train_for_tests(kind, &s.irt, &train, &valid, n, &cfg(), &NoProgress).unwrap();
+        let name = kind.as_str();
+        assert!(m.validation_auc() > 0.6, "{name}: validation AUC {}", m.validation_auc());
+        let loss = crate::e4_loss(&run_e4(&ReaderTester::new(m, 1), &test, &settings), n);
+        assert!(loss < irt - 0.02, "{name}: {loss:.4}, irt-active {irt:.4}");
     }
 }
 

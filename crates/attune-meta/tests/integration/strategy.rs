@@ -172,12 +172,6 @@ fn test_population(learners: usize, seed: u64) -> Dataset {
     b.finish()
 }
 
-/// Mean log-loss of an E4 outcome's query predictions after `n` answers.
-fn e4_loss(o: &attune_meta::E4Outcome, n: usize) -> f64 {
-    let p = &o.predictions[&n];
-    p.p.iter().zip(&p.y).map(|(&p, &y)| log_loss(p, y)).sum::<f64>() / p.p.len() as f64
-}
-
 #[test]
 fn an_e4_strategy_gives_each_learner_the_response_model_that_explains_them() {
     let all = test_population(900, 9);
@@ -197,9 +191,10 @@ fn an_e4_strategy_gives_each_learner_the_response_model_that_explains_them() {
     let s = Strategy::train_for_tests(candidates, &valid_m, n, 42).unwrap();
     let settings = E4Settings { steps: vec![n], draws: 2, ..E4Settings::default() };
     let tester = StrategyTester::new(&s, 1).unwrap();
-    let mine = e4_loss(&run_e4(&tester, &test_m, &settings), n);
-    let singles: Vec<f64> =
-        (0..2).map(|c| e4_loss(&run_e4(&StrategyTester::new(&s, 1).unwrap().only(c), &test_m, &settings), n)).collect();
+    let mine = crate::e4_loss(&run_e4(&tester, &test_m, &settings), n);
+    let singles: Vec<f64> = (0..2)
+        .map(|c| crate::e4_loss(&run_e4(&StrategyTester::new(&s, 1).unwrap().only(c), &test_m, &settings), n))
+        .collect();
     let best = singles.iter().copied().fold(f64::INFINITY, f64::min);
     assert!(mine < best - 0.005, "strategy {mine:.4}, candidates {singles:?}");
     // Every test of length n is counted once, under the candidate chosen.
