@@ -27,7 +27,9 @@ use crate::lstm_opt::LstmIrt;
 use crate::policy::HIDDEN;
 use crate::protocol::{E4Model, E5Model};
 use crate::readers::{BktReader, DktReader, ReaderModel};
-use crate::strategy::{Strategy, check_test_strategies, fit_strategy_bases, train_strategy_candidates};
+use crate::strategy::{
+    Strategy, check_test_strategies, fit_strategy_bases, train_strategy_candidates, train_test_candidates,
+};
 use crate::tasks::{e4_data, learner_folds};
 use crate::tracer::{adapt_tracer, train_tracer};
 use crate::{Error, Result};
@@ -206,8 +208,7 @@ pub fn meta_train(
                 }
                 // IRT-Active's test, the response model chosen per learner (StrategyTester).
                 E4Model::Strategy => {
-                    let bases = std::slice::from_ref(&base);
-                    let c = train_strategy_candidates(&cfg.test_strategies, bases, &train, &valid, n, cfg, progress)?;
+                    let c = train_test_candidates(&cfg.test_strategies, &base, &train, &valid, n, cfg, progress)?;
                     Trained::Strategy(Box::new(Strategy::train_for_tests(c, &valid, n, cfg.seed)?))
                 }
                 E4Model::Irt(_) => {

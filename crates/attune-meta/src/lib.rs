@@ -71,6 +71,6 @@ pub use crate::readers::{ReaderKind, ReaderModel};
 pub use crate::strategy::{
     Candidate, DEFAULT_STRATEGIES, DEFAULT_TEST_STRATEGIES, Features, Selector, Strategy, StrategySession,
     StrategySpec, StrategyTester, check_test_strategies, fit_strategy_bases, parse_strategies,
-    train_strategy_candidates,
+    train_strategy_candidates, train_test_candidates,
 };
 pub use crate::tracer::AdaptedModel;

@@ -18,7 +18,7 @@ use crate::e4::{E4Outcome, E4Predictions, E4Settings, run_e4};
 use crate::irt_cat::IrtTester;
 use crate::irt_meta::MetaConfig;
 use crate::readers::{ReaderKind, ReaderModel, ReaderTester};
-use crate::strategy::{Strategy, StrategyTester, check_test_strategies, train_strategy_candidates};
+use crate::strategy::{Strategy, StrategyTester, check_test_strategies, train_test_candidates};
 use crate::tasks::{e4_data, learner_folds};
 
 use super::choice::{StrategyReport, StrategyStats, oracle};
@@ -216,9 +216,8 @@ pub fn e4(
                 let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
                 let mut parts = Vec::new();
                 for &n in &settings.steps {
-                    let bases = std::slice::from_ref(&base);
                     let candidates =
-                        train_strategy_candidates(&settings.strategies, bases, &train, &valid, n, &meta, progress)?;
+                        train_test_candidates(&settings.strategies, &base, &train, &valid, n, &meta, progress)?;
                     let s = Strategy::train_for_tests(candidates, &valid, n, settings.seed)?;
                     let one = E4Settings { steps: vec![n], ..settings.clone() };
                     let tester = StrategyTester::new(&s, settings.randomesque)?;

@@ -38,7 +38,7 @@ mod testing;
 pub use self::selector::Selector;
 use self::selector::{MARGINS, features, learner_losses};
 use self::testing::Reading;
-pub use self::testing::{StrategySession, StrategyTester, check_test_strategies};
+pub use self::testing::{StrategySession, StrategyTester, check_test_strategies, train_test_candidates};
 
 /// The candidates `--model strategy` chooses among unless told otherwise.
 pub const DEFAULT_STRATEGIES: &str =

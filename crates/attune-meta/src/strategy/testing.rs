@@ -2,16 +2,18 @@
 //! each next item the one whose chance of a right answer under the learner's MAP ability is
 //! nearest one half, so every candidate reads the same answers. What the strategy chooses per
 //! learner is the *response model* that predicts the query from those answers: each candidate
-//! is an E5 learner over the Rasch model (`irt1pl:none`, a meta-learner, a reader), and the
-//! selector reads how well each candidate predicted each answer before it was revealed.
+//! is a learner over the Rasch model (`irt1pl:none`, a meta-learner, a reader trained on
+//! IRT-Active's tests), and the selector reads how well each candidate predicted each answer
+//! before it was revealed.
 //!
 //! The selector is fitted on the validation learners' tests (several pool/query draws each,
 //! seeded apart from the test draws), the margin cross-fitted on halves of learners.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use attune_core::Progress;
 use attune_core::{Dataset, Interaction, ItemId, KnowledgeTracer, Probability, SkillId, StudentId, metrics};
-use attune_models::ModelName;
+use attune_models::{FittedModel, ModelName};
 use attune_policy::cat::{Estimator, Selector as Rule};
 use rand::rngs::StdRng;
 use rayon::prelude::*;
@@ -20,9 +22,14 @@ use super::selector::{head, log_loss};
 use super::{Candidate, Features, Selector, Strategy, StrategySpec};
 use crate::e4::{AdaptiveTester, replay};
 use crate::e5::{Adapted, MetaLearner};
+use crate::file::Trained;
 use crate::irt_cat::{IrtSession, IrtTester};
+use crate::irt_meta::MetaConfig;
+use crate::protocol::E5Model;
+use crate::readers::ReaderModel;
 use crate::tasks::draw_seed;
 use crate::tracer::AdaptedModel;
+use crate::tracer::train_tracer;
 use crate::{Error, Result};
 
 /// Pool/query draws per validation learner the selector is fitted on.
@@ -285,6 +292,38 @@ fn validation_tests(strategy: &Strategy, valid: &Dataset, n: usize, seed: u64) -
             })
         })
         .collect())
+}
+
+/// Trains every candidate of an E4 strategy (`specs`, checked by [`check_test_strategies`])
+/// for tests of `n` answers over the Rasch model `base`, on `train`, choosing on `valid` (both
+/// on the base's ids): a reader as protocol E4 trains it, on IRT-Active's tests
+/// ([`ReaderModel::train_for_tests`]); any other learner as E5 trains it, on first answers.
+///
+/// # Errors
+/// A base that is not the Rasch model, too few learners, cancellation.
+pub fn train_test_candidates(
+    specs: &[StrategySpec],
+    base: &FittedModel,
+    train: &Dataset,
+    valid: &Dataset,
+    n: usize,
+    cfg: &MetaConfig,
+    progress: &dyn Progress,
+) -> Result<Vec<Candidate>> {
+    check_test_strategies(specs)?;
+    let irt = crate::protocol::rasch(base, "strategy (e4)")?;
+    specs
+        .iter()
+        .map(|s| {
+            let trained = match s.adaptation {
+                E5Model::Reader(kind) => {
+                    Some(Trained::Reader(ReaderModel::train_for_tests(kind, &irt, train, valid, n, cfg, progress)?))
+                }
+                other => train_tracer(other, base, train, valid, n, cfg, progress)?,
+            };
+            Ok(Candidate { name: s.to_string(), base: base.clone(), trained })
+        })
+        .collect()
 }
 
 /// Checks that every candidate of an E4 strategy is over the Rasch model: the test is

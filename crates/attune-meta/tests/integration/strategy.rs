@@ -185,6 +185,7 @@ fn an_e4_strategy_gives_each_learner_the_response_model_that_explains_them() {
         fit(&ModelSpec::new(ModelName::Irt1pl, 42), Training { train: &train, validation: None }, &NoProgress).unwrap();
     let (train_m, valid_m, test_m) = (irt.ids.remap(&train), irt.ids.remap(&valid), irt.ids.remap(&test));
     let n = 10;
+    // Candidates trained on first answers (as E5 trains them): what is tested is the choice.
     let bases = std::slice::from_ref(&irt);
     let candidates =
         attune_meta::train_strategy_candidates(&specs, bases, &train_m, &valid_m, n, &cfg, &NoProgress).unwrap();
