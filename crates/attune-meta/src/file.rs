@@ -10,10 +10,12 @@
 //! meta-learned vector's length and range against the base, so a hand-edited file gets an
 //! error naming the field.
 
+use std::borrow::Cow;
 use std::path::Path;
 
-use attune_core::{Dataset, Interaction, Progress};
+use attune_core::{Dataset, Interaction, KnowledgeTracer, Probability, Progress};
 use attune_models::{FittedModel, LearnerState, Model, ModelSpec, Training, fit};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::bkt_meta::MetaBkt;
@@ -301,23 +303,78 @@ impl MetaModel {
 
     /// Adapts to a new learner (on the base's ids) from their first answers with the learner
     /// trained for the largest support size not above theirs: an ordinary fitted model of the
-    /// model layer and the learner's state after the support. `None` for an E4 file.
+    /// model layer and the learner's state after the support. `None` for an E4 tester file
+    /// (BiIRT, BiNN), whose learners choose items rather than trace.
     pub fn adapt(&self, support: &[Interaction<'_>]) -> Option<(FittedModel, LearnerState)> {
+        let (base, model, state) = self.adapt_on(support)?;
+        // A strategy's chosen candidate has its own base: its name and configuration go with
+        // its model.
+        let mut fitted = base.clone();
+        fitted.model = model.into_owned();
+        Some((fitted, state))
+    }
+
+    /// [`MetaModel::adapt`]'s model and state alone (on the file's ids).
+    pub fn adapt_model(&self, support: &[Interaction<'_>]) -> Option<(Cow<'_, Model>, LearnerState)> {
+        self.adapt_on(support).map(|(_, model, state)| (model, state))
+    }
+
+    /// The adapted model, its state, and the fitted model it adapts.
+    fn adapt_on(&self, support: &[Interaction<'_>]) -> Option<(&FittedModel, Cow<'_, Model>, LearnerState)> {
         let tracers: Vec<&Sized> =
             self.learners.iter().filter(|s| !matches!(s.learner, Trained::Tester(_) | Trained::NnTester(_))).collect();
         let chosen = tracers.iter().rev().find(|s| s.size <= support.len()).or_else(|| tracers.first())?;
-        if let Trained::Strategy(s) = &chosen.learner {
-            // The chosen candidate's own base: its name and configuration go with its model.
-            let c = s.chosen(support);
-            let (model, state) = adapt_tracer(&c.base.model, c.trained.as_ref(), support);
-            let mut fitted = c.base.clone();
-            fitted.model = model.into_owned();
-            return Some((fitted, state));
+        Some(match &chosen.learner {
+            Trained::Strategy(s) => {
+                let c = s.chosen(support);
+                let (model, state) = adapt_tracer(&c.base.model, c.trained.as_ref(), support);
+                (&c.base, model, state)
+            }
+            learner => {
+                let (model, state) = adapt_tracer(&self.base.model, Some(learner), support);
+                (&self.base, model, state)
+            }
+        })
+    }
+
+    /// Cold-start tracing of one learner's `answers` (on the base's ids), in order: each
+    /// answer predicted from the ones before it by the model adapted to them — adapted afresh
+    /// whenever the answers so far reach a size a learner was trained for (from none, the
+    /// population), traced on by its own update in between. The predictions, and the model and
+    /// state after the last answer; `None` for an E4 tester file.
+    pub fn trace(&self, answers: &[Interaction<'_>]) -> Option<(Vec<Probability>, Cow<'_, Model>, LearnerState)> {
+        let (mut model, mut state) = self.adapt_model(&[])?;
+        let mut p = Vec::with_capacity(answers.len());
+        for (j, obs) in answers.iter().enumerate() {
+            if j > 0 && self.learners.iter().any(|s| s.size == j) {
+                (model, state) = self.adapt_model(&answers[..j])?;
+            }
+            p.push(model.predict_interaction(&state, obs));
+            model.update(&mut state, obs);
         }
-        let (model, state) = adapt_tracer(&self.base.model, Some(&chosen.learner), support);
-        let mut fitted = self.base.clone();
-        fitted.model = model.into_owned();
-        Some((fitted, state))
+        Some((p, model, state))
+    }
+
+    /// [`MetaModel::trace`] over every learner of `data` (on the base's ids), in parallel:
+    /// every answer's prediction in row order, and each learner's model and final state in
+    /// the order of [`Dataset::learners`]; `None` for an E4 tester file.
+    #[allow(clippy::type_complexity)]
+    pub fn trace_dataset(&self, data: &Dataset) -> Option<(Vec<Probability>, Vec<(Cow<'_, Model>, LearnerState)>)> {
+        let learners: Vec<_> = data.learners().collect();
+        let traced: Vec<_> = learners
+            .par_iter()
+            .map(|rows| {
+                let answers: Vec<Interaction<'_>> = data.interactions(rows.clone()).collect();
+                self.trace(&answers)
+            })
+            .collect::<Option<_>>()?;
+        let mut p = vec![Probability::new(0.5); data.len()];
+        let mut finals = Vec::with_capacity(traced.len());
+        for (rows, (q, model, state)) in learners.iter().zip(traced) {
+            p[rows.clone()].copy_from_slice(&q);
+            finals.push((model, state));
+        }
+        Some((p, finals))
     }
 
     /// The algorithm of an E5 file.

@@ -178,9 +178,15 @@ impl FittedModel {
     /// Models without their own skill-level read-out (IRT, Elo, PFA, Best-LR) average their
     /// prediction over the skill's items.
     pub fn mastery_profile(&self, state: &LearnerState) -> Vec<Option<Probability>> {
+        self.mastery_profile_of(&self.model, state)
+    }
+
+    /// [`FittedModel::mastery_profile`] under `model`, a model on this one's ids (a learner's
+    /// adaptation of it, say) in place of its own.
+    pub fn mastery_profile_of(&self, model: &Model, state: &LearnerState) -> Vec<Option<Probability>> {
         let n = self.ids.n_skills();
-        if let Some(native) = self.native_mastery(state, n) {
-            return native;
+        if matches!(model, Model::Bkt(_) | Model::Dkt(_) | Model::Dkvmn(_) | Model::Sakt(_) | Model::Akt(_)) {
+            return (0..n).map(|s| model.mastery(state, SkillId(s as u32))).collect();
         }
         let mut sum = vec![0.0; n];
         let mut count = vec![0u32; n];
@@ -188,7 +194,7 @@ impl FittedModel {
             if skills.is_empty() {
                 continue;
             }
-            let p = self.model.predict(state, ItemId(i as u32)).get();
+            let p = model.predict(state, ItemId(i as u32)).get();
             for &s in skills {
                 if let (Some(t), Some(c)) = (sum.get_mut(s as usize), count.get_mut(s as usize)) {
                     *t += p;
@@ -212,11 +218,6 @@ impl FittedModel {
             }
         }
         (n > 0).then(|| Probability::new(sum / f64::from(n)))
-    }
-
-    fn native_mastery(&self, state: &LearnerState, n: usize) -> Option<Vec<Option<Probability>>> {
-        matches!(self.model, Model::Bkt(_) | Model::Dkt(_) | Model::Dkvmn(_) | Model::Sakt(_) | Model::Akt(_))
-            .then(|| (0..n).map(|s| self.model.mastery(state, SkillId(s as u32))).collect())
     }
 }
 

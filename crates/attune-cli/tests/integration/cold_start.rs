@@ -153,6 +153,28 @@ fn meta_train_writes_a_file_the_loader_reads() {
     assert!(text(&o).contains("validation AUC"), "{}", text(&o));
     let m = attune_meta::MetaModel::load(&out).unwrap();
     assert_eq!((m.protocol.as_str(), m.model.as_str(), m.learners.len()), ("e5", "finetune", 4));
+    // `attune predict` takes the meta-trained file: each learner adapted from their first
+    // answers as they come, the rest traced on.
+    let test = d.join("assist2009_updated_test.csv.gz");
+    let (p, mastery) = (dir.path().join("p.csv"), dir.path().join("m.csv"));
+    let args = ["predict", "--model", out.to_str().unwrap(), "--log", test.to_str().unwrap()];
+    let o = attune(&[&args[..], &["--out", p.to_str().unwrap(), "--mastery", mastery.to_str().unwrap()]].concat());
+    assert!(o.status.success() && text(&o).contains("finetune over irt1pl"), "{}", text(&o));
+    let folder = attune_data::DatasetFolder::open(&d).unwrap();
+    let n_test = folder.read("assist2009_updated_test.csv", attune_core::Vocab::default()).unwrap().len();
+    let rows: Vec<(bool, f64)> = csv::Reader::from_path(&p)
+        .unwrap()
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (&r[2] == "1", r[3].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), n_test);
+    assert!(rows.iter().all(|r| r.1 > 0.0 && r.1 < 1.0));
+    let (y, q): (Vec<bool>, Vec<f64>) = rows.into_iter().unzip();
+    assert!(attune_core::metrics::auc(&q, &y) > 0.65, "{}", text(&o));
+    assert_eq!(&csv::Reader::from_path(&mastery).unwrap().headers().unwrap()[0], "learner");
     let o = attune(&[
         "meta-train",
         "--protocol",

@@ -39,6 +39,45 @@ fn a_saved_meta_model_adapts_as_the_one_in_memory() {
     assert_eq!(back.protocol, "e5");
 }
 
+/// Cold-start tracing of a log: each answer predicted from the earlier ones, by the model
+/// adapted afresh at each trained size and traced on between; an E4 tester traces nothing.
+#[test]
+fn tracing_adapts_at_each_trained_size_and_traces_on_between() {
+    let m = trained();
+    let data = m.base.ids.remap(&vendored("assist2009_updated"));
+    let rows = data.learners().find(|r| r.len() > 12).unwrap();
+    let answers: Vec<_> = data.interactions(rows.clone()).collect();
+    let (p, _, last) = m.trace(&answers).unwrap();
+    assert_eq!(p.len(), answers.len());
+    let (prior, s0) = m.adapt(&[]).unwrap();
+    assert_eq!(p[0], prior.predict_interaction(&s0, &answers[0]));
+    for j in [1, 3, 5, 10] {
+        let (a, s) = m.adapt(&answers[..j]).unwrap();
+        assert_eq!(p[j], a.predict_interaction(&s, &answers[j]), "answer {j}");
+    }
+    // Past the largest size the model adapted to ten answers reads on with its own update.
+    let (a, mut s) = m.adapt(&answers[..10]).unwrap();
+    for obs in &answers[10..] {
+        a.update(&mut s, obs);
+    }
+    assert_eq!(s, last);
+    // Every learner of a dataset at once, in row order.
+    let (all, finals) = m.trace_dataset(&data).unwrap();
+    assert_eq!((all.len(), finals.len()), (data.len(), data.n_learners()));
+    assert_eq!(&all[rows.clone()], &p[..]);
+    let tester = meta_train(
+        &crate::vendored("akt_statics"),
+        "e4",
+        "biirt-active",
+        &ModelSpec::new(ModelName::Irt1pl, 42),
+        1,
+        &small(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(tester.trace(&answers[..0]).is_none());
+}
+
 #[test]
 fn edited_files_name_the_field() {
     let m = trained();
