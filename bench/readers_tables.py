@@ -1,6 +1,6 @@
 """Markdown tables of issue 13's runs written by bench/eval_readers.sh (one JSON per run).
 
-Usage: python3 bench/readers_tables.py <results dir>
+Usage: python3 bench/readers_tables.py <results dir> [<E4 runs of readers trained on first answers>]
 """
 import glob, json, os, sys
 
@@ -140,7 +140,8 @@ def e4(d):
         runs = [r for r in runs if r]
         if not runs:
             continue
-        print(f"\n**E4 `{ds}`, readers** (test AUC, mean ± sd over 5 folds, 5 draws each; Active selection on what each reader writes)\n")
+        print(f"\n**E4 `{ds}`, readers** (test AUC, mean ± sd over 5 folds, 5 draws each; each reader trained on IRT-Active's tests, "
+              "testing with Active selection on what it writes; strategy: IRT-Active's items, the response model chosen per learner)\n")
         print("| tester | n = 1 | n = 3 | n = 5 | n = 10 | vs irt-active (n = 1 / 3 / 5 / 10) | max exposure | test overlap |")
         print("|---|---|---|---|---|---|---|---|")
         order = ["irt-active", "biirt-approx"] + READERS + ["strategy"]
@@ -151,6 +152,27 @@ def e4(d):
             print(f"| {r['model']} | {cells} | {vs} | {r['max_exposure']:.3f} | {r['mean_overlap']:.3f} |")
 
 
+def e4_training(new, old):
+    """The E4 readers trained on IRT-Active's tests against the same readers trained on first
+    answers (the runs of an older build, same folds, draws and IRT-Active reference)."""
+    print("\n**E4, readers trained on IRT-Active's tests minus trained on first answers** (mean test AUC over "
+          "5 folds; in brackets: vs irt-active before → after, * an interval above zero, − below)\n")
+    print("| dataset | reader | n = 1 | n = 3 | n = 5 | n = 10 |")
+    print("|---|---|---|---|---|---|")
+    mark = lambda i: "*" if i["lo"] > 0 else ("−" if i["hi"] < 0 else "")
+    for ds in ["assist2009_pid", "assist2009_updated", "STATICS"]:
+        for m in READERS:
+            a = load(os.path.join(new, f"e4-{ds}-{m}.json"))
+            b = load(os.path.join(old, f"e4-{ds}-{m}.json"))
+            if not (a and b):
+                continue
+            cells = []
+            for k in KS:
+                va, vb = a["vs_irt_active"][k], b["vs_irt_active"][k]
+                cells.append(f"{a['auc_at'][k] - b['auc_at'][k]:+.4f} ({vb['diff']:+.4f}{mark(vb)} → {va['diff']:+.4f}{mark(va)})")
+            print(f"| {ds} | {m} | " + " | ".join(cells) + " |")
+
+
 if __name__ == "__main__":
     d = sys.argv[1] if len(sys.argv) > 1 else "results/meta-readers"
     e5_readers(d)
@@ -158,3 +180,5 @@ if __name__ == "__main__":
     e5_strategy(d)
     e4(d)
     e4_strategy(d)
+    if len(sys.argv) > 2:
+        e4_training(d, sys.argv[2])

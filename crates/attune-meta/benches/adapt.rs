@@ -17,7 +17,8 @@ use attune_data::DatasetFolder;
 use attune_meta::tasks::e4_data;
 use attune_meta::{
     AdaptiveTester, Algorithm, BiIrt, BiPolicy, MetaBkt, MetaConfig, MetaDkt, MetaIrt, MetaLearner, ReaderKind,
-    ReaderModel, Strategy, fit_strategy_bases, parse_strategies, train_strategy_candidates,
+    ReaderModel, Strategy, StrategyTester, fit_strategy_bases, parse_strategies, train_strategy_candidates,
+    train_test_candidates,
 };
 use attune_models::{Model, ModelName, ModelSpec, Training, fit};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -155,6 +156,25 @@ fn adapt(c: &mut Criterion) {
             });
         });
     }
+    // The E4 strategy: IRT-Active's test, every candidate reading each answer (the Rasch
+    // model, Meta-SGD and two readers).
+    let specs = parse_strategies("irt1pl:none,irt1pl:metasgd,irt1pl:protonet,irt1pl:memory-reader").unwrap();
+    let cands = train_test_candidates(&specs, &base, &t4, &v4, 10, &rcfg, &NoProgress).unwrap();
+    let strategy = Strategy::train_for_tests(cands, &v4, 10, 42).unwrap();
+    let tester = StrategyTester::new(&strategy, 1).unwrap();
+    let rows = v4.learner_rows(0);
+    let pool: Vec<_> = rows.clone().take(16).map(|r| v4.items()[r]).collect();
+    let answers: Vec<_> = v4.interactions(rows).take(9).collect();
+    group.bench_function("strategy", |b| {
+        let mut rng = StdRng::seed_from_u64(1);
+        b.iter(|| {
+            let mut s = tester.start();
+            for a in &answers {
+                tester.observe(&mut s, a);
+            }
+            black_box(tester.choose(&s, &pool, &mut rng))
+        });
+    });
     group.finish();
 }
 
