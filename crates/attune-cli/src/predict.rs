@@ -57,7 +57,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         Some(m) => {
             let (p, finals) = m.trace_dataset(&data).with_context(|| {
                 format!(
-                    "{}: an E4 tester ({}) chooses items and traces no learner: use it with attune cat",
+                    "{}: an E4 tester ({}) chooses a test's items and traces no learner (attune eval --protocol e4 runs its tests)",
                     args.model.display(),
                     m.model
                 )
