@@ -53,8 +53,7 @@ pub struct E4Settings {
     pub randomesque: usize,
     /// Bootstrap resamples of the interval against IRT-Active (default 1000).
     pub resamples: usize,
-    /// The candidates `strategy` chooses among (default
-    /// [`DEFAULT_TEST_STRATEGIES`](crate::DEFAULT_TEST_STRATEGIES)).
+    /// The candidates `strategy` chooses among (default [`DEFAULT_TEST_STRATEGIES`]).
     pub strategies: Vec<StrategySpec>,
 }
 
