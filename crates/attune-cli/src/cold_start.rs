@@ -36,8 +36,9 @@ pub(crate) struct Flags {
     /// baselines).
     #[arg(long, default_value_t = 1000)]
     resamples: usize,
-    /// E5: other learners to run beside on the same folds, with paired intervals against
-    /// each (comma-separated names, e.g. `metasgd,lstm-opt`).
+    /// E4/E5: other testers or learners to run beside on the same folds (and E4 draws), with
+    /// paired intervals against each (comma-separated names, e.g. `biirt-approx,protonet` or
+    /// `metasgd,lstm-opt`).
     #[arg(long, value_delimiter = ',', value_name = "MODELS")]
     versus: Vec<String>,
     /// `--model strategy`: the candidates it chooses among, `base:adaptation` comma-separated
@@ -100,6 +101,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 randomesque: args.cold.randomesque,
                 resamples: args.cold.resamples,
                 strategies: strategies(args.cold.strategies.as_deref(), attune_meta::DEFAULT_TEST_STRATEGIES)?,
+                versus: args
+                    .cold
+                    .versus
+                    .iter()
+                    .map(|v| v.parse::<E4Model>().map_err(anyhow::Error::msg).context("--versus"))
+                    .collect::<anyhow::Result<_>>()?,
                 ..E4Settings::default()
             };
             let report = attune_meta::e4(&data, model, &spec, &settings, &args.only_folds, &bar)?;
@@ -110,6 +117,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             intervals.sort_by_key(|(n, _)| n.parse::<usize>().unwrap_or(usize::MAX));
             for (n, i) in intervals {
                 println!("n = {n:>2} vs irt-active: {:+.4} [{:+.4}, {:+.4}]", i.diff, i.lo, i.hi);
+            }
+            for v in &args.cold.versus {
+                let mut rows: Vec<_> = report.versus.get(v).into_iter().flatten().collect();
+                rows.sort_by_key(|(n, _)| n.parse::<usize>().unwrap_or(usize::MAX));
+                for (n, i) in rows {
+                    println!("n = {n:>2} vs {v}: {:+.4} [{:+.4}, {:+.4}]", i.diff, i.lo, i.hi);
+                }
             }
             if let Some(st) = &report.strategy {
                 print_strategy(st, "n");

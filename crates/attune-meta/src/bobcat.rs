@@ -33,6 +33,10 @@ pub enum BiPolicy {
     Random,
     /// The item whose predicted success is closest to 0.5 at the current ability.
     Active,
+    /// The item of most Fisher information `a² p (1 − p)` at the current ability: over the
+    /// Rasch model the same order as Active; over the 2PL ([`crate::Bi2pl`]) it favours the
+    /// items whose answers tell most.
+    Mfi,
     /// BOBCAT's "Approx": a learned selection network, trained through the response model with
     /// the straight-through gradient of its softmax ([`crate::inner::selection_gradient`]).
     Approx,
@@ -190,8 +194,8 @@ pub(crate) fn straight_through(net: &Policy, t: &Trace, g: &[f64], grad: &mut Po
 /// A BiIRT test so far.
 #[derive(Clone, Debug)]
 pub struct BiSession {
-    answers: Vec<(u32, bool)>,
-    theta: f64,
+    pub(crate) answers: Vec<(u32, bool)>,
+    pub(crate) theta: f64,
 }
 
 impl BiIrt {
@@ -332,7 +336,7 @@ impl AdaptiveTester for BiIrt {
                 }
                 None => vec![0.0; pool.len()],
             },
-            BiPolicy::Active => pool
+            BiPolicy::Active | BiPolicy::Mfi => pool
                 .iter()
                 .map(|i| -(sigmoid(s.theta - self.meta.difficulty[self.meta.item_index(*i) as usize]) - 0.5).abs())
                 .collect(),

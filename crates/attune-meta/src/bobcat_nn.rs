@@ -393,7 +393,7 @@ impl AdaptiveTester for BiNn {
                 }
                 None => vec![0.0; pool.len()],
             },
-            BiPolicy::Active => {
+            BiPolicy::Active | BiPolicy::Mfi => {
                 pool.iter().map(|i| -(sigmoid(self.logit(&s.hidden, self.item_index(*i))) - 0.5).abs()).collect()
             }
         };

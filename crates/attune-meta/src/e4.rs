@@ -55,6 +55,10 @@ pub struct E4Settings {
     pub resamples: usize,
     /// The candidates `strategy` chooses among (default [`DEFAULT_TEST_STRATEGIES`]).
     pub strategies: Vec<StrategySpec>,
+    /// Other testers run on the same folds and draws, each with a paired interval (default
+    /// none).
+    #[serde(skip)]
+    pub versus: Vec<crate::protocol::E4Model>,
 }
 
 impl Default for E4Settings {
@@ -66,6 +70,7 @@ impl Default for E4Settings {
             randomesque: 1,
             resamples: 1000,
             strategies: parse_strategies(DEFAULT_TEST_STRATEGIES).unwrap_or_default(),
+            versus: Vec::new(),
         }
     }
 }

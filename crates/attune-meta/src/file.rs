@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bkt_meta::MetaBkt;
 use crate::bobcat::BiIrt;
+use crate::bobcat_2pl::Bi2pl;
 use crate::bobcat_nn::BiNn;
 use crate::dkt_meta::MetaDkt;
 use crate::e4::E4_STEPS;
@@ -68,6 +69,9 @@ pub enum Trained {
     /// The RNN or memory reader writing DKT's initial state (E5).
     #[serde(rename = "dkt_reader")]
     DktReader(Box<DktReader>),
+    /// An adaptive tester over BiIRT with the 2PL response model (E4).
+    #[serde(rename = "tester_2pl")]
+    Tester2pl(Bi2pl),
 }
 
 impl Trained {
@@ -79,6 +83,7 @@ impl Trained {
             Self::Optimizer(o) => o.meta.validation_auc,
             Self::DktTracer(m) => m.validation_auc,
             Self::NnTester(m) => m.validation_auc,
+            Self::Tester2pl(m) => m.validation_auc,
             Self::BktTracer(m) => m.validation_auc,
             Self::Reader(m) => m.validation_auc(),
             Self::Strategy(s) => s.validation_auc,
@@ -184,6 +189,12 @@ pub fn meta_train(
                 learners.push(Sized { size: k, learner });
             }
         }
+    } else if let (Some(irt), Ok(E4Model::BiIrt(p))) = (crate::protocol::two_pl(&base), model.parse::<E4Model>()) {
+        // BiIRT over a 2PL base learns slopes too.
+        for n in E4_STEPS {
+            let learner = Trained::Tester2pl(Bi2pl::train(irt, p, &train, &valid, n, cfg, progress)?);
+            learners.push(Sized { size: n, learner });
+        }
     } else {
         let irt = match &base.model {
             Model::Irt(irt) if irt.config.dims == 1 && !irt.config.discrimination => irt.clone(),
@@ -191,7 +202,7 @@ pub fn meta_train(
                 return Err(Error::UnsupportedBase {
                     learner: "meta-train",
                     base: spec.model.as_str().to_owned(),
-                    supported: "irt1pl (e4); irt1pl, dkt, bkt (e5)",
+                    supported: "irt1pl (e4; irt2pl for biirt-*); irt1pl, dkt, bkt (e5)",
                 });
             }
         };
@@ -321,8 +332,11 @@ impl MetaModel {
 
     /// The adapted model, its state, and the fitted model it adapts.
     fn adapt_on(&self, support: &[Interaction<'_>]) -> Option<(&FittedModel, Cow<'_, Model>, LearnerState)> {
-        let tracers: Vec<&Sized> =
-            self.learners.iter().filter(|s| !matches!(s.learner, Trained::Tester(_) | Trained::NnTester(_))).collect();
+        let tracers: Vec<&Sized> = self
+            .learners
+            .iter()
+            .filter(|s| !matches!(s.learner, Trained::Tester(_) | Trained::NnTester(_) | Trained::Tester2pl(_)))
+            .collect();
         let chosen = tracers.iter().rev().find(|s| s.size <= support.len()).or_else(|| tracers.first())?;
         Some(match &chosen.learner {
             Trained::Strategy(s) => {
@@ -417,6 +431,18 @@ pub(crate) fn check_learner(
                 );
             }
             &o.meta
+        }
+        Trained::Tester2pl(m) if !e5 => {
+            if !irt.config.discrimination {
+                return kind("a tester_2pl learner needs an irt2pl base".into());
+            }
+            m.check(n)?;
+            if let Some(net) = &m.net {
+                check_policy(net, n).map_err(|reason| ("net".to_owned(), reason))?;
+            } else if m.policy.learned() {
+                return invalid("net", "missing: a learned policy needs its network".into());
+            }
+            return Ok(());
         }
         Trained::NnTester(m) if !e5 => {
             m.check(n).map_err(at)?;

@@ -115,6 +115,9 @@ pub struct MetaConfig {
     pub strategies: Vec<StrategySpec>,
     /// The candidates an E4 strategy chooses among (default [`DEFAULT_TEST_STRATEGIES`]).
     pub test_strategies: Vec<StrategySpec>,
+    /// BiIRT over the 2PL: the slopes' prior precisions (`discrimination_l2`) whose fits it
+    /// starts from, beside the base's own; the best on validation is kept (default 10, 100).
+    pub slope_priors: Vec<f64>,
 }
 
 impl Default for MetaConfig {
@@ -135,6 +138,7 @@ impl Default for MetaConfig {
             learner_types: vec![2, 3, 4, 6, 8],
             strategies: parse_strategies(DEFAULT_STRATEGIES).unwrap_or_default(),
             test_strategies: parse_strategies(DEFAULT_TEST_STRATEGIES).unwrap_or_default(),
+            slope_priors: vec![10.0, 100.0],
         }
     }
 }

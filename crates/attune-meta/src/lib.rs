@@ -31,6 +31,7 @@
 pub mod bkt_inner;
 mod bkt_meta;
 mod bobcat;
+mod bobcat_2pl;
 mod bobcat_nn;
 pub mod bootstrap;
 pub mod dkt_inner;
@@ -55,6 +56,9 @@ mod tracer;
 
 pub use crate::bkt_meta::MetaBkt;
 pub use crate::bobcat::{BiIrt, BiPolicy, BiSession};
+pub use crate::bobcat_2pl::{
+    Answer2pl, Bi2pl, MetaGradient2pl, meta_gradient_2pl, selection_gradient_2pl, trajectory_2pl,
+};
 pub use crate::bobcat_nn::{BiNn, BiNnSession, NN_DIMS, NN_HIDDEN};
 pub use crate::dkt_meta::MetaDkt;
 pub use crate::e4::{AdaptiveTester, E4Outcome, E4Settings, run_e4};

@@ -72,7 +72,7 @@ pub(crate) fn adapt_tracer<'m>(
     support: &[Interaction<'_>],
 ) -> (Cow<'m, Model>, LearnerState) {
     match trained {
-        None | Some(Trained::Tester(_) | Trained::NnTester(_)) => {
+        None | Some(Trained::Tester(_) | Trained::NnTester(_) | Trained::Tester2pl(_)) => {
             let mut state = base.initial_state();
             support.iter().for_each(|obs| base.update(&mut state, obs));
             (Cow::Borrowed(base), state)

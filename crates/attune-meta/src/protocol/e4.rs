@@ -6,12 +6,13 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use attune_core::{Dataset, Progress};
-use attune_models::{ModelSpec, Training, fit};
+use attune_models::{FittedModel, ModelName, ModelSpec, Training, fit};
 use attune_policy::cat::{Estimator, Selector};
 use serde::Serialize;
 
 use crate::Result;
 use crate::bobcat::{BiIrt, BiPolicy};
+use crate::bobcat_2pl::Bi2pl;
 use crate::bobcat_nn::BiNn;
 use crate::bootstrap::{Interval, paired_auc};
 use crate::e4::{E4Outcome, E4Predictions, E4Settings, run_e4};
@@ -22,7 +23,7 @@ use crate::strategy::{Strategy, StrategyTester, check_test_strategies, train_tes
 use crate::tasks::{e4_data, learner_folds};
 
 use super::choice::{StrategyReport, StrategyStats, oracle};
-use super::{check_folds, keyed, mean_sd, rasch};
+use super::{check_folds, keyed, mean_sd, rasch, two_pl};
 
 /// An E4 tester by name: `irt-random`, `irt-active`, `irt-mfi`, `irt-kli`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,7 @@ impl FromStr for E4Model {
             "biirt-random" => Ok(Self::BiIrt(BiPolicy::Random)),
             "biirt-active" => Ok(Self::BiIrt(BiPolicy::Active)),
             "biirt-approx" => Ok(Self::BiIrt(BiPolicy::Approx)),
+            "biirt-mfi" => Ok(Self::BiIrt(BiPolicy::Mfi)),
             "binn-random" => Ok(Self::BiNn(BiPolicy::Random)),
             "binn-active" => Ok(Self::BiNn(BiPolicy::Active)),
             "binn-approx" => Ok(Self::BiNn(BiPolicy::Approx)),
@@ -60,7 +62,7 @@ impl FromStr for E4Model {
             "strategy" => Ok(Self::Strategy),
             _ => Err(format!(
                 "unknown E4 model {s:?} (irt-random, irt-active, irt-mfi, irt-kli, biirt-random, biirt-active, \
-                 biirt-approx, biirt-unbiased, binn-random, binn-active, binn-approx, binn-unbiased, siamese, matching, \
+                 biirt-mfi, biirt-approx, biirt-unbiased, binn-random, binn-active, binn-approx, binn-unbiased, siamese, matching, \
                  protonet, rnn-reader, memory-reader, strategy)"
             )),
         }
@@ -127,8 +129,9 @@ pub struct E4Report {
     /// predictions pooled over folds and draws).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<StrategyReport>,
-    /// For `strategy`: its AUC minus each candidate's, the best single one's and the
-    /// oracle's, by name and test length (paired bootstrap over learners, as `vs_irt_active`).
+    /// This tester's AUC minus each tester of [`E4Settings::versus`]'s and, for `strategy`,
+    /// each candidate's, the best single one's and the oracle's, by name and test length
+    /// (paired bootstrap over learners on the same draws, as `vs_irt_active`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub versus: BTreeMap<String, BTreeMap<String, Interval>>,
     /// Per fold.
@@ -161,6 +164,7 @@ pub fn e4(
     let (mut ours, mut theirs): (BTreeMap<usize, E4Predictions>, BTreeMap<usize, E4Predictions>) = Default::default();
     let mut offset = 0u32;
     let mut choice = Choices::default();
+    let mut versus: BTreeMap<String, BTreeMap<usize, E4Predictions>> = BTreeMap::new();
     for (k, fold) in folds.iter().enumerate() {
         if !only.is_empty() && !only.contains(&(k + 1)) {
             continue;
@@ -170,81 +174,33 @@ pub fn e4(
         let fit_seconds = t0.elapsed().as_secs_f64();
         let test = base.ids.remap(&fold.test);
         let t1 = Instant::now();
-        let o = match model {
-            E4Model::Irt(selector) => {
-                let tester = IrtTester::new(&base, selector, Estimator::Map)?.with_randomesque(settings.randomesque);
-                run_e4(&tester, &test, settings)
-            }
-            E4Model::BiIrt(policy) => {
-                let irt = rasch(&base, "biirt")?;
-                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
-                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
-                let mut parts = Vec::new();
-                for &n in &settings.steps {
-                    let mut m = BiIrt::train(&irt, policy, &train, &valid, n, &meta, progress)?;
-                    m.randomesque = settings.randomesque.max(1);
-                    parts.push(run_e4(&m, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
-                }
-                merge(parts)
-            }
-            E4Model::BiNn(policy) => {
-                let irt = rasch(&base, "binn")?;
-                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
-                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
-                let mut parts = Vec::new();
-                for &n in &settings.steps {
-                    let mut m = BiNn::train(&irt, policy, &train, &valid, n, &meta, progress)?;
-                    m.randomesque = settings.randomesque.max(1);
-                    parts.push(run_e4(&m, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
-                }
-                merge(parts)
-            }
-            E4Model::Reader(kind) => {
-                let irt = rasch(&base, kind.as_str())?;
-                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
-                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
-                let mut parts = Vec::new();
-                for &n in &settings.steps {
-                    let reader = ReaderModel::train_for_tests(kind, &irt, &train, &valid, n, &meta, progress)?;
-                    let tester = ReaderTester::new(reader, settings.randomesque);
-                    parts.push(run_e4(&tester, &test, &E4Settings { steps: vec![n], ..settings.clone() }));
-                }
-                merge(parts)
-            }
-            E4Model::Strategy => {
-                let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
-                let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
-                let mut parts = Vec::new();
-                for &n in &settings.steps {
-                    let candidates =
-                        train_test_candidates(&settings.strategies, &base, &train, &valid, n, &meta, progress)?;
-                    let s = Strategy::train_for_tests(candidates, &valid, n, settings.seed)?;
-                    let one = E4Settings { steps: vec![n], ..settings.clone() };
-                    let tester = StrategyTester::new(&s, settings.randomesque)?;
-                    let o = run_e4(&tester, &test, &one);
-                    let per = (0..s.candidates.len())
-                        .map(|c| Ok(run_e4(&StrategyTester::new(&s, settings.randomesque)?.only(c), &test, &one)))
-                        .collect::<Result<Vec<_>>>()?;
-                    choice.add(&s, n, &tester.chosen_counts(), &per, &o, offset);
-                    parts.push(o);
-                }
-                merge(parts)
-            }
-        };
-        let reference = if model == active {
+        let (train, valid) = (base.ids.remap(&fold.train), base.ids.remap(&fold.valid));
+        let run = Run { base: &base, train: &train, valid: &valid, test: &test, settings };
+        let o = run.tester(model, Some((&mut choice, offset)), progress)?;
+        for &v in settings.versus.iter().filter(|&&v| v != model && v != active) {
+            let ov = run.tester(v, None, progress)?;
+            pool(versus.entry(model_name(v)).or_default(), &ov, offset);
+        }
+        // The reference is BOBCAT's IRT-Active: the Rasch model, whatever the base.
+        let rasch_base = if rasch(&base, "irt-active").is_ok() {
             None
         } else {
-            let tester =
-                IrtTester::new(&base, Selector::Active, Estimator::Map)?.with_randomesque(settings.randomesque);
-            Some(run_e4(&tester, &test, settings))
+            Some(fit(
+                &ModelSpec::new(ModelName::Irt1pl, spec.config.seed().unwrap_or(settings.seed)),
+                Training { train: &fold.train, validation: None },
+                progress,
+            )?)
         };
-        for (pooled, outcome) in [(&mut ours, Some(&o)), (&mut theirs, reference.as_ref())] {
-            for (n, p) in outcome.iter().flat_map(|o| &o.predictions) {
-                let e = pooled.entry(*n).or_default();
-                e.p.extend(&p.p);
-                e.y.extend(&p.y);
-                e.learner.extend(p.learner.iter().map(|l| l + offset));
-            }
+        let reference = if model == active && rasch_base.is_none() {
+            None
+        } else {
+            let b = rasch_base.as_ref().unwrap_or(&base);
+            let tester = IrtTester::new(b, Selector::Active, Estimator::Map)?.with_randomesque(settings.randomesque);
+            Some(run_e4(&tester, &b.ids.remap(&fold.test), settings))
+        };
+        pool(&mut ours, &o, offset);
+        if let Some(r) = &reference {
+            pool(&mut theirs, r, offset);
         }
         offset += u32::try_from(test.n_learners()).unwrap_or(u32::MAX);
         out.push(E4Fold {
@@ -270,23 +226,13 @@ pub fn e4(
             })
             .collect()
     };
-    let vs_irt_active = (model != active).then(|| {
-        settings
-            .steps
-            .iter()
-            .filter_map(|n| {
-                let (a, b) = (ours.get(n)?, theirs.get(n)?);
-                (a.y == b.y).then(|| {
-                    (n.to_string(), paired_auc(&a.p, &b.p, &a.y, &a.learner, settings.resamples, settings.seed))
-                })
-            })
-            .collect()
-    });
+    let vs_irt_active = (!theirs.is_empty()).then(|| intervals(&ours, &theirs, settings));
     let strategy = (model == E4Model::Strategy).then(|| choice.report(&settings.steps, settings));
-    let versus = if model == E4Model::Strategy { choice.versus(settings) } else { BTreeMap::new() };
+    let mut against = if model == E4Model::Strategy { choice.versus(settings) } else { BTreeMap::new() };
+    against.extend(versus.iter().map(|(name, theirs)| (name.clone(), intervals(&ours, theirs, settings))));
     Ok(E4Report {
         strategy,
-        versus,
+        versus: against,
         protocol: "e4",
         model: model_name(model),
         vs_irt_active,
@@ -317,6 +263,8 @@ fn model_name(m: E4Model) -> String {
         E4Model::BiIrt(BiPolicy::Active) => "biirt-active",
         E4Model::BiIrt(BiPolicy::Approx) => "biirt-approx",
         E4Model::BiIrt(BiPolicy::Unbiased) => "biirt-unbiased",
+        E4Model::BiIrt(BiPolicy::Mfi) => "biirt-mfi",
+        E4Model::BiNn(BiPolicy::Mfi) => "binn-mfi",
         E4Model::BiNn(BiPolicy::Random) => "binn-random",
         E4Model::BiNn(BiPolicy::Active) => "binn-active",
         E4Model::BiNn(BiPolicy::Approx) => "binn-approx",
@@ -393,19 +341,116 @@ impl Choices {
         self.pooled
             .iter()
             .filter(|(name, _)| *name != "strategy")
-            .map(|(name, theirs)| {
-                let by_n = ours
-                    .iter()
-                    .filter_map(|(n, a)| {
-                        let b = theirs.get(n).filter(|b| b.y == a.y)?;
-                        Some((
-                            n.to_string(),
-                            paired_auc(&a.p, &b.p, &a.y, &a.learner, settings.resamples, settings.seed),
-                        ))
-                    })
-                    .collect();
-                (name.clone(), by_n)
-            })
+            .map(|(name, theirs)| (name.clone(), intervals(ours, theirs, settings)))
             .collect()
     }
+}
+
+/// One fold's data for running a tester: the base fitted on its training learners and the
+/// learners on the base's ids.
+struct Run<'a> {
+    base: &'a FittedModel,
+    train: &'a Dataset,
+    valid: &'a Dataset,
+    test: &'a Dataset,
+    settings: &'a E4Settings,
+}
+
+impl Run<'_> {
+    /// Trains `model` (per test length where it learns) and runs its tests; a strategy counts
+    /// its choices into `choice` (learners numbered from the offset).
+    fn tester(
+        &self,
+        model: E4Model,
+        mut choice: Option<(&mut Choices, u32)>,
+        progress: &dyn Progress,
+    ) -> Result<E4Outcome> {
+        let (settings, r) = (self.settings, self.settings.randomesque.max(1));
+        let meta = MetaConfig { seed: settings.seed, ..MetaConfig::default() };
+        match model {
+            E4Model::Irt(selector) => {
+                let tester = IrtTester::new(self.base, selector, Estimator::Map)?.with_randomesque(r);
+                Ok(run_e4(&tester, self.test, settings))
+            }
+            E4Model::BiIrt(policy) if two_pl(self.base).is_some() => {
+                let irt = two_pl(self.base).ok_or(crate::Error::TooFewLearners { needed: 1, found: 0 })?;
+                self.per_length(|n, one| {
+                    let mut m = Bi2pl::train(irt, policy, self.train, self.valid, n, &meta, progress)?;
+                    m.randomesque = r;
+                    Ok(run_e4(&m, self.test, one))
+                })
+            }
+            E4Model::BiIrt(policy) => {
+                let irt = rasch(self.base, "biirt")?;
+                self.per_length(|n, one| {
+                    let mut m = BiIrt::train(&irt, policy, self.train, self.valid, n, &meta, progress)?;
+                    m.randomesque = r;
+                    Ok(run_e4(&m, self.test, one))
+                })
+            }
+            E4Model::BiNn(policy) => {
+                let irt = rasch(self.base, "binn")?;
+                self.per_length(|n, one| {
+                    let mut m = BiNn::train(&irt, policy, self.train, self.valid, n, &meta, progress)?;
+                    m.randomesque = r;
+                    Ok(run_e4(&m, self.test, one))
+                })
+            }
+            E4Model::Reader(kind) => {
+                let irt = rasch(self.base, kind.as_str())?;
+                self.per_length(|n, one| {
+                    let reader = ReaderModel::train_for_tests(kind, &irt, self.train, self.valid, n, &meta, progress)?;
+                    Ok(run_e4(&ReaderTester::new(reader, r), self.test, one))
+                })
+            }
+            E4Model::Strategy => self.per_length(|n, one| {
+                let specs = &settings.strategies;
+                let candidates = train_test_candidates(specs, self.base, self.train, self.valid, n, &meta, progress)?;
+                let s = Strategy::train_for_tests(candidates, self.valid, n, settings.seed)?;
+                let tester = StrategyTester::new(&s, r)?;
+                let o = run_e4(&tester, self.test, one);
+                let per = (0..s.candidates.len())
+                    .map(|c| Ok(run_e4(&StrategyTester::new(&s, r)?.only(c), self.test, one)))
+                    .collect::<Result<Vec<_>>>()?;
+                if let Some((choice, offset)) = choice.as_mut() {
+                    choice.add(&s, n, &tester.chosen_counts(), &per, &o, *offset);
+                }
+                Ok(o)
+            }),
+        }
+    }
+
+    /// A tester trained for each test length: each length scored by its own.
+    fn per_length(&self, mut one: impl FnMut(usize, &E4Settings) -> Result<E4Outcome>) -> Result<E4Outcome> {
+        let mut parts = Vec::new();
+        for &n in &self.settings.steps {
+            parts.push(one(n, &E4Settings { steps: vec![n], ..self.settings.clone() })?);
+        }
+        Ok(merge(parts))
+    }
+}
+
+/// Adds `o`'s predictions to `pooled`, its learners numbered from `offset`.
+fn pool(pooled: &mut BTreeMap<usize, E4Predictions>, o: &E4Outcome, offset: u32) {
+    for (n, p) in &o.predictions {
+        let e = pooled.entry(*n).or_default();
+        e.p.extend(&p.p);
+        e.y.extend(&p.y);
+        e.learner.extend(p.learner.iter().map(|l| l + offset));
+    }
+}
+
+/// Paired bootstrap intervals of `ours` minus `theirs` by test length, where both scored the
+/// same answers.
+fn intervals(
+    ours: &BTreeMap<usize, E4Predictions>,
+    theirs: &BTreeMap<usize, E4Predictions>,
+    settings: &E4Settings,
+) -> BTreeMap<String, Interval> {
+    ours.iter()
+        .filter_map(|(n, a)| {
+            let b = theirs.get(n).filter(|b| b.y == a.y)?;
+            Some((n.to_string(), paired_auc(&a.p, &b.p, &a.y, &a.learner, settings.resamples, settings.seed)))
+        })
+        .collect()
 }

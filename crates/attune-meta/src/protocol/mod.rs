@@ -45,3 +45,11 @@ pub(crate) fn rasch(base: &FittedModel, learner: &'static str) -> Result<attune_
         _ => Err(Error::UnsupportedBase { learner, base: base.name().as_str().to_owned(), supported: "irt1pl" }),
     }
 }
+
+/// The 2PL inside a fitted model, if it is a unidimensional 2PL.
+pub(crate) fn two_pl(base: &FittedModel) -> Option<&attune_kt::Irt> {
+    match &base.model {
+        Model::Irt(irt) if irt.config.dims == 1 && irt.config.discrimination => Some(irt),
+        _ => None,
+    }
+}

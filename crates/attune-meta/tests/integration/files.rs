@@ -119,9 +119,7 @@ proptest! {
 /// same items and predict the same; edited shapes are refused naming the field.
 #[test]
 fn a_saved_binn_tester_round_trips() {
-    use attune_core::ItemId;
-    use attune_meta::{AdaptiveTester, Trained};
-    use rand::SeedableRng;
+    use attune_meta::Trained;
     let data = vendored("akt_statics");
     let cfg = MetaConfig { max_epochs: 1, inner_rates: vec![1.0], ..MetaConfig::default() };
     let m =
@@ -135,22 +133,38 @@ fn a_saved_binn_tester_round_trips() {
     let ids = back.base.ids.remap(&data);
     for (a, b) in m.learners.iter().zip(&back.learners) {
         let (Trained::NnTester(a), Trained::NnTester(b)) = (&a.learner, &b.learner) else { panic!("not a BiNN") };
-        for rows in ids.learners().take(5) {
-            let pool: Vec<ItemId> = rows.clone().map(|r| ids.items()[r]).collect();
-            let (mut sa, mut sb) = (a.start(), b.start());
-            for r in rows.clone().take(4) {
-                let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-                let pick = a.choose(&sa, &pool, &mut rng);
-                let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-                assert_eq!(pick, b.choose(&sb, &pool, &mut rng));
-                a.observe(&mut sa, &ids.interaction(r));
-                b.observe(&mut sb, &ids.interaction(r));
-                assert_eq!(a.predict(&sa, pool[0]), b.predict(&sb, pool[0]));
-            }
+        assert_same_tests(a, b, &ids);
+    }
+    let check = edit_refused(&m);
+    check(&|j| j["learners"][1]["nn_tester"]["w2"].as_array_mut().unwrap().truncate(7), "learners[1].w2");
+    check(&|j| j["learners"][0]["nn_tester"]["steps"] = 0.into(), "learners[0].steps");
+    check(&|j| j["learners"][2]["nn_tester"]["net"] = serde_json::Value::Null, "learners[2].net");
+    check(&|j| j["learners"][3]["nn_tester"]["net"]["b_out"].as_array_mut().unwrap().truncate(1), "learners[3].net");
+}
+
+/// Two testers ask the same items of the first five learners of `data` and predict the same
+/// after each of four answers.
+pub(crate) fn assert_same_tests<T: attune_meta::AdaptiveTester>(a: &T, b: &T, data: &attune_core::Dataset) {
+    use rand::SeedableRng;
+    for rows in data.learners().take(5) {
+        let pool: Vec<attune_core::ItemId> = rows.clone().map(|r| data.items()[r]).collect();
+        let (mut sa, mut sb) = (a.start(), b.start());
+        for r in rows.clone().take(4) {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+            let pick = a.choose(&sa, &pool, &mut rng);
+            let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+            assert_eq!(pick, b.choose(&sb, &pool, &mut rng));
+            a.observe(&mut sa, &data.interaction(r));
+            b.observe(&mut sb, &data.interaction(r));
+            assert_eq!(a.predict(&sa, pool[0]), b.predict(&sb, pool[0]));
         }
     }
+}
+
+/// A check that `m`'s file edited by `edit` is refused naming a field that starts with `field`.
+pub(crate) fn edit_refused(m: &MetaModel) -> impl Fn(&dyn Fn(&mut serde_json::Value), &str) {
     let json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
-    let check = |edit: &dyn Fn(&mut serde_json::Value), field: &str| {
+    move |edit, field| {
         let mut j = json.clone();
         edit(&mut j);
         match MetaModel::from_json(std::path::Path::new("m.json"), &serde_json::to_vec(&j).unwrap()) {
@@ -158,9 +172,5 @@ fn a_saved_binn_tester_round_trips() {
             Err(e) => panic!("{field}: {e}"),
             Ok(_) => panic!("{field}: accepted"),
         }
-    };
-    check(&|j| j["learners"][1]["nn_tester"]["w2"].as_array_mut().unwrap().truncate(7), "learners[1].w2");
-    check(&|j| j["learners"][0]["nn_tester"]["steps"] = 0.into(), "learners[0].steps");
-    check(&|j| j["learners"][2]["nn_tester"]["net"] = serde_json::Value::Null, "learners[2].net");
-    check(&|j| j["learners"][3]["nn_tester"]["net"]["b_out"].as_array_mut().unwrap().truncate(1), "learners[3].net");
+    }
 }

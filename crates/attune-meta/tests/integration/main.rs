@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod bi2pl;
 mod bkt;
 mod dkt;
 mod files;
@@ -190,6 +191,23 @@ fn e4_runs_end_to_end_on_vendored_data() {
         let by_folds = random.folds[0].auc_at[n] - again.folds[0].auc_at[n];
         assert!((i.diff - by_folds).abs() < 0.01, "{n}: pooled {} against per-draw means {by_folds}", i.diff);
     }
+    // Testers run beside on the same draws get their own intervals; the tester itself and
+    // IRT-Active (vs_irt_active) are not repeated. KLI tests the 1PL nearly as Active does.
+    let kli = attune_policy::cat::Selector::Kli;
+    let beside = E4Settings {
+        versus: vec![
+            E4Model::Irt(kli),
+            E4Model::Irt(attune_policy::cat::Selector::Random),
+            E4Model::Irt(attune_policy::cat::Selector::Active),
+        ],
+        ..settings.clone()
+    };
+    let r2 = e4(&data, E4Model::Irt(attune_policy::cat::Selector::Random), &spec, &beside, &[2], &NoProgress).unwrap();
+    assert_eq!(r2.versus.keys().collect::<Vec<_>>(), ["irt-kli"]);
+    for n in ["1", "3", "5", "10"] {
+        let (a, b) = (r2.versus["irt-kli"][n], vs[n]);
+        assert!((a.diff - b.diff).abs() < 0.005, "{n}: against KLI {a:?}, against Active {b:?}");
+    }
     // Randomesque exposure control lowers the most exposed item's rate.
     let spread = E4Settings { randomesque: 5, ..settings.clone() };
     let controlled =
@@ -241,29 +259,13 @@ fn e5_runs_end_to_end_with_both_baselines() {
 /// random selection.
 #[test]
 fn the_learned_selection_avoids_items_without_information() {
-    let mut rng = StdRng::seed_from_u64(11);
-    let mut b = DatasetBuilder::default();
-    let items: Vec<_> = (0..40).map(|i| b.item(&format!("q{i}"))).collect();
-    for s in 0..500 {
-        let theta: f64 = rng.random_range(-2.5..2.5);
-        let student = b.student(&format!("s{s}"));
-        for (i, &item) in items.iter().enumerate() {
-            // Items 0–19: Rasch with difficulties on ±1.5; items 20–39: coin flips.
-            let p = if i < 20 { sigmoid(2.0 * (theta - (-1.5 + 3.0 * i as f64 / 19.0))) } else { 0.5 };
-            b.push_row(student, item, &[], rng.random_bool(p), i as i64);
-        }
-    }
-    let all = b.finish();
-    let idx = |a: usize, n: usize| (a..a + n).collect::<Vec<_>>();
-    let (train, valid, test) =
-        (all.select_learners(&idx(0, 350)), all.select_learners(&idx(350, 75)), all.select_learners(&idx(425, 75)));
+    let [train, valid, test] = half_informative();
     let base =
         fit(&ModelSpec::new(ModelName::Irt1pl, 42), Training { train: &train, validation: None }, &NoProgress).unwrap();
     let Model::Irt(irt) = &base.model else { unreachable!() };
     let (train, valid, test) = (base.ids.remap(&train), base.ids.remap(&valid), base.ids.remap(&test));
     let cfg = MetaConfig { max_epochs: 15, patience: 15, inner_rates: vec![1.0], ..MetaConfig::default() };
-    let informative: Vec<bool> =
-        (0..40).map(|i| base.ids.items[i].trim_start_matches('q').parse::<usize>().unwrap() < 20).collect();
+    let informative = informative_items(&base);
     let settings = E4Settings { steps: vec![3], draws: 2, ..E4Settings::default() };
     let check = |random: &dyn Fn() -> (f64, f64), approx: &dyn Fn() -> (f64, f64), name: &str| {
         let ((r_share, r_auc), (x_share, x_auc)) = (random(), approx());
@@ -301,8 +303,34 @@ fn the_learned_selection_avoids_items_without_information() {
     );
 }
 
+/// 500 learners (abilities uniform on ±2.5) answer 40 items once each, cut 350/75/75 into
+/// training, validation and test learners: items `q0`–`q19` follow the 2PL with slope 2 and
+/// difficulties on ±1.5, items `q20`–`q39` are coin flips (right with probability 0.5
+/// whatever the learner).
+pub(crate) fn half_informative() -> [Dataset; 3] {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut b = DatasetBuilder::default();
+    let items: Vec<_> = (0..40).map(|i| b.item(&format!("q{i}"))).collect();
+    for s in 0..500 {
+        let theta: f64 = rng.random_range(-2.5..2.5);
+        let student = b.student(&format!("s{s}"));
+        for (i, &item) in items.iter().enumerate() {
+            let p = if i < 20 { sigmoid(2.0 * (theta - (-1.5 + 3.0 * i as f64 / 19.0))) } else { 0.5 };
+            b.push_row(student, item, &[], rng.random_bool(p), i as i64);
+        }
+    }
+    let all = b.finish();
+    let idx = |a: usize, n: usize| (a..a + n).collect::<Vec<_>>();
+    [all.select_learners(&idx(0, 350)), all.select_learners(&idx(350, 75)), all.select_learners(&idx(425, 75))]
+}
+
+/// Which of a model's items (by index) are [`half_informative`]'s informative ones.
+pub(crate) fn informative_items(base: &attune_models::FittedModel) -> Vec<bool> {
+    base.ids.items.iter().map(|name| name.trim_start_matches('q').parse::<usize>().unwrap() < 20).collect()
+}
+
 /// The share of informative items among the first three a tester asks each test learner.
-fn informative_share<T: AdaptiveTester>(m: &T, test: &Dataset, informative: &[bool]) -> f64 {
+pub(crate) fn informative_share<T: AdaptiveTester>(m: &T, test: &Dataset, informative: &[bool]) -> f64 {
     let (mut good, mut all) = (0, 0);
     for rows in test.learners() {
         let mut rng = StdRng::seed_from_u64(rows.start as u64);
