@@ -19,6 +19,12 @@ for d in akt/assist2009_pid STATICS; do
     binn-random binn-active binn-approx binn-unbiased; do
     $bin eval --protocol e4 --dataset "$shared/$d" --model $m --quiet --json "$out/e4-$(basename $d)-$m.json" | tail -4
   done
+  # Over the 2PL: the classic tester with Fisher information, BiIRT learning slopes too
+  # (vs_irt_active stays against IRT-Active over the Rasch model).
+  for m in irt-mfi biirt-mfi biirt-approx; do
+    $bin eval --protocol e4 --dataset "$shared/$d" --model $m --base irt2pl --quiet \
+      --json "$out/e4-$(basename $d)-$m-2pl.json" | tail -4
+  done
 done
 for d in assist2009_updated STATICS; do
   for m in none finetune maml fomaml reptile metasgd anil lstm-opt; do

@@ -28,11 +28,16 @@ def e4(d):
         if not runs:
             continue
         print(f"\n**E4 `{ds}`** (test AUC, mean ± sd over 5 folds, 5 draws each)\n")
-        print("| tester | n = 1 | n = 3 | n = 5 | n = 10 | max exposure | test overlap |")
-        print("|---|---|---|---|---|---|---|")
+        print("| tester | base | n = 1 | n = 3 | n = 5 | n = 10 | − IRT-Active (Rasch) [95 %], n = 1 / 3 / 5 / 10 | max exposure | test overlap |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in runs.values():
             cells = " | ".join(f(r["auc_at"][k], r["auc_sd_at"][k]) for k in KS)
-            print(f"| {r['model']} | {cells} | {r['max_exposure']:.3f} | {r['mean_overlap']:.3f} |")
+            vs = r.get("vs_irt_active") or {}
+            gap = " / ".join(
+                (lambda i: ("**" if i["lo"] > 0 else "") + f"{100 * i['diff']:+.1f} [{100 * i['lo']:+.1f}, {100 * i['hi']:+.1f}]"
+                 + ("**" if i["lo"] > 0 else ""))(vs[k]) for k in KS if k in vs
+            )
+            print(f"| {r['model']} | {r.get('base', 'irt1pl')} | {cells} | {gap} | {r['max_exposure']:.3f} | {r['mean_overlap']:.3f} |")
 
 
 def e5(d):

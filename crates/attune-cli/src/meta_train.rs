@@ -20,7 +20,8 @@ pub(crate) struct Args {
     /// Dataset folder, or one log file read with the column flags.
     #[arg(long)]
     dataset: PathBuf,
-    /// E4: biirt-random, biirt-active, biirt-approx, biirt-unbiased, binn-random, binn-active,
+    /// E4: biirt-random, biirt-active, biirt-mfi, biirt-approx, biirt-unbiased (base irt1pl, or
+    /// irt2pl: slopes learned too), binn-random, binn-active,
     /// binn-approx, binn-unbiased, siamese, matching, protonet, rnn-reader, memory-reader,
     /// strategy (its candidates from --strategies);
     /// E5: finetune, maml, fomaml, reptile, metasgd, anil (base irt1pl, dkt, bkt or bkt-forgets), lstm-opt,

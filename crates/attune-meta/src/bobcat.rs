@@ -12,17 +12,16 @@
 use attune_core::{Dataset, Interaction, ItemId, Probability, Progress, sigmoid};
 use attune_kt::Irt;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::e4::{AdaptiveTester, E4Settings, pick_top, run_e4};
+use crate::bilevel::{Bilevel, best_of};
+use crate::e4::{AdaptiveTester, pick_top};
 use crate::inner::{Task, selection_gradient, trajectory};
 use crate::irt_meta::{Algorithm, MetaConfig, MetaIrt};
-use crate::outer::{Adam, keep_best};
 use crate::policy::{Policy, PolicyAdam, PolicyGrad};
 use crate::ppo;
-use crate::tasks::{draw_seed, pool_and_query};
+use crate::tasks::pool_and_query;
 use crate::{Error, Result};
 
 /// How BiIRT's questions are chosen.
@@ -232,92 +231,66 @@ impl BiIrt {
     ) -> Result<Self> {
         check_training("biirt", n, train, valid)?;
         progress.start(&format!("meta-training BiIRT (n = {n})"), (2 * cfg.inner_rates.len() * cfg.max_epochs) as u64);
-        let mut best: Option<(f64, Self)> = None;
-        for learn_rate in [false, true] {
-            for &rate in &cfg.inner_rates {
-                let start = Self::from_base(base, policy, n, cfg.inner_steps, rate);
-                let (auc, m) = start.meta_train(train, valid, cfg, learn_rate, progress)?;
-                if best.as_ref().is_none_or(|(b, _)| auc > *b) {
-                    best = Some((auc, m));
-                }
-            }
-        }
-        let (auc, mut m) = best.ok_or(Error::TooFewLearners { needed: 1, found: 0 })?;
-        m.meta.validation_auc = auc;
-        Ok(m)
-    }
-
-    fn validation(&self, valid: &Dataset, seed: u64) -> f64 {
-        let settings = E4Settings { steps: vec![self.n], draws: 2, seed, resamples: 0, ..E4Settings::default() };
-        run_e4(self, valid, &settings).auc_at.get(&self.n).copied().unwrap_or(f64::NAN)
-    }
-
-    /// The outer loop from this starting point; with `learn_rate` the ability's inner rate is
-    /// meta-learned too (as Meta-SGD's rates are). Returns the best validation AUC and model.
-    fn meta_train(
-        self,
-        train: &Dataset,
-        valid: &Dataset,
-        cfg: &MetaConfig,
-        learn_rate: bool,
-        progress: &dyn Progress,
-    ) -> Result<(f64, Self)> {
-        let d = self.meta.difficulty.len();
-        let mut adam = Adam::new(2 + 2 * d, cfg.outer_rate);
-        let learners: Vec<_> = train.learners().collect();
-        let mut order: Vec<usize> = (0..learners.len()).collect();
-        let mut rng = StdRng::seed_from_u64(cfg.seed);
-        let mut grad = vec![0.0; 2 + 2 * d];
-        let mut net_opt = self.net.as_ref().map(|p| (PolicyAdam::new(p, POLICY_RATE), PolicyGrad::zeros(p)));
-        let start = self.validation(valid, cfg.seed);
-        keep_best(self, start, cfg.max_epochs, cfg.patience, Some(progress), |m, epoch| {
-            order.shuffle(&mut rng);
-            for batch in order.chunks(cfg.meta_batch) {
-                grad.fill(0.0);
-                let mut rollouts = Vec::new();
-                for &k in batch {
-                    let seed = draw_seed(cfg.seed, epoch + 1, k);
-                    let index = |i: ItemId| m.meta.item_index(i);
-                    let rows = learners[k].clone();
-                    let trace =
-                        policy_test(&*m, m.net.as_ref(), m.policy, train, rows, seed, index, &mut rollouts, m.n);
-                    let task = Task::new(&trace.asked, &trace.query, false);
-                    m.meta.accumulate(&task, &mut grad);
-                    if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&m.net, net_opt.as_mut(), m.policy) {
-                        m.selection_backward(net, &trace, g);
-                    }
-                }
-                step_policy(m.net.as_mut(), net_opt.as_mut(), m.policy, &rollouts, batch.len());
-                let scale = 1.0 / batch.len() as f64;
-                grad.iter_mut().for_each(|g| *g *= scale);
-                grad[d] = 0.0;
-                // The difficulties' inner rates stay zero (the ANIL inner loop adapts only the
-                // ability); the ability's is learned or fixed.
-                grad[2 + d..].fill(0.0);
-                if !learn_rate {
-                    grad[1 + d] = 0.0;
-                }
-                let mut x = m.meta.pack();
-                adam.step(&mut x, &grad);
-                m.meta.unpack(&x);
-            }
-            Ok(m.validation(valid, cfg.seed))
-        })
-    }
-
-    /// Adds the selection network's gradient for one test.
-    fn selection_backward(&self, net: &Policy, t: &Trace, grad: &mut PolicyGrad) {
-        let b = |i: u32| self.meta.difficulty[i as usize];
-        let cands: Vec<(f64, bool)> = t.candidates.iter().map(|&(i, y)| (b(i), y)).collect();
-        let query: Vec<(f64, bool)> = t.query.iter().map(|&(i, y)| (b(i), y)).collect();
-        let g =
-            selection_gradient(self.meta.theta0, self.meta.rate_theta, self.meta.steps, &cands, &t.selected, &query);
-        straight_through(net, t, &g, grad);
+        let make = |_, rate| Self::from_base(base, policy, n, cfg.inner_steps, rate);
+        best_of(1, make, train, valid, cfg, progress)
     }
 }
 
-/// Adam rate of the selection network.
-const POLICY_RATE: f32 = 1e-3;
+impl Bilevel for BiIrt {
+    fn policy(&self) -> BiPolicy {
+        self.policy
+    }
+
+    fn length(&self) -> usize {
+        self.n
+    }
+
+    fn net(&self) -> Option<&Policy> {
+        self.net.as_ref()
+    }
+
+    fn net_mut(&mut self) -> Option<&mut Policy> {
+        self.net.as_mut()
+    }
+
+    fn item_index(&self, item: ItemId) -> u32 {
+        self.meta.item_index(item)
+    }
+
+    fn pack(&self) -> Vec<f64> {
+        self.meta.pack()
+    }
+
+    fn unpack(&mut self, x: &[f64]) {
+        self.meta.unpack(x);
+    }
+
+    fn accumulate(&self, t: &Trace, grad: &mut [f64]) {
+        self.meta.accumulate(&Task::new(&t.asked, &t.query, false), grad);
+    }
+
+    fn selection_gradient(&self, t: &Trace) -> Vec<f64> {
+        let b = |i: u32| self.meta.difficulty[i as usize];
+        let cands: Vec<(f64, bool)> = t.candidates.iter().map(|&(i, y)| (b(i), y)).collect();
+        let query: Vec<(f64, bool)> = t.query.iter().map(|&(i, y)| (b(i), y)).collect();
+        selection_gradient(self.meta.theta0, self.meta.rate_theta, self.meta.steps, &cands, &t.selected, &query)
+    }
+
+    /// The unseen item's difficulty and the difficulties' inner rates stay (the ANIL inner
+    /// loop adapts only the ability); the ability's rate is learned or fixed.
+    fn hold(&self, grad: &mut [f64], learn_rate: bool) {
+        let d = self.meta.difficulty.len();
+        grad[d] = 0.0;
+        grad[2 + d..].fill(0.0);
+        if !learn_rate {
+            grad[1 + d] = 0.0;
+        }
+    }
+
+    fn set_validation_auc(&mut self, auc: f64) {
+        self.meta.validation_auc = auc;
+    }
+}
 
 impl AdaptiveTester for BiIrt {
     type Session = BiSession;

@@ -14,24 +14,19 @@
 
 use attune_core::{Dataset, Interaction, ItemId, Probability, Progress, sigmoid, softplus};
 use attune_kt::Irt;
+use rand::RngExt;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::bobcat::{BiPolicy, BiSession, Trace, check_training, policy_test, step_policy, straight_through};
-use crate::e4::{AdaptiveTester, E4Settings, pick_top, run_e4};
+use crate::bilevel::{Bilevel, best_of};
+use crate::bobcat::{BiPolicy, BiSession, Trace, check_training};
+use crate::e4::{AdaptiveTester, pick_top};
 use crate::irt_meta::MetaConfig;
-use crate::outer::{Adam, keep_best};
-use crate::policy::{Policy, PolicyAdam, PolicyGrad};
-use crate::tasks::draw_seed;
+use crate::policy::Policy;
 use crate::{Error, Result};
 
 /// One answer on the 2PL: the item's slope and intercept, and whether it was right.
 pub type Answer2pl = (f64, f64, bool);
-
-/// Adam rate of the selection network (as BiIRT's).
-const POLICY_RATE: f32 = 1e-3;
 
 fn target(y: bool) -> f64 {
     f64::from(u8::from(y))
@@ -300,26 +295,30 @@ impl Bi2pl {
         }
         let runs = starts.len() * 2 * cfg.inner_rates.len();
         progress.start(&format!("meta-training BiIRT-2PL (n = {n})"), (runs * cfg.max_epochs) as u64);
-        let mut best: Option<(f64, Self)> = None;
-        for fitted in &starts {
-            for learn_rate in [false, true] {
-                for &rate in &cfg.inner_rates {
-                    let start = Self::from_base(fitted, policy, n, cfg.inner_steps, rate);
-                    let (auc, m) = start.meta_train(train, valid, cfg, learn_rate, progress)?;
-                    if best.as_ref().is_none_or(|(b, _)| auc > *b) {
-                        best = Some((auc, m));
-                    }
-                }
-            }
-        }
-        let (auc, mut m) = best.ok_or(Error::TooFewLearners { needed: 1, found: 0 })?;
-        m.validation_auc = auc;
-        Ok(m)
+        let make = |s: usize, rate| Self::from_base(&starts[s], policy, n, cfg.inner_steps, rate);
+        best_of(starts.len(), make, train, valid, cfg, progress)
+    }
+}
+
+impl Bilevel for Bi2pl {
+    fn policy(&self) -> BiPolicy {
+        self.policy
     }
 
-    fn validation(&self, valid: &Dataset, seed: u64) -> f64 {
-        let settings = E4Settings { steps: vec![self.n], draws: 2, seed, resamples: 0, ..E4Settings::default() };
-        run_e4(self, valid, &settings).auc_at.get(&self.n).copied().unwrap_or(f64::NAN)
+    fn length(&self) -> usize {
+        self.n
+    }
+
+    fn net(&self) -> Option<&Policy> {
+        self.net.as_ref()
+    }
+
+    fn net_mut(&mut self) -> Option<&mut Policy> {
+        self.net.as_mut()
+    }
+
+    fn item_index(&self, item: ItemId) -> u32 {
+        self.index(item)
     }
 
     /// `[θ₀, α, slopes…, intercepts…]`.
@@ -338,7 +337,6 @@ impl Bi2pl {
         self.intercept.copy_from_slice(&x[2 + m..2 + 2 * m]);
     }
 
-    /// Adds one test's query-loss gradient to `grad` (laid out as [`Bi2pl::pack`]).
     fn accumulate(&self, t: &Trace, grad: &mut [f64]) {
         let m = self.slope.len();
         let support: Vec<Answer2pl> = t.asked.iter().map(|&a| self.answer(a)).collect();
@@ -352,59 +350,20 @@ impl Bi2pl {
         }
     }
 
-    /// Adds the selection network's gradient for one test.
-    fn selection_backward(&self, net: &Policy, t: &Trace, grad: &mut PolicyGrad) {
+    fn selection_gradient(&self, t: &Trace) -> Vec<f64> {
         let cands: Vec<Answer2pl> = t.candidates.iter().map(|&a| self.answer(a)).collect();
         let query: Vec<Answer2pl> = t.query.iter().map(|&a| self.answer(a)).collect();
-        let g = selection_gradient_2pl(self.theta0, self.rate, self.steps, &cands, &t.selected, &query);
-        straight_through(net, t, &g, grad);
+        selection_gradient_2pl(self.theta0, self.rate, self.steps, &cands, &t.selected, &query)
     }
 
-    /// The outer loop from this starting point; with `learn_rate` the inner rate is learned
-    /// too. Returns the best validation AUC and model.
-    fn meta_train(
-        self,
-        train: &Dataset,
-        valid: &Dataset,
-        cfg: &MetaConfig,
-        learn_rate: bool,
-        progress: &dyn Progress,
-    ) -> Result<(f64, Self)> {
-        let mut adam = Adam::new(2 + 2 * self.slope.len(), cfg.outer_rate);
-        let learners: Vec<_> = train.learners().collect();
-        let mut order: Vec<usize> = (0..learners.len()).collect();
-        let mut rng = StdRng::seed_from_u64(cfg.seed);
-        let mut grad = vec![0.0; 2 + 2 * self.slope.len()];
-        let mut net_opt = self.net.as_ref().map(|p| (PolicyAdam::new(p, POLICY_RATE), PolicyGrad::zeros(p)));
-        let start = self.validation(valid, cfg.seed);
-        keep_best(self, start, cfg.max_epochs, cfg.patience, Some(progress), |m, epoch| {
-            order.shuffle(&mut rng);
-            for batch in order.chunks(cfg.meta_batch) {
-                grad.fill(0.0);
-                let mut rollouts = Vec::new();
-                for &k in batch {
-                    let seed = draw_seed(cfg.seed, epoch + 1, k);
-                    let index = |i: ItemId| m.index(i);
-                    let rows = learners[k].clone();
-                    let trace =
-                        policy_test(&*m, m.net.as_ref(), m.policy, train, rows, seed, index, &mut rollouts, m.n);
-                    m.accumulate(&trace, &mut grad);
-                    if let (Some(net), Some((_, g)), BiPolicy::Approx) = (&m.net, net_opt.as_mut(), m.policy) {
-                        m.selection_backward(net, &trace, g);
-                    }
-                }
-                step_policy(m.net.as_mut(), net_opt.as_mut(), m.policy, &rollouts, batch.len());
-                let scale = 1.0 / batch.len() as f64;
-                grad.iter_mut().for_each(|g| *g *= scale);
-                if !learn_rate {
-                    grad[1] = 0.0;
-                }
-                let mut x = m.pack();
-                adam.step(&mut x, &grad);
-                m.unpack(&x);
-            }
-            Ok(m.validation(valid, cfg.seed))
-        })
+    fn hold(&self, grad: &mut [f64], learn_rate: bool) {
+        if !learn_rate {
+            grad[1] = 0.0;
+        }
+    }
+
+    fn set_validation_auc(&mut self, auc: f64) {
+        self.validation_auc = auc;
     }
 }
 

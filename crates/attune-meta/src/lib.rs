@@ -17,7 +17,8 @@
 //!   learner practises adapted (ANIL: prior and learn), through the forward algorithm's
 //!   hand-written gradient and its dual-number Hessian-vector product ([`bkt_inner`]).
 //! - [`BiIrt`] and [`BiNn`]: BOBCAT's bilevel response models for adaptive testing, with the
-//!   Random, Active, straight-through Approx and PPO-trained Unbiased selection rules.
+//!   Random, Active, Fisher-information, straight-through Approx and PPO-trained Unbiased
+//!   selection rules; [`Bi2pl`], BiIRT over the 2PL, whose slopes are meta-learned too.
 //! - [`e4()`] and [`e5()`]: the protocols end to end (folds, base learner, baselines,
 //!   means over folds or cohorts, bootstrap intervals), as `attune eval` runs them.
 //! - [`meta_train`] and [`MetaModel`]: a meta-trained model and its file (the base learner's
@@ -28,6 +29,7 @@
 //!   adaptive testing ([`StrategyTester`]), the response model reading IRT-Active's test.
 //! - [`bootstrap`]: paired bootstrap intervals over learners for every claimed win.
 
+mod bilevel;
 pub mod bkt_inner;
 mod bkt_meta;
 mod bobcat;
