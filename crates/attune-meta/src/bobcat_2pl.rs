@@ -244,27 +244,16 @@ impl Bi2pl {
         Ok(())
     }
 
-    /// Meta-trains BiIRT over the 2PL `base` for tests of `n` items on the training learners
-    /// (first attempts, on the base's ids: those the base was fitted on), keeping the start,
-    /// inner rate and epoch with the best validation AUC: the starts are the base and the 2PL
-    /// refitted on the same learners with each prior precision of
+    /// The 2PLs BiIRT over the 2PL starts from: `base` and `base` refitted on the same
+    /// training learners (first attempts, on the base's ids) with each prior precision of
     /// [`MetaConfig::slope_priors`] on the slopes (a few answers per item make slopes noisy,
-    /// and how much to shrink them is a choice for validation); the rate fixed, or learned.
+    /// and how much to shrink them is a choice for validation). Fitted once for every test
+    /// length.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for `n = 0`, [`Error::TooFewLearners`] without training or
-    /// validation learners, [`Error::UnsupportedBase`] for a base that is not a
-    /// unidimensional 2PL, [`Error::Cancelled`].
-    pub fn train(
-        base: &Irt,
-        policy: BiPolicy,
-        train: &Dataset,
-        valid: &Dataset,
-        n: usize,
-        cfg: &MetaConfig,
-        progress: &dyn Progress,
-    ) -> Result<Self> {
-        check_training("biirt", n, train, valid)?;
+    /// [`Error::UnsupportedBase`] for a base that is not a unidimensional 2PL, a failed fit,
+    /// [`Error::Cancelled`].
+    pub fn slope_starts(base: &Irt, train: &Dataset, cfg: &MetaConfig, progress: &dyn Progress) -> Result<Vec<Irt>> {
         if base.config.dims != 1 || !base.config.discrimination {
             return Err(Error::UnsupportedBase {
                 learner: "biirt over the 2PL",
@@ -279,11 +268,7 @@ impl Bi2pl {
             // The learners' vocabulary may name items beyond the base's (never in their rows):
             // the base's items come first.
             let n_items = base.difficulty.len();
-            if refit.difficulty.len() >= n_items && refit.discrimination.len() >= n_items {
-                refit.difficulty.truncate(n_items);
-                refit.discrimination.truncate(n_items);
-                refit.mean_difficulty = refit.difficulty.iter().sum::<f64>() / n_items.max(1) as f64;
-            } else {
+            if refit.difficulty.len() < n_items || refit.discrimination.len() < n_items {
                 return Err(Error::InvalidConfig {
                     learner: "biirt over the 2PL",
                     param: "train",
@@ -291,8 +276,31 @@ impl Bi2pl {
                     reason: "the training learners must be on the base's item ids",
                 });
             }
+            refit.difficulty.truncate(n_items);
+            refit.discrimination.truncate(n_items);
+            refit.mean_difficulty = refit.difficulty.iter().sum::<f64>() / n_items.max(1) as f64;
             starts.push(refit);
         }
+        Ok(starts)
+    }
+
+    /// Meta-trains BiIRT over the 2PL for tests of `n` items on the training learners (on the
+    /// starts' ids), keeping the start ([`Bi2pl::slope_starts`]), inner rate (fixed or
+    /// learned) and epoch with the best validation AUC.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for `n = 0`, [`Error::TooFewLearners`] without training or
+    /// validation learners or without a start, [`Error::Cancelled`].
+    pub fn train(
+        starts: &[Irt],
+        policy: BiPolicy,
+        train: &Dataset,
+        valid: &Dataset,
+        n: usize,
+        cfg: &MetaConfig,
+        progress: &dyn Progress,
+    ) -> Result<Self> {
+        check_training("biirt", n, train, valid)?;
         let runs = starts.len() * 2 * cfg.inner_rates.len();
         progress.start(&format!("meta-training BiIRT-2PL (n = {n})"), (runs * cfg.max_epochs) as u64);
         let make = |s: usize, rate| Self::from_base(&starts[s], policy, n, cfg.inner_steps, rate);

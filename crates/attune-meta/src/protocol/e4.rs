@@ -372,22 +372,25 @@ impl Run<'_> {
                 let tester = IrtTester::new(self.base, selector, Estimator::Map)?.with_randomesque(r);
                 Ok(run_e4(&tester, self.test, settings))
             }
-            E4Model::BiIrt(policy) if two_pl(self.base).is_some() => {
-                let irt = two_pl(self.base).ok_or(crate::Error::TooFewLearners { needed: 1, found: 0 })?;
-                self.per_length(|n, one| {
-                    let mut m = Bi2pl::train(irt, policy, self.train, self.valid, n, &meta, progress)?;
-                    m.randomesque = r;
-                    Ok(run_e4(&m, self.test, one))
-                })
-            }
-            E4Model::BiIrt(policy) => {
-                let irt = rasch(self.base, "biirt")?;
-                self.per_length(|n, one| {
-                    let mut m = BiIrt::train(&irt, policy, self.train, self.valid, n, &meta, progress)?;
-                    m.randomesque = r;
-                    Ok(run_e4(&m, self.test, one))
-                })
-            }
+            // Over a 2PL base BiIRT learns a slope per item too.
+            E4Model::BiIrt(policy) => match two_pl(self.base) {
+                Some(irt) => {
+                    let starts = Bi2pl::slope_starts(irt, self.train, &meta, progress)?;
+                    self.per_length(|n, one| {
+                        let mut m = Bi2pl::train(&starts, policy, self.train, self.valid, n, &meta, progress)?;
+                        m.randomesque = r;
+                        Ok(run_e4(&m, self.test, one))
+                    })
+                }
+                None => {
+                    let irt = rasch(self.base, "biirt")?;
+                    self.per_length(|n, one| {
+                        let mut m = BiIrt::train(&irt, policy, self.train, self.valid, n, &meta, progress)?;
+                        m.randomesque = r;
+                        Ok(run_e4(&m, self.test, one))
+                    })
+                }
+            },
             E4Model::BiNn(policy) => {
                 let irt = rasch(self.base, "binn")?;
                 self.per_length(|n, one| {

@@ -22,7 +22,8 @@ fn slopes_lead_the_test_to_informative_items() {
     let Model::Irt(irt) = &two.model else { unreachable!() };
     let cfg = MetaConfig { max_epochs: 10, inner_rates: vec![1.0], ..MetaConfig::default() };
     let (tr, va) = (two.ids.remap(&train), two.ids.remap(&valid));
-    let bi = attune_meta::Bi2pl::train(irt, BiPolicy::Mfi, &tr, &va, 3, &cfg, &NoProgress).unwrap();
+    let starts = attune_meta::Bi2pl::slope_starts(irt, &tr, &cfg, &NoProgress).unwrap();
+    let bi = attune_meta::Bi2pl::train(&starts, BiPolicy::Mfi, &tr, &va, 3, &cfg, &NoProgress).unwrap();
     let active = IrtTester::new(&one, Selector::Active, Estimator::Map).unwrap();
     let (test2, test1) = (two.ids.remap(&test), one.ids.remap(&test));
     let share = informative_share(&bi, &test2, &informative_items(&two));
