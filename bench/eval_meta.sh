@@ -25,6 +25,14 @@ for d in akt/assist2009_pid STATICS; do
     $bin eval --protocol e4 --dataset "$shared/$d" --model $m --base irt2pl --quiet \
       --json "$out/e4-$(basename $d)-$m-2pl.json" | tail -4
   done
+  # The same with item difficulties pooled by skill (a rare item borrows its skills'
+  # difficulty); --versus pairs BiIRT with the classic tester on the same item model.
+  $bin eval --protocol e4 --dataset "$shared/$d" --model irt-active --set skill_pooling_l2=1 --quiet \
+    --json "$out/e4-$(basename $d)-irt-active-pool.json" | tail -4
+  for m in biirt-mfi biirt-approx; do
+    $bin eval --protocol e4 --dataset "$shared/$d" --model $m --base irt2pl --set skill_pooling_l2=1 \
+      --versus irt-mfi --quiet --json "$out/e4-$(basename $d)-$m-2pl-pool.json" | tail -4
+  done
 done
 for d in assist2009_updated STATICS; do
   for m in none finetune maml fomaml reptile metasgd anil lstm-opt; do

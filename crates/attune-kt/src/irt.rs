@@ -30,6 +30,14 @@ pub struct IrtConfig {
     pub difficulty_l2: f64,
     /// L2 penalty on discriminations around their prior mean (default 1).
     pub discrimination_l2: f64,
+    /// Skill pooling of difficulties (default 0, off): when positive, an item's difficulty is
+    /// its skills' mean difficulty plus a deviation with this prior precision, and
+    /// `difficulty_l2` is the precision of the skill means. Items answered by few learners,
+    /// or by none, then borrow their skills' difficulty instead of shrinking toward 0
+    /// (hierarchical IRT; Gelman & Hill, Data analysis using regression and
+    /// multilevel/hierarchical models, 2007, ch. 14).
+    #[serde(default)]
+    pub skill_pooling_l2: f64,
     /// Most L-BFGS iterations (default 500).
     pub max_iter: usize,
     /// Newton steps on a learner's ability after each answer (default 3).
@@ -47,6 +55,7 @@ impl IrtConfig {
             ability_l2: 1.0,
             difficulty_l2: 0.1,
             discrimination_l2: 1.0,
+            skill_pooling_l2: 0.0,
             max_iter: 500,
             newton_steps: 3,
             seed: 42,
@@ -75,6 +84,7 @@ impl IrtConfig {
         check_range("ability_l2", self.ability_l2, 1e-6, 1e6, "in [1e-6, 1e6]")?;
         check_range("difficulty_l2", self.difficulty_l2, 0.0, 1e6, "in [0, 1e6]")?;
         check_range("discrimination_l2", self.discrimination_l2, 0.0, 1e6, "in [0, 1e6]")?;
+        check_range("skill_pooling_l2", self.skill_pooling_l2, 0.0, 1e6, "in [0, 1e6]")?;
         check_range("max_iter", self.max_iter as f64, 1.0, 1e9, "at least 1")
     }
 
@@ -98,7 +108,7 @@ impl IrtConfig {
         for (k, rows) in train.learners().enumerate() {
             learner_of_row[rows].fill(u32::try_from(k).unwrap_or(u32::MAX));
         }
-        let lay = Layout { d, n_learners, n_items, disc: self.discrimination };
+        let lay = Layout { d, n_learners, n_items, disc: self.discrimination, pool: self.pooling(train) };
         let mut rng = StdRng::seed_from_u64(self.seed);
         let mut x = vec![0.0; lay.len()];
         for v in &mut x[..lay.b()] {
@@ -133,9 +143,9 @@ impl IrtConfig {
             return Err(Cancelled.into());
         }
         x.iter_mut().zip(&scale).for_each(|(x, s)| *x *= s);
-        let difficulty = x[lay.b()..lay.b() + n_items].to_vec();
+        let difficulty = (0..n_items).map(|i| lay.difficulty(&x, i)).collect::<Vec<_>>();
         let discrimination = if self.discrimination {
-            x[lay.b() + n_items..].to_vec()
+            x[lay.b() + n_items..lay.m(0)].to_vec()
         } else {
             let mut a = vec![0.0; n_items * d];
             a.iter_mut().step_by(d).for_each(|v| *v = 1.0);
@@ -145,6 +155,28 @@ impl IrtConfig {
         Ok(Irt { config: self.clone(), difficulty, discrimination, mean_difficulty })
     }
 
+    /// The skills each item pools its difficulty with, when pooling is on and the dataset
+    /// knows items' skills.
+    fn pooling(&self, train: &Dataset) -> Pooling {
+        let vocab = train.vocab();
+        if self.skill_pooling_l2 <= 0.0 || vocab.n_skills() == 0 {
+            return Pooling::default();
+        }
+        let mut pool = Pooling { n_skills: vocab.n_skills(), start: vec![0], skill: Vec::new() };
+        for i in 0..vocab.n_items() {
+            let skills = vocab.skills_of(ItemId(i as u32));
+            pool.skill.extend(skills.iter().map(|s| s.0).filter(|&s| (s as usize) < vocab.n_skills()));
+            pool.start.push(pool.skill.len());
+        }
+        pool
+    }
+
+    /// Prior precision of the per-item difficulty parameter: of the deviation from the skill
+    /// mean when pooling, of the difficulty itself otherwise.
+    fn item_difficulty_l2(&self, lay: &Layout) -> f64 {
+        if lay.pool.n_skills > 0 { self.skill_pooling_l2 } else { self.difficulty_l2 }
+    }
+
     /// `1 / √h` per parameter, `h` its prior precision plus a quarter (the logistic curvature
     /// at p = ½) per answer it enters, with unit abilities and discriminations.
     fn curvature_scales(&self, lay: &Layout, learner_of_row: &[u32], train: &Dataset) -> Vec<f64> {
@@ -152,6 +184,10 @@ impl IrtConfig {
         for (r, item) in train.items().iter().enumerate() {
             let (s, i) = (learner_of_row[r] as usize, item.index());
             h[lay.b() + i] += 0.25;
+            let skills = lay.pool.skills(i);
+            for &k in skills {
+                h[lay.m(k as usize)] += 0.25 / skills.len() as f64;
+            }
             for k in 0..lay.d {
                 h[s * lay.d + k] += 0.25;
                 if lay.disc {
@@ -163,9 +199,11 @@ impl IrtConfig {
             if j < lay.b() {
                 self.ability_l2
             } else if j < lay.b() + lay.n_items {
-                self.difficulty_l2
-            } else {
+                self.item_difficulty_l2(lay)
+            } else if j < lay.m(0) {
                 self.discrimination_l2
+            } else {
+                self.difficulty_l2
             }
         };
         h.iter().enumerate().map(|(j, h)| 1.0 / (h + prior(j)).max(1e-6).sqrt()).collect()
@@ -178,7 +216,7 @@ impl IrtConfig {
             let mut loss = 0.0;
             for r in rows {
                 let (s, i) = (learner_of_row[r] as usize, items[r].index());
-                let mut z = -x[lay.b() + i];
+                let mut z = -lay.difficulty(x, i);
                 for k in 0..d {
                     z += lay.a_of(x, i, k) * x[s * d + k];
                 }
@@ -194,19 +232,32 @@ impl IrtConfig {
             }
             loss
         });
+        // An item's difficulty gradient flows to its skills' means, split evenly.
+        for i in 0..lay.n_items {
+            let skills = lay.pool.skills(i);
+            let g = grad[lay.b() + i] / skills.len().max(1) as f64;
+            for &k in skills {
+                grad[lay.m(k as usize)] += g;
+            }
+        }
         self.add_priors(lay, x, grad) + loss
     }
 
     fn add_priors(&self, lay: &Layout, x: &[f64], grad: &mut [f64]) -> f64 {
         let mut pen = 0.0;
+        let item_l2 = self.item_difficulty_l2(lay);
+        for j in lay.m(0)..lay.len() {
+            pen += 0.5 * self.difficulty_l2 * x[j] * x[j];
+            grad[j] += self.difficulty_l2 * x[j];
+        }
         for j in 0..lay.b() {
             pen += 0.5 * self.ability_l2 * x[j] * x[j];
             grad[j] += self.ability_l2 * x[j];
         }
         for i in 0..lay.n_items {
             let j = lay.b() + i;
-            pen += 0.5 * self.difficulty_l2 * x[j] * x[j];
-            grad[j] += self.difficulty_l2 * x[j];
+            pen += 0.5 * item_l2 * x[j] * x[j];
+            grad[j] += item_l2 * x[j];
             if lay.disc {
                 for k in 0..lay.d {
                     let j = lay.a(i, k);
@@ -220,12 +271,32 @@ impl IrtConfig {
     }
 }
 
-/// Where each parameter lives in the flat vector: abilities, difficulties, discriminations.
+/// Where each parameter lives in the flat vector: abilities, difficulties (deviations from
+/// the skill means when pooling), discriminations, skill mean difficulties.
 struct Layout {
     d: usize,
     n_learners: usize,
     n_items: usize,
     disc: bool,
+    pool: Pooling,
+}
+
+/// The skills of each item whose mean difficulty it shares (compressed rows; empty when
+/// pooling is off).
+#[derive(Default)]
+struct Pooling {
+    n_skills: usize,
+    start: Vec<usize>,
+    skill: Vec<u32>,
+}
+
+impl Pooling {
+    fn skills(&self, item: usize) -> &[u32] {
+        match (self.start.get(item), self.start.get(item + 1)) {
+            (Some(&a), Some(&b)) => &self.skill[a..b],
+            _ => &[],
+        }
+    }
 }
 
 impl Layout {
@@ -235,8 +306,23 @@ impl Layout {
     fn a(&self, i: usize, k: usize) -> usize {
         self.b() + self.n_items + i * self.d + k
     }
+    /// Index of skill `k`'s mean difficulty.
+    fn m(&self, k: usize) -> usize {
+        self.b() + self.n_items + if self.disc { self.n_items * self.d } else { 0 } + k
+    }
     fn len(&self) -> usize {
-        self.b() + self.n_items + if self.disc { self.n_items * self.d } else { 0 }
+        self.m(self.pool.n_skills)
+    }
+    /// Item `i`'s difficulty: its own parameter plus its skills' mean difficulty.
+    #[inline]
+    fn difficulty(&self, x: &[f64], i: usize) -> f64 {
+        let skills = self.pool.skills(i);
+        let own = x[self.b() + i];
+        if skills.is_empty() {
+            own
+        } else {
+            own + skills.iter().map(|&k| x[self.m(k as usize)]).sum::<f64>() / skills.len() as f64
+        }
     }
     #[inline]
     fn a_of(&self, x: &[f64], i: usize, k: usize) -> f64 {
@@ -470,11 +556,91 @@ mod tests {
     fn gradients_match_finite_differences() {
         let train = toy();
         for cfg in [IrtConfig::one_pl(), IrtConfig::two_pl(), IrtConfig::mirt(2)] {
-            let lay = Layout { d: cfg.dims, n_learners: 3, n_items: 3, disc: cfg.discrimination };
+            let lay =
+                Layout { d: cfg.dims, n_learners: 3, n_items: 3, disc: cfg.discrimination, pool: Pooling::default() };
             let x: Vec<f64> = (0..lay.len()).map(|j| ((j * 7 % 11) as f64 - 5.0) / 7.0).collect();
             let learner = [0u32, 0, 1, 1, 2, 2];
             let f = |x: &[f64], g: &mut [f64]| cfg.objective(&lay, &learner, &train, x, g);
             check_gradient(f, &x, 1e-5);
+        }
+    }
+
+    /// With skill pooling the gradient also reaches the skill means, through items of one
+    /// skill, of two, and of none.
+    #[test]
+    fn pooled_gradients_match_finite_differences() {
+        let mut b = DatasetBuilder::default();
+        let (k1, k2) = (b.skill("k1"), b.skill("k2"));
+        let answers: [(&str, &str, &[_], bool); 7] = [
+            ("a", "x", &[k1], true),
+            ("a", "y", &[k1, k2], false),
+            ("b", "x", &[k1], true),
+            ("b", "y", &[k1, k2], true),
+            ("c", "y", &[k1, k2], false),
+            ("c", "z", &[], true),
+            ("c", "w", &[k2], false),
+        ];
+        for (s, i, skills, c) in answers {
+            let (s, i) = (b.student(s), b.item(i));
+            b.push_row(s, i, skills, c, 0);
+        }
+        let train = b.finish();
+        for base in [IrtConfig::one_pl(), IrtConfig::two_pl()] {
+            let cfg = IrtConfig { skill_pooling_l2: 2.0, ..base };
+            let pool = cfg.pooling(&train);
+            assert_eq!((pool.n_skills, pool.skills(1), pool.skills(2)), (2, &[0, 1][..], &[][..]));
+            let lay = Layout { d: 1, n_learners: 3, n_items: 4, disc: cfg.discrimination, pool };
+            let x: Vec<f64> = (0..lay.len()).map(|j| ((j * 7 % 11) as f64 - 5.0) / 7.0).collect();
+            let learner = [0u32, 0, 1, 1, 2, 2, 2];
+            let f = |x: &[f64], g: &mut [f64]| cfg.objective(&lay, &learner, &train, x, g);
+            check_gradient(f, &x, 1e-5);
+        }
+    }
+
+    /// Simulated Rasch answers where each skill's items share a difficulty up to a small
+    /// spread and most items are answered by two or three learners: pooling recovers the
+    /// difficulties better, and an item nobody answered gets its skill's difficulty instead
+    /// of the overall mean.
+    #[test]
+    fn pooling_lends_rare_items_their_skills_difficulty() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let skill_b = [-2.0, -0.5, 1.0, 2.5];
+        let mut b = DatasetBuilder::default();
+        let skills: Vec<_> = (0..skill_b.len()).map(|k| b.skill(&format!("k{k}"))).collect();
+        let truth: Vec<(usize, f64)> =
+            (0..200).map(|i| (i % skill_b.len(), skill_b[i % skill_b.len()] + rng.random_range(-0.3..0.3))).collect();
+        let items: Vec<_> = (0..truth.len()).map(|i| b.item(&format!("i{i}"))).collect();
+        for s in 0..150 {
+            let student = b.student(&format!("s{s}"));
+            let theta = rng.random_range(-1.0..1.0);
+            // items 4.. are answered by few learners; items 0..4 by none
+            for (i, &(k, bi)) in truth.iter().enumerate().skip(4) {
+                if rng.random_range(0.0..1.0) < 0.02 || (i < 12 && s % 2 == 0) {
+                    let correct = rng.random_range(0.0..1.0) < sigmoid(theta - bi);
+                    b.push_row(student, items[i], &[skills[k]], correct, 0);
+                }
+            }
+        }
+        for (i, &(k, _)) in truth.iter().enumerate().take(4) {
+            b.vocab_mut().set_item_skills_if_unknown(items[i], &[skills[k]]);
+        }
+        let data = b.finish();
+        let rmse = |cfg: IrtConfig| {
+            let m = cfg.fit(&data, &attune_core::NoProgress).unwrap();
+            let se = truth.iter().zip(&m.difficulty).skip(4).map(|(t, e)| (t.1 - e).powi(2)).sum::<f64>();
+            ((se / (truth.len() - 4) as f64).sqrt(), m.difficulty)
+        };
+        let (plain, plain_b) = rmse(IrtConfig::one_pl());
+        let (pooled, pooled_b) = rmse(IrtConfig { skill_pooling_l2: 4.0, ..IrtConfig::one_pl() });
+        assert!(pooled < 0.7 * plain, "pooled RMSE {pooled:.3}, plain {plain:.3}");
+        for (i, &(k, _)) in truth.iter().enumerate().take(4) {
+            assert!(
+                (pooled_b[i] - skill_b[k]).abs() < 0.4,
+                "unseen item {i}: {:.3} vs skill {}",
+                pooled_b[i],
+                skill_b[k]
+            );
+            assert!(plain_b[i].abs() < 1e-9, "unseen item {i} without pooling: {:.3}", plain_b[i]);
         }
     }
 
@@ -504,7 +670,7 @@ mod tests {
         let fitted = cfg.fit(&data, &attune_core::NoProgress).unwrap();
 
         let n_items = data.vocab().n_items();
-        let lay = Layout { d: 1, n_learners: data.n_learners(), n_items, disc: false };
+        let lay = Layout { d: 1, n_learners: data.n_learners(), n_items, disc: false, pool: Pooling::default() };
         let mut learner = vec![0u32; data.len()];
         for (k, rows) in data.learners().enumerate() {
             learner[rows].fill(k as u32);

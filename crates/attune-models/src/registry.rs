@@ -205,6 +205,7 @@ impl ModelName {
                 tuned("ability_l2", 1e-6, 1e6, 0.1, 10.0, Log),
                 tuned("difficulty_l2", 0.0, 1e6, 1e-3, 10.0, Log),
                 tuned("discrimination_l2", 0.0, 1e6, 0.01, 10.0, Log),
+                valid("skill_pooling_l2", 0.0, 1e6),
                 valid("max_iter", 1.0, 1e9),
                 tuned("newton_steps", 1.0, 100.0, 1.0, 5.0, Integer),
             ]

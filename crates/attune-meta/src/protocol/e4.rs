@@ -181,15 +181,13 @@ pub fn e4(
             let ov = run.tester(v, None, progress)?;
             pool(versus.entry(model_name(v)).or_default(), &ov, offset);
         }
-        // The reference is BOBCAT's IRT-Active: the Rasch model, whatever the base.
-        let rasch_base = if rasch(&base, "irt-active").is_ok() {
+        // The reference is BOBCAT's IRT-Active: the Rasch model with the registry's defaults
+        // (no skill pooling), whatever the base and its hyperparameters.
+        let plain = ModelSpec::new(ModelName::Irt1pl, spec.config.seed().unwrap_or(settings.seed));
+        let rasch_base = if spec.model == plain.model && spec.config.to_json() == plain.config.to_json() {
             None
         } else {
-            Some(fit(
-                &ModelSpec::new(ModelName::Irt1pl, spec.config.seed().unwrap_or(settings.seed)),
-                Training { train: &fold.train, validation: None },
-                progress,
-            )?)
+            Some(fit(&plain, Training { train: &fold.train, validation: None }, progress)?)
         };
         let reference = if model == active && rasch_base.is_none() {
             None

@@ -182,6 +182,16 @@ fn e4_runs_end_to_end_on_vendored_data() {
     assert!("biirt-best".parse::<E4Model>().unwrap_err().contains("binn-unbiased"));
     // Every other tester carries its paired interval against IRT-Active on the same draws.
     assert!(r.vs_irt_active.is_none());
+    // A Rasch base with other hyperparameters is not BOBCAT's baseline: the Rasch model with
+    // the registry's defaults is fitted beside it as the reference.
+    let pooled = ModelSpec::new(ModelName::Irt1pl, 42).with_overrides(&["skill_pooling_l2=1"]).unwrap();
+    let active = E4Model::Irt(attune_policy::cat::Selector::Active);
+    let p = e4(&data, active, &pooled, &settings, &[2], &NoProgress).unwrap();
+    let vs = p.vs_irt_active.expect("the plain Rasch model as the reference");
+    for n in ["1", "10"] {
+        let by_folds = p.folds[0].auc_at[n] - again.folds[0].auc_at[n];
+        assert!((vs[n].diff - by_folds).abs() < 0.01, "{n}: pooled {} against per-draw means {by_folds}", vs[n].diff);
+    }
     let random =
         e4(&data, E4Model::Irt(attune_policy::cat::Selector::Random), &spec, &settings, &[2], &NoProgress).unwrap();
     let vs = random.vs_irt_active.unwrap();
