@@ -22,6 +22,26 @@ def load(d, pattern):
     return out
 
 
+def points(vs):
+    """`+d [lo, hi]` in points of AUC per test length, bold where the interval is above zero."""
+    bold = lambda i: "**" if i["lo"] > 0 else ""
+    return " / ".join(
+        f"{bold(vs[k])}{100 * vs[k]['diff']:+.1f} [{100 * vs[k]['lo']:+.1f}, {100 * vs[k]['hi']:+.1f}]{bold(vs[k])}" for k in KS if k in vs
+    )
+
+
+def base_of(d, name, r):
+    """The base, with `+pool` where its difficulties were pooled by skill (from the config beside)."""
+    base = r.get("base", "irt1pl")
+    try:
+        cfg = json.load(open(os.path.join(d, name[: -len(".json")] + ".config.json")))
+        if cfg.get("base_config", {}).get("skill_pooling_l2", 0) > 0:
+            base += " +pool"
+    except (OSError, ValueError):
+        pass
+    return base
+
+
 def e4(d):
     for ds in ["assist2009_pid", "STATICS"]:
         runs = load(d, f"e4-{ds}-*.json")
@@ -30,14 +50,17 @@ def e4(d):
         print(f"\n**E4 `{ds}`** (test AUC, mean ± sd over 5 folds, 5 draws each)\n")
         print("| tester | base | n = 1 | n = 3 | n = 5 | n = 10 | − IRT-Active (Rasch) [95 %], n = 1 / 3 / 5 / 10 | max exposure | test overlap |")
         print("|---|---|---|---|---|---|---|---|---|")
-        for r in runs.values():
+        beside = []
+        for name, r in runs.items():
             cells = " | ".join(f(r["auc_at"][k], r["auc_sd_at"][k]) for k in KS)
-            vs = r.get("vs_irt_active") or {}
-            gap = " / ".join(
-                (lambda i: ("**" if i["lo"] > 0 else "") + f"{100 * i['diff']:+.1f} [{100 * i['lo']:+.1f}, {100 * i['hi']:+.1f}]"
-                 + ("**" if i["lo"] > 0 else ""))(vs[k]) for k in KS if k in vs
-            )
-            print(f"| {r['model']} | {r.get('base', 'irt1pl')} | {cells} | {gap} | {r['max_exposure']:.3f} | {r['mean_overlap']:.3f} |")
+            base = base_of(d, name, r)
+            print(f"| {r['model']} | {base} | {cells} | {points(r.get('vs_irt_active') or {})} | {r['max_exposure']:.3f} | {r['mean_overlap']:.3f} |")
+            beside += [(r["model"], base, other, vs) for other, vs in (r.get("versus") or {}).items()]
+        if beside:
+            print("\n| tester | base | − tester beside it on the same draws | n = 1 / 3 / 5 / 10 [95 %] |")
+            print("|---|---|---|---|")
+            for model, base, other, vs in beside:
+                print(f"| {model} | {base} | {other} | {points(vs)} |")
 
 
 def e5(d):

@@ -26,6 +26,11 @@ pub(crate) struct Flags {
     /// E5: cohorts per fold with --cohort.
     #[arg(long, default_value_t = 10)]
     cohorts: usize,
+    /// E4: test lengths scored (default 1,3,5,10). A length past a learner's pool asks the
+    /// whole pool, so `--model irt-random --steps 10,1000` shows how far knowing the ability
+    /// can take any tester of that model. Learned testers train one policy per length.
+    #[arg(long, value_delimiter = ',', value_name = "N")]
+    steps: Vec<usize>,
     /// E4: pool/query draws per test learner.
     #[arg(long, default_value_t = 5)]
     draws: usize,
@@ -95,7 +100,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let json = match args.protocol {
         EvalProtocol::E4 => {
             let model: E4Model = args.model.model.parse().map_err(anyhow::Error::msg)?;
+            if let Some(&n) = args.cold.steps.iter().find(|&&n| n == 0) {
+                anyhow::bail!("--steps {n}: a test asks at least one item");
+            }
+            let mut steps = args.cold.steps.clone();
+            steps.sort_unstable();
+            steps.dedup();
             let settings = E4Settings {
+                steps: if steps.is_empty() { attune_meta::E4_STEPS.to_vec() } else { steps },
                 draws: args.cold.draws,
                 seed,
                 randomesque: args.cold.randomesque,
@@ -107,7 +119,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                     .iter()
                     .map(|v| v.parse::<E4Model>().map_err(anyhow::Error::msg).context("--versus"))
                     .collect::<anyhow::Result<_>>()?,
-                ..E4Settings::default()
             };
             let report = attune_meta::e4(&data, model, &spec, &settings, &args.only_folds, &bar)?;
             bar.finish();

@@ -172,10 +172,10 @@ fn run_learner<T: AdaptiveTester>(
             predictions.insert(n, score(session, query));
         }
     });
-    // A pool shorter than a test length scores the longest test it allowed.
-    let last = predictions.values().next_back().cloned().unwrap_or_else(|| score(&run.session, &run.query));
+    // A pool shorter than a test length scores the longest test it allowed: the whole pool.
+    let whole_pool = score(&run.session, &run.query);
     LearnerRun {
-        p: steps.iter().map(|s| predictions.get(s).cloned().unwrap_or_else(|| last.clone())).collect(),
+        p: steps.iter().map(|s| predictions.get(s).cloned().unwrap_or_else(|| whole_pool.clone())).collect(),
         y: run.query.iter().map(|&r| data.correct()[r]).collect(),
         asked: run.asked,
     }
@@ -274,6 +274,43 @@ pub fn exposure_and_overlap<'a>(tests: impl Iterator<Item = &'a [ItemId]>) -> (f
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Predicts from how many answers it has read, so a prediction tells the test's length.
+    struct Counter;
+
+    impl AdaptiveTester for Counter {
+        type Session = usize;
+        fn start(&self) -> usize {
+            0
+        }
+        fn choose(&self, _: &usize, _: &[ItemId], _: &mut StdRng) -> usize {
+            0
+        }
+        fn observe(&self, read: &mut usize, _: &Interaction<'_>) {
+            *read += 1;
+        }
+        fn predict(&self, read: &usize, _: ItemId) -> Probability {
+            Probability::new(*read as f64 / 100.0)
+        }
+    }
+
+    /// One learner of 25 answers: a pool of 20, a query of 5. A length past the pool scores
+    /// the whole pool; the others score their own length.
+    #[test]
+    fn a_length_past_the_pool_scores_the_whole_pool() {
+        let mut b = attune_core::DatasetBuilder::default();
+        let s = b.student("s");
+        for i in 0..25 {
+            let item = b.item(&format!("i{i}"));
+            b.push_row(s, item, &[], i % 2 == 0, i64::from(i));
+        }
+        let data = b.finish();
+        let run = run_learner(&Counter, &data, 0..25, &[1, 3, 1000], 7);
+        assert_eq!(run.y.len(), 5);
+        let read: Vec<f64> = run.p.iter().map(|p| (p[0] * 100.0).round()).collect();
+        assert_eq!(read, [1.0, 3.0, 20.0]);
+        assert_eq!(run.asked.len(), 20);
+    }
 
     #[test]
     fn overlap_is_one_for_identical_tests_and_zero_for_disjoint_ones() {

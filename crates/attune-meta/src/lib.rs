@@ -63,7 +63,7 @@ pub use crate::bobcat_2pl::{
 };
 pub use crate::bobcat_nn::{BiNn, BiNnSession, NN_DIMS, NN_HIDDEN};
 pub use crate::dkt_meta::MetaDkt;
-pub use crate::e4::{AdaptiveTester, E4Outcome, E4Settings, run_e4};
+pub use crate::e4::{AdaptiveTester, E4_STEPS, E4Outcome, E4Settings, run_e4};
 pub use crate::e5::{Adapted, MetaLearner, NotAdapted, Traced, trace_e5};
 pub use crate::error::{Error, Result};
 pub use crate::file::{META_FORMAT_VERSION, MetaModel, Sized, Trained, meta_train};

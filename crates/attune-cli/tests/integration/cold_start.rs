@@ -33,6 +33,18 @@ fn e4_writes_the_contract_keys_by_test_length() {
     assert_eq!(r["folds"].as_array().unwrap().len(), 1);
     assert_eq!(r["model"], "irt-active");
     assert!(dir.path().join("e4.config.json").exists());
+    // Other test lengths, in any order (a length past a pool asks the whole pool: a unit test
+    // of attune-meta's e4).
+    let args = ["eval", "--protocol", "e4", "--dataset", d.to_str().unwrap(), "--draws", "1", "--fold", "2"];
+    let o = attune(
+        &[&args[..], &["--model", "irt-random", "--steps", "20,1,20", "--json", json.to_str().unwrap()]].concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let at = read_json(&json)["auc_at"].clone();
+    assert_eq!(at.as_object().unwrap().keys().map(String::as_str).collect::<Vec<_>>(), ["1", "20"]);
+    assert!(at["20"].as_f64().unwrap() > at["1"].as_f64().unwrap(), "{at}");
+    let o = attune(&[&args[..], &["--model", "irt-random", "--steps", "0,3"]].concat());
+    assert!(!o.status.success() && text(&o).contains("at least one item"), "{}", text(&o));
     // A strategy adds its choices and its intervals against each candidate.
     let o = attune(&[
         "eval",
