@@ -32,7 +32,8 @@ pub struct IrtConfig {
     pub discrimination_l2: f64,
     /// Skill pooling of difficulties (default 0, off): when positive, an item's difficulty is
     /// its skills' mean difficulty plus a deviation with this prior precision, and
-    /// `difficulty_l2` is the precision of the skill means. Items answered by few learners,
+    /// `difficulty_l2` is the precision of the skill means (and of the difficulty of an item
+    /// with no known skill). Items answered by few learners,
     /// or by none, then borrow their skills' difficulty instead of shrinking toward 0
     /// (hierarchical IRT; Gelman & Hill, Data analysis using regression and
     /// multilevel/hierarchical models, 2007, ch. 14).
@@ -171,10 +172,11 @@ impl IrtConfig {
         pool
     }
 
-    /// Prior precision of the per-item difficulty parameter: of the deviation from the skill
-    /// mean when pooling, of the difficulty itself otherwise.
-    fn item_difficulty_l2(&self, lay: &Layout) -> f64 {
-        if lay.pool.n_skills > 0 { self.skill_pooling_l2 } else { self.difficulty_l2 }
+    /// Prior precision of item `i`'s own difficulty parameter: of its deviation from its
+    /// skills' mean when it pools, of the difficulty itself otherwise (pooling off, or an
+    /// item with no known skill).
+    fn item_difficulty_l2(&self, lay: &Layout, i: usize) -> f64 {
+        if lay.pool.skills(i).is_empty() { self.difficulty_l2 } else { self.skill_pooling_l2 }
     }
 
     /// `1 / √h` per parameter, `h` its prior precision plus a quarter (the logistic curvature
@@ -199,7 +201,7 @@ impl IrtConfig {
             if j < lay.b() {
                 self.ability_l2
             } else if j < lay.b() + lay.n_items {
-                self.item_difficulty_l2(lay)
+                self.item_difficulty_l2(lay, j - lay.b())
             } else if j < lay.m(0) {
                 self.discrimination_l2
             } else {
@@ -245,7 +247,6 @@ impl IrtConfig {
 
     fn add_priors(&self, lay: &Layout, x: &[f64], grad: &mut [f64]) -> f64 {
         let mut pen = 0.0;
-        let item_l2 = self.item_difficulty_l2(lay);
         for j in lay.m(0)..lay.len() {
             pen += 0.5 * self.difficulty_l2 * x[j] * x[j];
             grad[j] += self.difficulty_l2 * x[j];
@@ -256,6 +257,7 @@ impl IrtConfig {
         }
         for i in 0..lay.n_items {
             let j = lay.b() + i;
+            let item_l2 = self.item_difficulty_l2(lay, i);
             pen += 0.5 * item_l2 * x[j] * x[j];
             grad[j] += item_l2 * x[j];
             if lay.disc {
