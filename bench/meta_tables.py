@@ -56,11 +56,25 @@ def e4(d):
             base = base_of(d, name, r)
             print(f"| {r['model']} | {base} | {cells} | {points(r.get('vs_irt_active') or {})} | {r['max_exposure']:.3f} | {r['mean_overlap']:.3f} |")
             beside += [(r["model"], base, other, vs) for other, vs in (r.get("versus") or {}).items()]
+        starts(runs)
         if beside:
             print("\n| tester | base | − tester beside it on the same draws | n = 1 / 3 / 5 / 10 [95 %] |")
             print("|---|---|---|---|")
             for model, base, other, vs in beside:
                 print(f"| {model} | {base} | {other} | {points(vs)} |")
+
+
+def starts(runs):
+    """The 2PL fit each BiIRT-2PL tester started from, per fold and test length (chosen on validation)."""
+    rows = [(r["model"], fold) for r in runs.values() for fold in r["folds"] if fold.get("start_priors")]
+    if not rows:
+        return
+    print("\n| tester | fold | start kept on validation (slope prior, skill pooling), n = 1 / 3 / 5 / 10 |")
+    print("|---|---|---|")
+    for model, fold in rows:
+        sp = fold["start_priors"]
+        cells = " / ".join(f"({sp[k]['slope_l2']:g}, {sp[k]['skill_pooling_l2']:g})" for k in KS if k in sp)
+        print(f"| {model} | {fold['fold']} | {cells} |")
 
 
 def e5(d):

@@ -179,6 +179,10 @@ pub struct Bi2pl {
     pub randomesque: usize,
     /// The validation AUC it was kept for.
     pub validation_auc: f64,
+    /// The priors of the 2PL fit it started from (kept on validation among
+    /// [`Bi2pl::slope_starts`]); files from before it was recorded read zeros.
+    #[serde(default)]
+    pub start: StartPriors,
 }
 
 impl Bi2pl {
@@ -190,7 +194,20 @@ impl Bi2pl {
         let mut intercept = base.difficulty.clone();
         intercept.push(base.mean_difficulty);
         let net = policy.learned().then(|| Policy::new(slope.len(), 7));
-        Self { theta0: 0.0, rate, steps, slope, intercept, policy, n, net, randomesque: 1, validation_auc: f64::NAN }
+        let start = StartPriors::of(base);
+        Self {
+            theta0: 0.0,
+            rate,
+            steps,
+            slope,
+            intercept,
+            policy,
+            n,
+            net,
+            randomesque: 1,
+            validation_auc: f64::NAN,
+            start,
+        }
     }
 
     fn unseen(&self) -> u32 {
@@ -245,10 +262,13 @@ impl Bi2pl {
     }
 
     /// The 2PLs BiIRT over the 2PL starts from: `base` and `base` refitted on the same
-    /// training learners (first attempts, on the base's ids) with each prior precision of
-    /// [`MetaConfig::slope_priors`] on the slopes (a few answers per item make slopes noisy,
-    /// and how much to shrink them is a choice for validation). Fitted once for every test
-    /// length.
+    /// training learners (first attempts, on the base's ids) with every pair of a slope prior
+    /// ([`MetaConfig::slope_priors`]: a few answers per item make slopes noisy) and a
+    /// skill-pooling precision ([`MetaConfig::pooling_priors`]: items few learners answered
+    /// borrow their skills' difficulty), each list with the base's own value beside it; how
+    /// much to shrink is a choice for validation. Without skills on the training items the
+    /// pooling precisions are not tried (every pooled fit would be the unpooled one). Fitted
+    /// once for every test length.
     ///
     /// # Errors
     /// [`Error::UnsupportedBase`] for a base that is not a unidimensional 2PL, a failed fit,
@@ -261,25 +281,24 @@ impl Bi2pl {
                 supported: "irt2pl",
             });
         }
+        let own = StartPriors::of(base);
+        let with_own = |own: f64, others: &[f64]| {
+            let mut xs = vec![own];
+            xs.extend(others.iter().filter(|&&x| x != own));
+            xs
+        };
+        let slopes = with_own(own.slope_l2, &cfg.slope_priors);
+        let has_skills = train.vocab().n_skills() > 0;
+        let pooling = with_own(own.skill_pooling_l2, if has_skills { &cfg.pooling_priors } else { &[] });
         let mut starts = vec![base.clone()];
-        for &l2 in cfg.slope_priors.iter().filter(|&&l2| l2 != base.config.discrimination_l2) {
-            let config = attune_kt::IrtConfig { discrimination_l2: l2, ..base.config.clone() };
-            let mut refit = config.fit(train, progress).map_err(attune_models::Error::from)?;
-            // The learners' vocabulary may name items beyond the base's (never in their rows):
-            // the base's items come first.
-            let n_items = base.difficulty.len();
-            if refit.difficulty.len() < n_items || refit.discrimination.len() < n_items {
-                return Err(Error::InvalidConfig {
-                    learner: "biirt over the 2PL",
-                    param: "train",
-                    value: format!("{} items", refit.difficulty.len()),
-                    reason: "the training learners must be on the base's item ids",
-                });
+        for &skill_pooling_l2 in &pooling {
+            for &discrimination_l2 in &slopes {
+                if (StartPriors { slope_l2: discrimination_l2, skill_pooling_l2 }) == own {
+                    continue;
+                }
+                let config = attune_kt::IrtConfig { discrimination_l2, skill_pooling_l2, ..base.config.clone() };
+                starts.push(refit(config, base, train, progress)?);
             }
-            refit.difficulty.truncate(n_items);
-            refit.discrimination.truncate(n_items);
-            refit.mean_difficulty = refit.difficulty.iter().sum::<f64>() / n_items.max(1) as f64;
-            starts.push(refit);
         }
         Ok(starts)
     }
@@ -306,6 +325,41 @@ impl Bi2pl {
         let make = |s: usize, rate| Self::from_base(&starts[s], policy, n, cfg.inner_steps, rate);
         best_of(starts.len(), make, train, valid, cfg, progress)
     }
+}
+
+/// The priors of the 2PL fit a BiIRT-2PL started from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartPriors {
+    /// Prior precision of the slopes (`discrimination_l2`).
+    pub slope_l2: f64,
+    /// Skill pooling of the difficulties (`skill_pooling_l2`, 0 = none).
+    pub skill_pooling_l2: f64,
+}
+
+impl StartPriors {
+    /// `fit`'s priors.
+    pub fn of(fit: &Irt) -> Self {
+        Self { slope_l2: fit.config.discrimination_l2, skill_pooling_l2: fit.config.skill_pooling_l2 }
+    }
+}
+
+/// `config` fitted on `train`, cut to `base`'s items: the learners' vocabulary may name items
+/// beyond the base's (never in their rows), and the base's items come first.
+fn refit(config: attune_kt::IrtConfig, base: &Irt, train: &Dataset, progress: &dyn Progress) -> Result<Irt> {
+    let mut refit = config.fit(train, progress).map_err(attune_models::Error::from)?;
+    let n_items = base.difficulty.len();
+    if refit.difficulty.len() < n_items || refit.discrimination.len() < n_items {
+        return Err(Error::InvalidConfig {
+            learner: "biirt over the 2PL",
+            param: "train",
+            value: format!("{} items", refit.difficulty.len()),
+            reason: "the training learners must be on the base's item ids",
+        });
+    }
+    refit.difficulty.truncate(n_items);
+    refit.discrimination.truncate(n_items);
+    refit.mean_difficulty = refit.difficulty.iter().sum::<f64>() / n_items.max(1) as f64;
+    Ok(refit)
 }
 
 impl Bilevel for Bi2pl {

@@ -95,6 +95,10 @@ pub struct E4Outcome {
     /// together), for paired bootstrap intervals against another tester on the same draws.
     #[serde(skip)]
     pub predictions: BTreeMap<usize, E4Predictions>,
+    /// The 2PL fit a BiIRT over the 2PL trained for each test length started from (empty
+    /// for every other tester).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub start_priors: BTreeMap<usize, crate::bobcat_2pl::StartPriors>,
 }
 
 /// The query predictions of one test length.
@@ -231,6 +235,7 @@ pub fn run_e4<T: AdaptiveTester>(tester: &T, data: &Dataset, settings: &E4Settin
         max_exposure: exposure,
         mean_overlap: overlap,
         predictions,
+        start_priors: BTreeMap::new(),
     }
 }
 

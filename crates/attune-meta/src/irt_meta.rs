@@ -118,6 +118,10 @@ pub struct MetaConfig {
     /// BiIRT over the 2PL: the slopes' prior precisions (`discrimination_l2`) whose fits it
     /// starts from, beside the base's own; the best on validation is kept (default 10, 100).
     pub slope_priors: Vec<f64>,
+    /// BiIRT over the 2PL: the skill-pooling precisions (`skill_pooling_l2`, 0 = none) whose
+    /// fits it starts from too, each with every slope prior, beside the base's own; only
+    /// where the training items have skills (default 0, 0.3, 1, 3).
+    pub pooling_priors: Vec<f64>,
 }
 
 impl Default for MetaConfig {
@@ -139,6 +143,7 @@ impl Default for MetaConfig {
             strategies: parse_strategies(DEFAULT_STRATEGIES).unwrap_or_default(),
             test_strategies: parse_strategies(DEFAULT_TEST_STRATEGIES).unwrap_or_default(),
             slope_priors: vec![10.0, 100.0],
+            pooling_priors: vec![0.0, 0.3, 1.0, 3.0],
         }
     }
 }

@@ -59,7 +59,7 @@ mod tracer;
 pub use crate::bkt_meta::MetaBkt;
 pub use crate::bobcat::{BiIrt, BiPolicy, BiSession};
 pub use crate::bobcat_2pl::{
-    Answer2pl, Bi2pl, MetaGradient2pl, meta_gradient_2pl, selection_gradient_2pl, trajectory_2pl,
+    Answer2pl, Bi2pl, MetaGradient2pl, StartPriors, meta_gradient_2pl, selection_gradient_2pl, trajectory_2pl,
 };
 pub use crate::bobcat_nn::{BiNn, BiNnSession, NN_DIMS, NN_HIDDEN};
 pub use crate::dkt_meta::MetaDkt;

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::bobcat::{BiIrt, BiPolicy};
-use crate::bobcat_2pl::Bi2pl;
+use crate::bobcat_2pl::{Bi2pl, StartPriors};
 use crate::bobcat_nn::BiNn;
 use crate::bootstrap::{Interval, paired_auc};
 use crate::e4::{E4Outcome, E4Predictions, E4Settings, run_e4};
@@ -82,6 +82,10 @@ pub struct E4Fold {
     pub max_exposure: f64,
     /// Test overlap rate of the longest test.
     pub mean_overlap: f64,
+    /// BiIRT over the 2PL: the priors of the fit each test length's tester started from,
+    /// chosen on validation (by length, `"1"`, `"3"`, …).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub start_priors: BTreeMap<String, StartPriors>,
     /// Test learners.
     pub n_learners: usize,
     /// Query answers per draw.
@@ -207,6 +211,7 @@ pub fn e4(
             accuracy_at: keyed(&o.accuracy_at),
             max_exposure: o.max_exposure,
             mean_overlap: o.mean_overlap,
+            start_priors: o.start_priors.iter().map(|(n, p)| (n.to_string(), *p)).collect(),
             n_learners: o.n_learners,
             n_query: o.n_query,
             fit_seconds,
@@ -282,8 +287,10 @@ fn merge(parts: Vec<E4Outcome>) -> E4Outcome {
         max_exposure: 0.0,
         mean_overlap: 0.0,
         predictions: BTreeMap::new(),
+        start_priors: BTreeMap::new(),
     });
     for p in &parts {
+        out.start_priors.extend(&p.start_priors);
         out.auc_at.extend(&p.auc_at);
         out.accuracy_at.extend(&p.accuracy_at);
         out.predictions.extend(p.predictions.iter().map(|(k, v)| (*k, v.clone())));
@@ -377,7 +384,7 @@ impl Run<'_> {
                     self.per_length(|n, one| {
                         let mut m = Bi2pl::train(&starts, policy, self.train, self.valid, n, &meta, progress)?;
                         m.randomesque = r;
-                        Ok(run_e4(&m, self.test, one))
+                        Ok(E4Outcome { start_priors: [(n, m.start)].into(), ..run_e4(&m, self.test, one) })
                     })
                 }
                 None => {

@@ -37,12 +37,40 @@ fn slopes_lead_the_test_to_informative_items() {
     assert!(ours > theirs + 0.02, "query AUC after 3 items: BiIRT-2PL-MFI {ours:.4}, IRT-Active {theirs:.4}");
 }
 
+/// BiIRT over the 2PL starts from every slope prior with every skill-pooling precision, the
+/// base's own values among them and its own pair once; where items have no skills, pooling is
+/// not tried (every pooled fit would be the unpooled one).
+#[test]
+fn starts_cross_slope_priors_with_skill_pooling() {
+    let cfg = MetaConfig { slope_priors: vec![10.0], pooling_priors: vec![0.0, 1.0], ..MetaConfig::default() };
+    let priors = |data: &attune_core::Dataset| {
+        let base = fit(&ModelSpec::new(ModelName::Irt2pl, 42), Training { train: data, validation: None }, &NoProgress)
+            .unwrap();
+        let Model::Irt(irt) = &base.model else { unreachable!() };
+        let starts = attune_meta::Bi2pl::slope_starts(irt, &base.ids.remap(data), &cfg, &NoProgress).unwrap();
+        let pairs: Vec<_> = starts.iter().map(|s| (s.config.discrimination_l2, s.config.skill_pooling_l2)).collect();
+        (pairs, starts)
+    };
+    let (pairs, starts) = priors(&vendored("akt_statics"));
+    assert_eq!(pairs, [(1.0, 0.0), (10.0, 0.0), (1.0, 1.0), (10.0, 1.0)]);
+    let moved = starts[0].difficulty.iter().zip(&starts[2].difficulty).filter(|(a, b)| (*a - *b).abs() > 1e-3).count();
+    assert!(moved > 0, "the pooled start is the unpooled fit");
+    let [train, ..] = half_informative();
+    assert_eq!(priors(&train).0, [(1.0, 0.0), (10.0, 0.0)], "pooling tried without skills");
+}
+
 /// An E4 BiIRT-2PL meta-model round-trips (the loaded testers ask the same items and predict
 /// the same); hand edits are refused naming the field; over a Rasch base it is refused.
 #[test]
 fn a_saved_2pl_tester_round_trips() {
     let data = vendored("akt_statics");
-    let cfg = MetaConfig { max_epochs: 1, inner_rates: vec![1.0], slope_priors: vec![], ..MetaConfig::default() };
+    let cfg = MetaConfig {
+        max_epochs: 1,
+        inner_rates: vec![1.0],
+        slope_priors: vec![],
+        pooling_priors: vec![],
+        ..MetaConfig::default()
+    };
     let m = meta_train(&data, "e4", "biirt-mfi", &ModelSpec::new(ModelName::Irt2pl, 42), 1, &cfg, &NoProgress).unwrap();
     assert_eq!(m.learners.iter().map(|s| s.size).collect::<Vec<_>>(), [1, 3, 5, 10]);
     assert!(m.adapt(&[]).is_none(), "an E4 file adapts no tracer");
