@@ -192,9 +192,9 @@ pub fn meta_train(
     } else if let (Some(irt), Ok(E4Model::BiIrt(p))) = (crate::protocol::two_pl(&base), model.parse::<E4Model>()) {
         // BiIRT over a 2PL base learns slopes too.
         let starts = Bi2pl::slope_starts(irt, &train, cfg, progress)?;
-        for n in E4_STEPS {
-            let learner = Trained::Tester2pl(Bi2pl::train(&starts, p, &train, &valid, n, cfg, progress)?);
-            learners.push(Sized { size: n, learner });
+        let testers = Bi2pl::train_lengths(&starts, p, &train, &valid, &E4_STEPS, cfg, progress)?;
+        for (n, tester) in E4_STEPS.into_iter().zip(testers) {
+            learners.push(Sized { size: n, learner: Trained::Tester2pl(tester) });
         }
     } else {
         let irt = match &base.model {

@@ -381,8 +381,12 @@ impl Run<'_> {
             E4Model::BiIrt(policy) => match two_pl(self.base) {
                 Some(irt) => {
                     let starts = Bi2pl::slope_starts(irt, self.train, &meta, progress)?;
+                    let lengths = &settings.steps;
+                    let testers =
+                        Bi2pl::train_lengths(&starts, policy, self.train, self.valid, lengths, &meta, progress)?;
+                    let mut testers = testers.into_iter();
                     self.per_length(|n, one| {
-                        let mut m = Bi2pl::train(&starts, policy, self.train, self.valid, n, &meta, progress)?;
+                        let mut m = testers.next().ok_or(crate::Error::TooFewLearners { needed: 1, found: 0 })?;
                         m.randomesque = r;
                         Ok(E4Outcome { start_priors: [(n, m.start)].into(), ..run_e4(&m, self.test, one) })
                     })

@@ -59,6 +59,43 @@ fn starts_cross_slope_priors_with_skill_pooling() {
     assert_eq!(priors(&train).0, [(1.0, 0.0), (10.0, 0.0)], "pooling tried without skills");
 }
 
+/// Every test length's tester comes from one start: the one whose testers have the best
+/// validation AUC averaged over the lengths.
+#[test]
+fn one_start_serves_every_test_length() {
+    let data = vendored("akt_statics");
+    let base =
+        fit(&ModelSpec::new(ModelName::Irt2pl, 42), Training { train: &data, validation: None }, &NoProgress).unwrap();
+    let Model::Irt(irt) = &base.model else { unreachable!() };
+    let ids = base.ids.remap(&data);
+    let cut = ids.n_learners() * 3 / 4;
+    let (train, valid) = (
+        ids.select_learners(&(0..cut).collect::<Vec<_>>()),
+        ids.select_learners(&(cut..ids.n_learners()).collect::<Vec<_>>()),
+    );
+    let cfg = MetaConfig {
+        max_epochs: 1,
+        inner_rates: vec![1.0],
+        slope_priors: vec![100.0],
+        pooling_priors: vec![1.0],
+        ..MetaConfig::default()
+    };
+    let starts = attune_meta::Bi2pl::slope_starts(irt, &train, &cfg, &NoProgress).unwrap();
+    let lengths = [1, 3];
+    let testers =
+        attune_meta::Bi2pl::train_lengths(&starts, BiPolicy::Mfi, &train, &valid, &lengths, &cfg, &NoProgress).unwrap();
+    assert_eq!(testers.iter().map(|t| t.n).collect::<Vec<_>>(), lengths);
+    let mean = |s: &attune_kt::Irt| {
+        let one = std::slice::from_ref(s);
+        let train = |n| attune_meta::Bi2pl::train(one, BiPolicy::Mfi, &train, &valid, n, &cfg, &NoProgress).unwrap();
+        lengths.iter().map(|&n| train(n).validation_auc).sum::<f64>() / 2.0
+    };
+    let means: Vec<f64> = starts.iter().map(mean).collect();
+    let best = (0..starts.len()).max_by(|&a, &b| means[a].total_cmp(&means[b])).unwrap();
+    let kept = attune_meta::StartPriors::of(&starts[best]);
+    assert!(testers.iter().all(|t| t.start == kept), "kept {:?}, best mean {kept:?} of {means:?}", testers[0].start);
+}
+
 /// An E4 BiIRT-2PL meta-model round-trips (the loaded testers ask the same items and predict
 /// the same); hand edits are refused naming the field; over a Rasch base it is refused.
 #[test]
